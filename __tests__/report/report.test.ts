@@ -1,0 +1,82 @@
+import { failureMessage, outputsOf } from '../../src/report/outputs.js'
+import { renderSummary } from '../../src/report/summary.js'
+import type { RunResult } from '../../src/result.js'
+
+const github = { repository: 'octo/app', serverUrl: 'https://github.com', runId: '99', actor: 'octocat', ref: 'refs/heads/main' }
+const sha = '0123456789abcdef0123456789abcdef01234567'
+
+const success: RunResult = {
+  status: 'success',
+  durationMs: 12_345,
+  apps: [
+    {
+      app: 'hello-app',
+      status: 'success',
+      appUrl: 'https://hello-app.herokuapp.com/',
+      buildId: 'b-1',
+      releaseId: 'r-1',
+      releaseVersion: 7,
+      logTail: [],
+      stages: [
+        { stage: 'package', ms: 100, ok: true },
+        { stage: 'build', ms: 9000, ok: true }
+      ]
+    }
+  ]
+}
+
+const failure: RunResult = {
+  status: 'failure',
+  durationMs: 5000,
+  apps: [
+    {
+      app: 'hello-app',
+      status: 'failure',
+      appUrl: 'https://hello-app.herokuapp.com/',
+      buildId: 'b-2',
+      reason: 'Build b-2 failed on hello-app: Build failed: npm run build exited with code 3',
+      logTail: ['> build', 'Error: ``` <boom>', ' !     Push rejected, failed to compile Node.js app.'],
+      logTailOf: 'build',
+      stages: [{ stage: 'build', ms: 4000, ok: false }]
+    }
+  ]
+}
+
+test('outputs follow the interface', () => {
+  const outputs = outputsOf(success)
+  expect(outputs).toMatchObject({ status: 'success', 'app-url': 'https://hello-app.herokuapp.com/', 'release-version': '7', 'release-id': 'r-1', 'build-id': 'b-1', duration: '12.3' })
+  expect(JSON.parse(outputs.results)).toEqual([
+    { app: 'hello-app', status: 'success', release_version: 7, release_id: 'r-1', build_id: 'b-1', app_url: 'https://hello-app.herokuapp.com/', deployment_id: null, smoke: [] }
+  ])
+  expect(failureMessage(success)).toBeUndefined()
+})
+
+test('a failure has one reason line and empty release outputs', () => {
+  const outputs = outputsOf(failure)
+  expect(outputs['release-version']).toBe('')
+  expect(failureMessage(failure)).toBe('Build b-2 failed on hello-app: Build failed: npm run build exited with code 3')
+})
+
+test('the success summary shows app, status, release, commit, build and duration', () => {
+  const md = renderSummary(success, { sha, github })
+  expect(md).toContain('## ✅ Heroku: hello-app deployed')
+  expect(md).toContain('| App | [hello-app](https://hello-app.herokuapp.com/) |')
+  expect(md).toContain('| Release | v7 (`r-1`) |')
+  expect(md).toContain('| Build | `b-1` |')
+  expect(md).toContain(`[\`0123456\`](https://github.com/octo/app/commit/${sha})`)
+  expect(md).toContain('[workflow run](https://github.com/octo/app/actions/runs/99)')
+  expect(md).toContain('9.1 s (package 0.1 s, build 9.0 s)')
+})
+
+test('the failure summary gives the reason and the last build lines in a fence that backticks cannot break', () => {
+  const md = renderSummary(failure, { sha, github })
+  expect(md).toContain('## ❌ Heroku: hello-app deploy failed')
+  expect(md).toContain('**Why:** Build b-2 failed on hello-app: Build failed: npm run build exited with code 3')
+  expect(md).toContain('````text\n> build\nError: ``` <boom>\n !     Push rejected, failed to compile Node.js app.\n````')
+  expect(md).toContain('| Build | `b-2` |')
+})
+
+test('a run that never started (bad input) still says why', () => {
+  const md = renderSummary({ status: 'failure', apps: [], reason: "Input 'timeout' must be a whole number", durationMs: 3 })
+  expect(md).toContain("**Why:** Input 'timeout' must be a whole number")
+})

@@ -1,0 +1,95 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { readSettings, SettingsError, splitList } from '../src/settings.js'
+
+const SHA = 'a'.repeat(40)
+let workspace: string
+
+beforeAll(() => {
+  workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'settings-'))
+  fs.mkdirSync(path.join(workspace, 'apps', 'web'), { recursive: true })
+})
+afterAll(() => fs.rmSync(workspace, { recursive: true, force: true }))
+
+function read(inputs: Record<string, string>, env: Record<string, string> = {}) {
+  const masked: string[] = []
+  const settings = readSettings((name) => inputs[name] ?? '', { GITHUB_WORKSPACE: workspace, GITHUB_SHA: SHA, ...env }, (s) => masked.push(s))
+  return { settings, masked }
+}
+
+function problems(inputs: Record<string, string>, env: Record<string, string> = {}): string[] {
+  try {
+    read(inputs, env)
+  } catch (error) {
+    if (error instanceof SettingsError) return [...error.problems]
+    throw error
+  }
+  throw new Error('expected a SettingsError')
+}
+
+const good = { 'api-key': 'k-123', app: 'my-app' }
+
+test('defaults: api strategy, repository root, version = commit, 1800 s', () => {
+  const { settings, masked } = read(good)
+  expect(settings).toMatchObject({
+    apiKey: 'k-123',
+    apps: ['my-app'],
+    strategy: 'api',
+    sourceDir: workspace,
+    version: SHA,
+    timeoutMs: 1_800_000,
+    herokuApiUrl: 'https://api.heroku.com'
+  })
+  expect(masked).toEqual(['k-123'])
+  expect(Object.isFrozen(settings)).toBe(true)
+})
+
+test('reads every implemented input', () => {
+  const { settings } = read(
+    { ...good, app: 'one-app, two-app\nthree-app', 'source-dir': 'apps/web', version: 'v1.2.3', timeout: '90', strategy: 'api' },
+    { HEROKU_API_URL: 'http://127.0.0.1:5000/' }
+  )
+  expect(settings.apps).toEqual(['one-app', 'two-app', 'three-app'])
+  expect(settings.sourceDir).toBe(path.join(workspace, 'apps', 'web'))
+  expect(settings.version).toBe('v1.2.3')
+  expect(settings.timeoutMs).toBe(90_000)
+  expect(settings.herokuApiUrl).toBe('http://127.0.0.1:5000')
+})
+
+test('the key is masked even when other inputs are bad', () => {
+  const masked: string[] = []
+  expect(() => readSettings((n) => ({ 'api-key': 'secret-key', app: 'BAD' })[n] ?? '', { GITHUB_SHA: SHA }, (s) => masked.push(s))).toThrow(SettingsError)
+  expect(masked).toEqual(['secret-key'])
+})
+
+test.each([
+  [{ app: 'my-app' }, "Input 'api-key' is required"],
+  [{ ...good, 'api-key': 'two words' }, "Input 'api-key' must be a single token"],
+  [{ 'api-key': 'k' }, "Input 'app' is required"],
+  [{ ...good, app: 'My_App' }, "Input 'app' has 'My_App', which is not a Heroku app name"],
+  [{ ...good, app: 'ab' }, "Input 'app' has 'ab'"],
+  [{ ...good, strategy: 'ftp' }, "Input 'strategy' must be 'api' (got 'ftp')"],
+  [{ ...good, 'source-dir': 'nope' }, "Input 'source-dir' must be an existing folder of the repository (got 'nope')"],
+  [{ ...good, 'source-dir': '../outside' }, "Input 'source-dir' must be a folder inside the repository"],
+  [{ ...good, version: 'two\nlines' }, "Input 'version' must be one line"],
+  [{ ...good, timeout: 'soon' }, "Input 'timeout' must be a whole number of seconds from 1 to 21600 (got 'soon')"],
+  [{ ...good, timeout: '0' }, "Input 'timeout' must be a whole number"],
+  [{ ...good, timeout: '1.5' }, "Input 'timeout' must be a whole number"],
+  [{ ...good, timeout: '99999' }, "Input 'timeout' must be a whole number"]
+])('bad input %j is named: %s', (inputs, message) => {
+  expect(problems(inputs as Record<string, string>).join('\n')).toContain(message)
+})
+
+test('every problem is reported, not only the first', () => {
+  expect(problems({ app: 'Bad', timeout: 'x' })).toHaveLength(3)
+})
+
+test('environment: HEROKU_API_URL and GITHUB_SHA are checked', () => {
+  expect(problems(good, { HEROKU_API_URL: 'ftp://x' })[0]).toContain('HEROKU_API_URL must be an http(s) URL')
+  expect(problems(good, { GITHUB_SHA: 'main' })[0]).toContain("GITHUB_SHA is 'main', not a commit SHA")
+})
+
+test('splitList trims, drops empties and repeats', () => {
+  expect(splitList(' a, b\n\n a ,c,')).toEqual(['a', 'b', 'c'])
+})

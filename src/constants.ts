@@ -1,0 +1,22 @@
+/** Names of the action's inputs and outputs, as action.yml declares them. */
+export const Inputs = {
+  ApiKey: 'api-key',
+  App: 'app',
+  Strategy: 'strategy',
+  SourceDir: 'source-dir',
+  Version: 'version',
+  Timeout: 'timeout'
+} as const
+
+export const Outputs = {
+  Status: 'status',
+  AppUrl: 'app-url',
+  ReleaseVersion: 'release-version',
+  ReleaseId: 'release-id',
+  BuildId: 'build-id',
+  Results: 'results',
+  Duration: 'duration'
+} as const
+
+export const DEFAULT_HEROKU_API_URL = 'https://api.heroku.com'
+export const USER_AGENT = 'heroku-cd/1'

@@ -1,0 +1,39 @@
+import { CancelledError, TimeoutError } from './util/time.js'
+import type { StageName } from './result.js'
+
+/** A deploy failed for a reason a person can act on; `reason` is one line. */
+export class DeployError extends Error {
+  readonly stage: StageName
+  readonly logTail: string[]
+
+  constructor(stage: StageName, reason: string, logTail: string[] = []) {
+    super(reason)
+    this.name = 'DeployError'
+    this.stage = stage
+    this.logTail = logTail
+  }
+}
+
+/** A Platform API answer that is not a success, with Heroku's own `id` and `message`. */
+export class HerokuApiError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number | undefined,
+    readonly id: string | undefined,
+    readonly herokuMessage: string,
+    readonly requestId?: string
+  ) {
+    const what = status === undefined ? 'failed' : `answered ${status}${id ? ` ${id}` : ''}`
+    super(`Heroku API ${method} ${path} ${what}: ${herokuMessage}`)
+    this.name = 'HerokuApiError'
+  }
+}
+
+/** One line for the log and `setFailed`, whatever was thrown. */
+export function oneLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error)
+  return text.replace(/\s*\n\s*/g, ' ').trim()
+}
+
+export { CancelledError, TimeoutError }

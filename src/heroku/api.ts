@@ -1,0 +1,155 @@
+import { randomUUID } from 'node:crypto'
+import Heroku from 'heroku-client'
+import { USER_AGENT } from '../constants.js'
+import { HerokuApiError } from '../errors.js'
+import type { Log } from '../log.js'
+import { backoffDelay, type RetryPolicy, withRetry } from '../util/retry.js'
+import { sleep, withTimeout } from '../util/time.js'
+import type { CreateBuildBody, HerokuApp, HerokuBuild, HerokuRelease, SourceBlob } from './types.js'
+
+/** The Platform API calls the deploy makes. Stages depend on this, so tests can give a fake. */
+export interface HerokuApi {
+  getApp(app: string): Promise<HerokuApp>
+  createSource(): Promise<SourceBlob>
+  createBuild(app: string, body: CreateBuildBody): Promise<HerokuBuild>
+  getBuild(app: string, buildId: string): Promise<HerokuBuild>
+  getRelease(app: string, idOrVersion: string | number): Promise<HerokuRelease>
+  /** The newest `count` releases, newest first. */
+  latestReleases(app: string, count: number): Promise<HerokuRelease[]>
+}
+
+export interface PlatformApiOptions {
+  apiKey: string
+  baseUrl: string
+  log: Log
+  signal?: AbortSignal
+  /** Retry policy for 5xx and dropped connections; 429s wait twice as long. */
+  retry?: RetryPolicy
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 1000, maxDelayMs: 30_000 }
+// heroku-client waits for a response body without a bound; no single call may hang the job.
+const CALL_TIMEOUT_MS = 60_000
+// Heroku refills ~75 tokens a minute; below this many we pace calls at that rate instead of hitting 429.
+const LOW_BUDGET = 30
+const REFILL_MS_PER_TOKEN = 800
+
+export function createPlatformApi(options: PlatformApiOptions): HerokuApi {
+  return new PlatformApi(options)
+}
+
+class PlatformApi implements HerokuApi {
+  private readonly client: Heroku
+  private readonly retry: RetryPolicy
+  /** Last RateLimit-Remaining Heroku told us, or undefined before the first answer. */
+  private remaining: number | undefined
+
+  constructor(private readonly options: PlatformApiOptions) {
+    this.retry = options.retry ?? DEFAULT_RETRY
+    this.client = new Heroku({
+      token: options.apiKey,
+      host: options.baseUrl,
+      userAgent: USER_AGENT,
+      middleware: (response, next) => {
+        const header = Number(response.headers['ratelimit-remaining'])
+        if (Number.isFinite(header)) this.remaining = header
+        next()
+      }
+    })
+  }
+
+  getApp(app: string): Promise<HerokuApp> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}`)
+  }
+
+  createSource(): Promise<SourceBlob> {
+    return this.call('POST', '/sources')
+  }
+
+  createBuild(app: string, body: CreateBuildBody): Promise<HerokuBuild> {
+    return this.call('POST', `/apps/${encodeURIComponent(app)}/builds`, { body })
+  }
+
+  getBuild(app: string, buildId: string): Promise<HerokuBuild> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}/builds/${encodeURIComponent(buildId)}`)
+  }
+
+  getRelease(app: string, idOrVersion: string | number): Promise<HerokuRelease> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}/releases/${encodeURIComponent(String(idOrVersion))}`)
+  }
+
+  latestReleases(app: string, count: number): Promise<HerokuRelease[]> {
+    return this.call('GET', `/apps/${encodeURIComponent(app)}/releases`, {
+      headers: { Range: `version ..; max=${count}, order=desc` }
+    })
+  }
+
+  private async call<T>(
+    method: string,
+    path: string,
+    extra: { body?: unknown; headers?: Record<string, string> } = {}
+  ): Promise<T> {
+    const { log, signal } = this.options
+    return withRetry(
+      async () => {
+        await this.paceForBudget()
+        const requestId = randomUUID()
+        try {
+          return await withTimeout(
+            this.client.request<T>({
+              method,
+              path,
+              body: extra.body,
+              headers: { 'Request-Id': requestId, ...extra.headers },
+              partial: true,
+              timeout: CALL_TIMEOUT_MS
+            }),
+            CALL_TIMEOUT_MS + 5000,
+            `Heroku API ${method} ${path}`
+          )
+        } catch (error) {
+          throw toApiError(method, path, requestId, error)
+        }
+      },
+      {
+        ...this.retry,
+        signal,
+        retryDelay: (error, attempt) => {
+          if (!(error instanceof HerokuApiError) || !isTransient(error.status)) return undefined
+          const delay = backoffDelay(this.retry, attempt)
+          return error.status === 429 ? delay * 2 : delay
+        },
+        onRetry: (error, attempt, delayMs) =>
+          log.warning(`${(error as Error).message}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts})`)
+      }
+    )
+  }
+
+  /** Slows down before the account's budget runs out, rather than spending it and waiting on 429s. */
+  private async paceForBudget(): Promise<void> {
+    if (this.remaining !== undefined && this.remaining < LOW_BUDGET) {
+      await sleep((LOW_BUDGET - this.remaining) * REFILL_MS_PER_TOKEN, this.options.signal)
+    }
+  }
+}
+
+/** 429 and 5xx answers and failures without an answer (dropped connection, timeout) are worth a retry. */
+function isTransient(status: number | undefined): boolean {
+  return status === undefined || status === 429 || status >= 500
+}
+
+interface ClientError extends Error {
+  statusCode?: number
+  body?: unknown
+  code?: string
+}
+
+function toApiError(method: string, path: string, requestId: string, error: unknown): HerokuApiError {
+  const { statusCode, body, message, code } = error as ClientError
+  if (statusCode === undefined) {
+    return new HerokuApiError(method, path, undefined, code, `no answer (${code ?? message})`, requestId)
+  }
+  const parsed = (typeof body === 'object' && body !== null ? body : {}) as { id?: string; message?: string }
+  const text = parsed.message ?? (typeof body === 'string' && body.trim() ? body.trim().slice(0, 200) : 'no message')
+  return new HerokuApiError(method, path, statusCode, parsed.id, text, requestId)
+}

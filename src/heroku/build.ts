@@ -1,0 +1,60 @@
+import { DeployError } from '../errors.js'
+import { herokuReason } from '../util/tail.js'
+import { pollUntil } from '../util/poll.js'
+import type { StageContext } from './context.js'
+import { streamIntoLog } from './output.js'
+import type { HerokuBuild } from './types.js'
+
+export interface BuildRequest {
+  app: string
+  sourceUrl: string
+  version: string
+  /** `SHA256:<hex>` of the uploaded tarball. */
+  checksum: string
+  description?: string
+}
+
+export interface FinishedBuild {
+  build: HerokuBuild
+  /** The release the build created. */
+  releaseId: string
+}
+
+/**
+ * Creates the build, streams its output live, then polls until it is no longer `pending` (it can stay
+ * pending for a while after the stream closes). A failed build throws with Heroku's reason.
+ */
+export async function runBuild(ctx: StageContext, request: BuildRequest, onCreated?: (build: HerokuBuild) => void): Promise<FinishedBuild> {
+  const { api, log } = ctx
+  const created = await api.createBuild(request.app, {
+    source_blob: {
+      url: request.sourceUrl,
+      version: request.version,
+      checksum: request.checksum,
+      ...(request.description ? { version_description: request.description } : {})
+    }
+  })
+  onCreated?.(created)
+  log.info(`Build ${created.id} started on ${request.app}.`)
+  const tail = await streamIntoLog(ctx, `Build output (${request.app})`, created.output_stream_url)
+
+  const poll = { deadline: ctx.deadline, signal: ctx.signal, intervalMs: ctx.pollMs }
+  let build = await pollUntil(() => api.getBuild(request.app, created.id), (b) => b.status !== 'pending', poll)
+  if (build.status !== 'succeeded') {
+    const why = herokuReason(tail) ?? 'no reason given'
+    throw new DeployError('build', `Build ${build.id} failed on ${request.app}: ${why}`, tail)
+  }
+  // The release link can lag behind the status; then find the release by the build's slug.
+  if (!build.release?.id) {
+    build = await pollUntil(() => api.getBuild(request.app, created.id), (b) => Boolean(b.release?.id), { ...poll, maxIntervalMs: 2000 }).catch(() => build)
+  }
+  const releaseId = build.release?.id ?? (await releaseOfSlug(ctx, request.app, build.slug?.id))
+  if (!releaseId) throw new DeployError('build', `Build ${build.id} succeeded on ${request.app} but Heroku reported no release for it.`, tail)
+  return { build, releaseId }
+}
+
+async function releaseOfSlug(ctx: StageContext, app: string, slugId: string | undefined): Promise<string | undefined> {
+  if (!slugId) return undefined
+  const releases = await ctx.api.latestReleases(app, 10)
+  return releases.find((release) => release.slug?.id === slugId)?.id
+}

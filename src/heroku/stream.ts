@@ -1,0 +1,108 @@
+import { USER_AGENT } from '../constants.js'
+import { CancelledError, type Deadline, sleep } from '../util/time.js'
+
+export interface FollowOptions {
+  /** Called with each complete line as it arrives. */
+  onLine: (line: string) => void
+  /** Told when the stream cannot be followed; the status poll still decides the outcome. */
+  onTrouble: (message: string) => void
+  deadline: Deadline
+  signal?: AbortSignal
+  /** How often a 404 (the stream has not started yet) is tried again. */
+  notFoundRetryMs?: number
+  /** How many failed connections (drops, 5xx) in a row before we stop following. */
+  maxFailures?: number
+}
+
+const NOT_FOUND_PATIENCE_MS = 120_000
+
+/**
+ * Follows a build or release `output_stream_url` until Heroku closes it: retries the 404 it gives
+ * before the stream starts, and resumes with `Range: bytes=N-` after a dropped connection.
+ * Following is best effort: it never fails the deploy, the poll that comes after does.
+ */
+export async function followOutputStream(url: string, options: FollowOptions): Promise<void> {
+  const { deadline, signal } = options
+  const retryMs = options.notFoundRetryMs ?? 1000
+  const maxFailures = options.maxFailures ?? 5
+  const decoder = new TextDecoder()
+  let offset = 0
+  let partial = ''
+  let failures = 0
+  const notFoundUntil = Date.now() + NOT_FOUND_PATIENCE_MS
+
+  const emit = (text: string): void => {
+    const lines = (partial + text).split(/\r?\n/)
+    partial = lines.pop() ?? ''
+    for (const line of lines) options.onLine(line)
+  }
+
+  while (deadline.remainingMs() > 0) {
+    let response: Response
+    try {
+      response = await fetch(url, {
+        headers: { 'User-Agent': USER_AGENT, ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) },
+        signal: combine(signal, deadline.remainingMs())
+      })
+    } catch (error) {
+      if (signal?.aborted) throw new CancelledError()
+      if (deadline.remainingMs() <= 0) break
+      if (++failures >= maxFailures) return options.onTrouble(`the output stream could not be reached (${describe(error)})`)
+      await deadline.sleep(retryMs * failures, signal)
+      continue
+    }
+
+    if (response.status === 404 && offset === 0) {
+      await response.body?.cancel()
+      if (Date.now() > notFoundUntil) return options.onTrouble('the output stream never started')
+      await deadline.sleep(retryMs, signal)
+      continue
+    }
+    if (response.status === 416) return flush()
+    if (!response.ok || !response.body) {
+      await response.body?.cancel()
+      if (++failures >= maxFailures) return options.onTrouble(`the output stream answered ${response.status}`)
+      await deadline.sleep(retryMs * failures, signal)
+      continue
+    }
+
+    // A server that ignores Range replays from the start: skip what we already printed.
+    let skip = response.status === 206 ? 0 : offset
+    try {
+      for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+        failures = 0
+        let bytes = chunk
+        if (skip > 0) {
+          const dropped = Math.min(skip, bytes.length)
+          bytes = bytes.subarray(dropped)
+          skip -= dropped
+        }
+        offset += bytes.length
+        emit(decoder.decode(bytes, { stream: true }))
+      }
+      return flush()
+    } catch (error) {
+      if (signal?.aborted) throw new CancelledError()
+      if (deadline.remainingMs() <= 0) break
+      if (++failures >= maxFailures) return options.onTrouble(`the output stream kept dropping (${describe(error)})`)
+      await sleep(Math.min(retryMs, deadline.remainingMs()), signal)
+    }
+  }
+  flush()
+
+  function flush(): void {
+    emit(decoder.decode())
+    if (partial) options.onLine(partial)
+    partial = ''
+  }
+}
+
+function combine(signal: AbortSignal | undefined, ms: number): AbortSignal {
+  const timeout = AbortSignal.timeout(Math.max(1, ms))
+  return signal ? AbortSignal.any([signal, timeout]) : timeout
+}
+
+function describe(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause
+  return cause?.code ?? cause?.message ?? (error as Error).message
+}

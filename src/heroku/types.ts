@@ -1,0 +1,34 @@
+import type { App, Build, Release } from '@heroku-cli/schema'
+
+// The published types carry an index signature (so Omit<> loses every field) and predate the
+// release status `expired`; these pick the fields we read and widen what the current schema widened.
+type Ref = { id: string } | null
+
+export type ReleaseStatus = NonNullable<Release['status']> | 'expired'
+
+export interface HerokuRelease extends Pick<Release, 'current' | 'description' | 'created_at'> {
+  id: string
+  version: number
+  status: ReleaseStatus
+  output_stream_url?: string | null
+  slug?: Ref
+}
+
+export interface HerokuBuild extends Pick<Build, 'created_at' | 'updated_at' | 'status' | 'output_stream_url'> {
+  id: string
+  release?: Ref
+  slug?: Ref
+}
+
+export interface HerokuApp extends Pick<App, 'web_url' | 'maintenance' | 'git_url'> {
+  id: string
+  name: string
+}
+
+export interface SourceBlob {
+  source_blob: { get_url: string; put_url: string }
+}
+
+export interface CreateBuildBody {
+  source_blob: { url: string; version: string; checksum: string; version_description?: string }
+}

@@ -1,0 +1,5 @@
+import { run } from './main.js'
+
+// A cancelled run must not linger on requests still in flight: exit once it has reported.
+const result = await run()
+if (result.status === 'cancelled') process.exit()

@@ -1,0 +1,47 @@
+import * as core from '@actions/core'
+import { coreLog } from './core-log.js'
+import { oneLine } from './errors.js'
+import { createPlatformApi } from './heroku/api.js'
+import { runDeploy } from './pipeline.js'
+import { failureMessage, outputsOf } from './report/outputs.js'
+import { renderSummary, type SummaryContext } from './report/summary.js'
+import { isFailing, type RunResult } from './result.js'
+import { readSettings, SettingsError } from './settings.js'
+
+/** Reads the inputs, deploys, and reports. Resolves with the run's result; the step fails through setFailed. */
+export async function run(): Promise<RunResult> {
+  const started = Date.now()
+  const cancel = new AbortController()
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (!cancel.signal.aborted) core.warning(`Received ${signal}: cancelling the deploy.`)
+    cancel.abort()
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+
+  let result: RunResult
+  let context: SummaryContext = {}
+  try {
+    const settings = readSettings((name) => core.getInput(name), process.env, (secret) => core.setSecret(secret))
+    context = { sha: settings.sha, github: settings.github }
+    const api = createPlatformApi({ apiKey: settings.apiKey, baseUrl: settings.herokuApiUrl, log: coreLog, signal: cancel.signal })
+    result = await runDeploy(settings, { api, log: coreLog, signal: cancel.signal })
+  } catch (error) {
+    if (error instanceof SettingsError) error.problems.slice(1).forEach((problem) => core.error(problem))
+    const reason = error instanceof SettingsError ? error.problems[0] : `Unexpected error: ${oneLine(error)}`
+    result = { status: 'failure', apps: [], reason, durationMs: 0 }
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+  result.durationMs = Date.now() - started
+
+  for (const [name, value] of Object.entries(outputsOf(result))) core.setOutput(name, value)
+  try {
+    await core.summary.addRaw(renderSummary(result, context), true).write()
+  } catch (error) {
+    core.warning(`Could not write the job summary: ${oneLine(error)}`)
+  }
+  if (isFailing(result.status)) core.setFailed(failureMessage(result) ?? `The deploy ended with status ${result.status}.`)
+  return result
+}

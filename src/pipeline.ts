@@ -1,0 +1,129 @@
+import * as fs from 'node:fs'
+import { CancelledError, DeployError, oneLine } from './errors.js'
+import type { HerokuApi } from './heroku/api.js'
+import { runBuild } from './heroku/build.js'
+import type { StageContext } from './heroku/context.js'
+import { awaitRelease } from './heroku/release.js'
+import { createSourceArchive, type SourceArchive, uploadSource } from './heroku/source.js'
+import type { Log } from './log.js'
+import { type DeployResult, newResult, type RunResult, type StageName, worstStatus } from './result.js'
+import type { Settings } from './settings.js'
+import { Deadline } from './util/time.js'
+
+export interface PipelineDeps {
+  api: HerokuApi
+  log: Log
+  signal?: AbortSignal
+  /** First poll interval for builds and releases (ms). */
+  pollMs?: number
+}
+
+/**
+ * One run: check every app, package the commit once, upload it once, then build and release it on
+ * each app in turn. Never throws: every outcome, cancel included, ends up in the RunResult.
+ */
+export async function runDeploy(settings: Settings, deps: PipelineDeps): Promise<RunResult> {
+  const started = Date.now()
+  const results = settings.apps.map(newResult)
+  let archive: SourceArchive | undefined
+  try {
+    for (const result of results) {
+      const app = await deps.api.getApp(result.app)
+      result.appUrl = app.web_url ?? undefined
+    }
+    archive = await timed(results, 'package', () =>
+      createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal })
+    )
+    deps.log.info(`Packaged ${settings.sha.slice(0, 7)} (${formatBytes(archive.bytes)}, sha256 ${archive.sha256.slice(0, 12)}…).`)
+    const source = await deps.api.createSource()
+    const shipped = archive
+    await timed(results, 'upload', () =>
+      uploadSource(shipped, source.source_blob.put_url, { signal: deps.signal, onRetry: (message) => deps.log.warning(message) })
+    )
+    for (const result of results) {
+      await deployApp(settings, deps, result, source.source_blob.get_url, shipped)
+    }
+  } catch (error) {
+    markUnfinished(results, error, deps.log)
+  } finally {
+    if (archive) await fs.promises.rm(archive.path, { force: true })
+  }
+  return { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started }
+}
+
+/** Build and release on one app, bounded by the `timeout` input. Only a cancel escapes. */
+async function deployApp(settings: Settings, deps: PipelineDeps, result: DeployResult, sourceUrl: string, archive: SourceArchive): Promise<void> {
+  const ctx: StageContext = {
+    api: deps.api,
+    log: deps.log,
+    signal: deps.signal,
+    pollMs: deps.pollMs,
+    deadline: new Deadline(settings.timeoutMs, `The build and release of ${result.app}`)
+  }
+  try {
+    const { build, releaseId } = await timed([result], 'build', () =>
+      runBuild(
+        ctx,
+        { app: result.app, sourceUrl, version: settings.version, checksum: `SHA256:${archive.sha256}`, description: describeRun(settings) },
+        (created) => (result.buildId = created.id)
+      )
+    )
+    result.buildId = build.id
+    result.releaseId = releaseId
+    const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, releaseId))
+    result.releaseVersion = release.version
+    result.status = 'success'
+    deps.log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`)
+  } catch (error) {
+    if (error instanceof CancelledError) throw error
+    fail(result, error, deps.log)
+  }
+}
+
+/** Records a failure; the one-line reason reaches the log once, through the step's failure message. */
+function fail(result: DeployResult, error: unknown, log: Log): void {
+  result.status = 'failure'
+  result.reason = oneLine(error)
+  if (error instanceof DeployError && error.logTail.length > 0) {
+    result.logTail = error.logTail
+    result.logTailOf = error.stage === 'release' ? 'release' : 'build'
+    log.info(`Last lines of the ${result.logTailOf} output of ${result.app}:\n${error.logTail.slice(-15).join('\n')}`)
+  }
+}
+
+/** A failure before the per-app stages (access, packaging, upload) or a cancel ends every app not yet done. */
+function markUnfinished(results: DeployResult[], error: unknown, log: Log): void {
+  const open = results.filter((r) => r.status === 'skipped')
+  if (error instanceof CancelledError) {
+    for (const result of open) {
+      result.status = 'cancelled'
+      result.reason = 'The job was cancelled before the deploy finished.'
+    }
+    log.warning('Cancelled: stopped waiting for Heroku.')
+    return
+  }
+  for (const result of open) fail(result, error, log)
+}
+
+async function timed<T>(results: DeployResult[], stage: StageName, fn: () => Promise<T>): Promise<T> {
+  const started = Date.now()
+  let ok = false
+  try {
+    const value = await fn()
+    ok = true
+    return value
+  } finally {
+    for (const result of results) result.stages.push({ stage, ms: Date.now() - started, ok })
+  }
+}
+
+function describeRun(settings: Settings): string {
+  const { repository, runId } = settings.github
+  return `Deployed by heroku-cd from ${repository || 'a repository'}@${settings.sha.slice(0, 7)}${runId ? ` (run ${runId})` : ''}`
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+}

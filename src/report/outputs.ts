@@ -1,0 +1,35 @@
+import { Outputs } from '../constants.js'
+import type { RunResult } from '../result.js'
+
+/** The step's outputs, as the interface defines them; values are strings ('' when unknown). */
+export function outputsOf(run: RunResult): Record<string, string> {
+  const first = run.apps[0]
+  return {
+    [Outputs.Status]: run.status,
+    [Outputs.AppUrl]: first?.appUrl ?? '',
+    [Outputs.ReleaseVersion]: first?.releaseVersion === undefined ? '' : String(first.releaseVersion),
+    [Outputs.ReleaseId]: first?.releaseId ?? '',
+    [Outputs.BuildId]: first?.buildId ?? '',
+    [Outputs.Results]: JSON.stringify(
+      run.apps.map((app) => ({
+        app: app.app,
+        status: app.status,
+        release_version: app.releaseVersion ?? null,
+        release_id: app.releaseId ?? null,
+        build_id: app.buildId ?? null,
+        app_url: app.appUrl ?? null,
+        deployment_id: null,
+        smoke: [],
+        ...(app.reason ? { reason: app.reason } : {})
+      }))
+    ),
+    [Outputs.Duration]: (Math.round(run.durationMs / 100) / 10).toString()
+  }
+}
+
+/** The one-line reason the step fails with, or undefined when it does not fail. */
+export function failureMessage(run: RunResult): string | undefined {
+  if (run.reason) return run.reason
+  const reasons = run.apps.filter((app) => app.reason && app.status !== 'success').map((app) => app.reason)
+  return reasons.length > 0 ? reasons.join('; ') : undefined
+}

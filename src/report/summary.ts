@@ -1,0 +1,95 @@
+import type { DeployResult, DeployStatus, RunResult } from '../result.js'
+import type { GitHubRun } from '../settings.js'
+
+const ICON: Record<DeployStatus, string> = {
+  success: '✅',
+  failure: '❌',
+  'rolled-back': '↩️',
+  skipped: '⏭️',
+  'dry-run': '📝',
+  cancelled: '🚫'
+}
+
+const HEADLINE: Record<DeployStatus, string> = {
+  success: 'deployed',
+  failure: 'deploy failed',
+  'rolled-back': 'rolled back',
+  skipped: 'not deployed',
+  'dry-run': 'dry run',
+  cancelled: 'deploy cancelled'
+}
+
+export interface SummaryContext {
+  sha?: string
+  github?: GitHubRun
+}
+
+// GitHub rejects a step summary over 1 MiB; stay well inside it however long the logs are.
+const MAX_LINE = 400
+
+/** The job summary in GitHub-flavoured Markdown: what a person needs at a glance, per app. */
+export function renderSummary(run: RunResult, context: SummaryContext = {}): string {
+  const out: string[] = []
+  const apps = run.apps.map((a) => a.app).join(', ')
+  out.push(`## ${ICON[run.status]} Heroku: ${apps ? `${apps} ` : ''}${HEADLINE[run.status]}`, '')
+  const facts = [`${seconds(run.durationMs)}`]
+  if (context.sha) facts.push(`commit ${commitLink(context.sha, context.github)}`)
+  const runUrl = runLink(context.github)
+  if (runUrl) facts.push(`[workflow run](${runUrl})`)
+  out.push(facts.join(' · '), '')
+  if (run.reason) out.push(`**Why:** ${escapeInline(run.reason)}`, '')
+  for (const app of run.apps) out.push(...renderApp(app, context))
+  return out.join('\n')
+}
+
+function renderApp(app: DeployResult, context: SummaryContext): string[] {
+  const rows: [string, string][] = [
+    ['Status', `${ICON[app.status]} ${app.status}`],
+    ['App', app.appUrl ? `[${app.app}](${app.appUrl})` : app.app],
+    ['Release', app.releaseVersion === undefined ? '—' : `v${app.releaseVersion} (\`${app.releaseId}\`)`],
+    ['Build', app.buildId ? `\`${app.buildId}\`` : '—']
+  ]
+  if (context.sha) rows.push(['Commit', commitLink(context.sha, context.github)])
+  const total = app.stages.reduce((sum, stage) => sum + stage.ms, 0)
+  if (app.stages.length > 0) {
+    rows.push(['Duration', `${seconds(total)} (${app.stages.map((s) => `${s.stage} ${seconds(s.ms)}${s.ok ? '' : ' ✗'}`).join(', ')})`])
+  }
+  const out = [`### ${app.app}`, '', '| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), '']
+  if (app.reason && app.status !== 'success') out.push(`**Why:** ${escapeInline(app.reason)}`, '')
+  if (app.logTail.length > 0) {
+    const lines = app.logTail.map((line) => (line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line))
+    const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines) + 1))
+    out.push(
+      '<details open><summary>Last lines of the ' + (app.logTailOf ?? 'build') + ' output</summary>',
+      '',
+      fence + 'text',
+      ...lines,
+      fence,
+      '',
+      '</details>',
+      ''
+    )
+  }
+  return out
+}
+
+function commitLink(sha: string, github?: GitHubRun): string {
+  const short = `\`${sha.slice(0, 7)}\``
+  return github?.repository ? `[${short}](${github.serverUrl}/${github.repository}/commit/${sha})` : short
+}
+
+function runLink(github?: GitHubRun): string | undefined {
+  return github?.repository && github.runId ? `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}` : undefined
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`
+}
+
+function escapeInline(text: string): string {
+  return text.replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;'))
+}
+
+function longestBacktickRun(lines: string[]): number {
+  return Math.max(0, ...lines.map((line) => Math.max(0, ...(line.match(/`+/g) ?? []).map((run) => run.length))))
+}

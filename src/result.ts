@@ -1,0 +1,51 @@
+/** What happened to one app, and to the run. One DeployResult per app travels through the stages. */
+export type DeployStatus = 'success' | 'failure' | 'rolled-back' | 'skipped' | 'dry-run' | 'cancelled'
+
+/** The stages a person sees in the timeline, in the order they run. */
+export type StageName = 'package' | 'upload' | 'build' | 'release'
+
+export interface StageTiming {
+  stage: StageName
+  ms: number
+  ok: boolean
+}
+
+export interface DeployResult {
+  app: string
+  status: DeployStatus
+  appUrl?: string
+  buildId?: string
+  releaseId?: string
+  releaseVersion?: number
+  /** One line: what went wrong, with Heroku's own message. */
+  reason?: string
+  /** The last lines of the build or release output, when it failed. */
+  logTail: string[]
+  /** Which output `logTail` comes from. */
+  logTailOf?: 'build' | 'release'
+  stages: StageTiming[]
+}
+
+export interface RunResult {
+  status: DeployStatus
+  apps: DeployResult[]
+  /** The run's reason when it failed before any app was tried (packaging, bad input). */
+  reason?: string
+  durationMs: number
+}
+
+// Worst first: the run reports the worst status of its apps.
+const SEVERITY: DeployStatus[] = ['cancelled', 'failure', 'rolled-back', 'success', 'dry-run', 'skipped']
+
+export function worstStatus(statuses: readonly DeployStatus[]): DeployStatus {
+  return [...statuses].sort((a, b) => SEVERITY.indexOf(a) - SEVERITY.indexOf(b))[0] ?? 'skipped'
+}
+
+export function isFailing(status: DeployStatus): boolean {
+  return status === 'failure' || status === 'rolled-back' || status === 'cancelled'
+}
+
+/** An app starts as `skipped`: not deployed (yet). */
+export function newResult(app: string): DeployResult {
+  return { app, status: 'skipped', logTail: [], stages: [] }
+}

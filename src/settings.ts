@@ -1,0 +1,144 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { DEFAULT_HEROKU_API_URL, Inputs } from './constants.js'
+
+export type Strategy = 'api'
+
+/** Everything the run needs, read and checked once, before any request. */
+export interface Settings {
+  readonly apiKey: string
+  readonly apps: readonly string[]
+  readonly strategy: Strategy
+  /** Absolute path of the folder to deploy. */
+  readonly sourceDir: string
+  readonly version: string
+  readonly timeoutMs: number
+  readonly herokuApiUrl: string
+  readonly sha: string
+  readonly workspace: string
+  readonly tempDir: string
+  readonly github: GitHubRun
+}
+
+/** The run this step is part of, for links in the log and the summary. */
+export interface GitHubRun {
+  readonly repository: string
+  readonly serverUrl: string
+  readonly runId: string
+  readonly actor: string
+  readonly ref: string
+}
+
+/** Every problem found in the inputs; each message names its input. */
+export class SettingsError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join(' '))
+    this.name = 'SettingsError'
+  }
+}
+
+export type InputReader = (name: string) => string
+
+const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/
+const MAX_TIMEOUT_S = 6 * 60 * 60 // a GitHub-hosted job cannot run longer
+
+/** Splits a list input on commas and newlines, trimmed, without empties or repeats. */
+export function splitList(value: string): string[] {
+  return [...new Set(value.split(/[,\n]/).map((item) => item.trim()).filter(Boolean))]
+}
+
+/**
+ * Reads every input into one frozen Settings. `mask` is called with each secret as soon as it is
+ * read, before anything is checked, so that no later message can print it.
+ */
+export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (secret: string) => void): Settings {
+  const problems: string[] = []
+  const problem = (message: string): void => void problems.push(message)
+
+  const apiKey = input(Inputs.ApiKey).trim()
+  if (apiKey) mask(apiKey)
+  if (!apiKey) problem(`Input '${Inputs.ApiKey}' is required: pass a Heroku API key, e.g. \${{ secrets.HEROKU_API_KEY }}.`)
+  else if (/\s/.test(apiKey)) problem(`Input '${Inputs.ApiKey}' must be a single token without spaces or line breaks.`)
+
+  const apps = splitList(input(Inputs.App))
+  if (apps.length === 0) problem(`Input '${Inputs.App}' is required: the name of the Heroku app to deploy to.`)
+  for (const app of apps.filter((name) => !APP_NAME.test(name))) {
+    problem(
+      `Input '${Inputs.App}' has '${app}', which is not a Heroku app name: expected 3 to 30 lowercase letters, digits and dashes, starting with a letter.`
+    )
+  }
+
+  const strategy = input(Inputs.Strategy).trim() || 'api'
+  if (strategy !== 'api') problem(`Input '${Inputs.Strategy}' must be 'api' (got '${strategy}').`)
+
+  const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd())
+  const sourceDir = resolveSourceDir(input(Inputs.SourceDir).trim() || '.', workspace, problem)
+
+  const sha = (env.GITHUB_SHA ?? '').trim()
+  if (!/^[0-9a-f]{40}$/i.test(sha)) {
+    problem(`GITHUB_SHA is '${sha}', not a commit SHA: run this action in a GitHub Actions job (or set GITHUB_SHA).`)
+  }
+
+  const version = input(Inputs.Version).trim() || sha
+  if (/[\r\n]/.test(version) || version.length > 200) {
+    problem(`Input '${Inputs.Version}' must be one line of at most 200 characters (a label such as a tag or the commit SHA).`)
+  }
+
+  const timeoutMs = readSeconds(input(Inputs.Timeout), 1800, Inputs.Timeout, problem)
+
+  const herokuApiUrl = (env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL).replace(/\/+$/, '')
+  if (!isHttpUrl(herokuApiUrl)) problem(`HEROKU_API_URL must be an http(s) URL (got '${herokuApiUrl}').`)
+
+  if (problems.length > 0) throw new SettingsError(problems)
+
+  return Object.freeze({
+    apiKey,
+    apps: Object.freeze(apps),
+    strategy: 'api',
+    sourceDir,
+    version,
+    timeoutMs,
+    herokuApiUrl,
+    sha: sha.toLowerCase(),
+    workspace,
+    tempDir: env.RUNNER_TEMP || os.tmpdir(),
+    github: Object.freeze({
+      repository: env.GITHUB_REPOSITORY ?? '',
+      serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+      runId: env.GITHUB_RUN_ID ?? '',
+      actor: env.GITHUB_ACTOR ?? '',
+      ref: env.GITHUB_REF ?? ''
+    })
+  })
+}
+
+function resolveSourceDir(value: string, workspace: string, problem: (message: string) => void): string {
+  const resolved = path.resolve(workspace, value)
+  const relative = path.relative(workspace, resolved)
+  if (relative.startsWith('..') || path.isAbsolute(relative)) {
+    problem(`Input '${Inputs.SourceDir}' must be a folder inside the repository (got '${value}').`)
+  } else if (!fs.statSync(resolved, { throwIfNoEntry: false })?.isDirectory()) {
+    problem(`Input '${Inputs.SourceDir}' must be an existing folder of the repository (got '${value}').`)
+  }
+  return resolved
+}
+
+function readSeconds(raw: string, fallback: number, name: string, problem: (message: string) => void): number {
+  const value = raw.trim()
+  if (value === '') return fallback * 1000
+  const seconds = /^\d+$/.test(value) ? Number(value) : NaN
+  if (!(seconds >= 1 && seconds <= MAX_TIMEOUT_S)) {
+    problem(`Input '${name}' must be a whole number of seconds from 1 to ${MAX_TIMEOUT_S} (got '${value}').`)
+  }
+  return seconds * 1000
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value)
+    return url.protocol === 'https:' || url.protocol === 'http:'
+  } catch {
+    return false
+  }
+}
