@@ -1,0 +1,39 @@
+import type { HerokuApi } from '../../src/heroku/api.js'
+import type { CreateBuildBody, HerokuApp, HerokuBuild, HerokuRelease, SourceBlob } from '../../src/heroku/types.js'
+
+/**
+ * An in-memory HerokuApi: builds and releases move through the states each test scripts, one state
+ * per read, so the stages' polling is exercised without a server.
+ */
+export class FakeHeroku implements HerokuApi {
+  buildStates: Partial<HerokuBuild>[] = [{ status: 'pending' }, { status: 'succeeded', release: { id: 'rel-1' }, slug: { id: 'slug-1' } }]
+  releaseStates: Partial<HerokuRelease>[] = [{ status: 'succeeded' }]
+  releases: HerokuRelease[] = []
+  createdBuilds: CreateBuildBody[] = []
+  private buildReads = 0
+  private releaseReads = 0
+
+  async getApp(app: string): Promise<HerokuApp> {
+    return { id: 'app-1', name: app, web_url: `https://${app}.example/`, maintenance: false }
+  }
+  async createSource(): Promise<SourceBlob> {
+    return { source_blob: { get_url: 'http://blob/get', put_url: 'http://blob/put' } }
+  }
+  async createBuild(_app: string, body: CreateBuildBody): Promise<HerokuBuild> {
+    this.createdBuilds.push(body)
+    return this.build(0)
+  }
+  async getBuild(): Promise<HerokuBuild> {
+    return this.build(Math.min(++this.buildReads, this.buildStates.length - 1))
+  }
+  async getRelease(_app: string, id: string | number): Promise<HerokuRelease> {
+    const state = this.releaseStates[Math.min(this.releaseReads++, this.releaseStates.length - 1)]
+    return { id: String(id), version: 5, status: 'pending', output_stream_url: null, ...state }
+  }
+  async latestReleases(_app: string, count: number): Promise<HerokuRelease[]> {
+    return this.releases.slice(0, count)
+  }
+  private build(index: number): HerokuBuild {
+    return { id: 'build-1', status: 'pending', created_at: '', updated_at: '', release: null, slug: null, ...this.buildStates[index] } as HerokuBuild
+  }
+}

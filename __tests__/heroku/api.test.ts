@@ -1,0 +1,76 @@
+import { HerokuApiError } from '../../src/errors.js'
+import { createPlatformApi } from '../../src/heroku/api.js'
+import { json, scriptedServer } from '../fakes/http.js'
+import { MemoryLog } from '../fakes/log.js'
+
+const fast = { attempts: 4, baseDelayMs: 5, maxDelayMs: 20 }
+const app = { id: 'a1', name: 'my-app', web_url: 'https://my-app.herokuapp.com/' }
+
+test('sends the version 3 Accept header and the key, and reads the app', async () => {
+  const server = await scriptedServer((_req, res) => json(res, 200, app, { 'RateLimit-Remaining': '4000' }))
+  const api = createPlatformApi({ apiKey: 'key-1', baseUrl: server.url, log: new MemoryLog(), retry: fast })
+  expect(await api.getApp('my-app')).toEqual(app)
+  const [req] = server.received
+  expect(req.url).toBe('/apps/my-app')
+  expect(req.headers.accept).toBe('application/vnd.heroku+json; version=3')
+  expect(req.headers.authorization).toBe(`Basic ${Buffer.from(':key-1').toString('base64')}`)
+  expect(req.headers['request-id']).toMatch(/^[0-9a-f-]{36}$/)
+  expect(req.headers['user-agent']).toMatch(/^heroku-cd\//)
+  await server.close()
+})
+
+test('429 and 5xx answers and dropped connections are retried until the call succeeds', async () => {
+  const server = await scriptedServer((_req, res, count) => {
+    if (count === 1) return json(res, 429, { id: 'rate_limit', message: 'Your account reached the API rate limit' })
+    if (count === 2) return json(res, 503, { id: 'service_unavailable', message: 'Try again' })
+    if (count === 3) return void res.socket?.destroy()
+    json(res, 200, app)
+  })
+  const log = new MemoryLog()
+  const api = createPlatformApi({ apiKey: 'k', baseUrl: server.url, log, retry: fast })
+  expect((await api.getApp('my-app')).name).toBe('my-app')
+  expect(log.lines.filter((l) => l.startsWith('warning:'))).toEqual([
+    expect.stringContaining('answered 429 rate_limit: Your account reached the API rate limit; retrying'),
+    expect.stringContaining('answered 503 service_unavailable: Try again; retrying')
+  ])
+  // heroku-client retries the dropped connection itself; the fourth request is the one that answers.
+  expect(server.received).toHaveLength(4)
+  await server.close()
+})
+
+test("other 4xx answers fail at once with Heroku's id and message", async () => {
+  const server = await scriptedServer((_req, res) => json(res, 404, { id: 'not_found', message: "Couldn't find that app.", resource: 'app' }))
+  const api = createPlatformApi({ apiKey: 'k', baseUrl: server.url, log: new MemoryLog(), retry: fast })
+  const error = await api.getApp('nope').catch((e: unknown) => e)
+  expect(error).toBeInstanceOf(HerokuApiError)
+  expect(error).toMatchObject({ status: 404, id: 'not_found', message: "Heroku API GET /apps/nope answered 404 not_found: Couldn't find that app." })
+  expect(server.received).toHaveLength(1)
+  await server.close()
+})
+
+test('retries are bounded: the last transient error is reported', async () => {
+  const server = await scriptedServer((_req, res) => json(res, 500, { id: 'internal_server_error', message: 'boom' }))
+  const api = createPlatformApi({ apiKey: 'k', baseUrl: server.url, log: new MemoryLog(), retry: fast })
+  await expect(api.createSource()).rejects.toThrow('Heroku API POST /sources answered 500 internal_server_error: boom')
+  expect(server.received).toHaveLength(4)
+  await server.close()
+})
+
+test('a low RateLimit-Remaining slows the next call down instead of spending the budget', async () => {
+  const server = await scriptedServer((_req, res) => json(res, 200, app, { 'RateLimit-Remaining': '29' }))
+  const api = createPlatformApi({ apiKey: 'k', baseUrl: server.url, log: new MemoryLog(), retry: fast })
+  await api.getApp('my-app')
+  const started = Date.now()
+  await api.getApp('my-app')
+  expect(Date.now() - started).toBeGreaterThanOrEqual(700)
+  await server.close()
+})
+
+test('the latest releases are asked for with a descending version Range, one page only', async () => {
+  const server = await scriptedServer((_req, res) => json(res, 206, [{ id: 'r2', version: 2 }], { 'Next-Range': 'version ]2..; max=1, order=desc' }))
+  const api = createPlatformApi({ apiKey: 'k', baseUrl: server.url, log: new MemoryLog(), retry: fast })
+  expect(await api.latestReleases('my-app', 1)).toEqual([{ id: 'r2', version: 2 }])
+  expect(server.received).toHaveLength(1)
+  expect(server.received[0].headers.range).toBe('version ..; max=1, order=desc')
+  await server.close()
+})
