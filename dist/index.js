@@ -30394,7 +30394,10 @@ module.exports = {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
 /* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7679);
+/* harmony import */ var _quiet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8351);
 
+
+(0,_quiet_js__WEBPACK_IMPORTED_MODULE_1__/* .silenceUrlParseWarning */ .g)();
 // A cancelled run must not linger on requests still in flight: exit once it has reported.
 const result = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 if (result.status === 'cancelled')
@@ -33556,7 +33559,7 @@ async function withRetry(fn, options) {
 const DEFAULT_RETRY = { attempts: 6, baseDelayMs: 1000, maxDelayMs: 30_000 };
 // heroku-client waits for a response body without a bound; no single call may hang the job.
 const CALL_TIMEOUT_MS = 60_000;
-// Heroku refills ~75 tokens a minute; below this many we pace calls at that rate instead of hitting 429.
+// Heroku refills ~75 tokens a minute (one per 800 ms); below LOW_BUDGET we pace calls at that rate.
 const LOW_BUDGET = 30;
 const REFILL_MS_PER_TOKEN = 800;
 function createPlatformApi(options) {
@@ -33633,10 +33636,13 @@ class PlatformApi {
             onRetry: (error, attempt, delayMs) => log.warning(`${error.message}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts})`)
         });
     }
-    /** Slows down before the account's budget runs out, rather than spending it and waiting on 429s. */
+    /**
+     * Slows down before the account's budget runs out: when it is low, calls go no faster than Heroku
+     * refills it (an empty budget waits for two tokens), instead of spending it and waiting on 429s.
+     */
     async paceForBudget() {
         if (this.remaining !== undefined && this.remaining < LOW_BUDGET) {
-            await sleep((LOW_BUDGET - this.remaining) * REFILL_MS_PER_TOKEN, this.options.signal);
+            await sleep(REFILL_MS_PER_TOKEN * (this.remaining === 0 ? 2 : 1), this.options.signal);
         }
     }
 }
@@ -33715,6 +33721,7 @@ async function followOutputStream(url, options) {
     let offset = 0;
     let partial = '';
     let failures = 0;
+    let notFound = 0;
     const notFoundUntil = Date.now() + NOT_FOUND_PATIENCE_MS;
     const emit = (text) => {
         const lines = (partial + text).split(/\r?\n/);
@@ -33744,7 +33751,8 @@ async function followOutputStream(url, options) {
             await response.body?.cancel();
             if (Date.now() > notFoundUntil)
                 return options.onTrouble('the output stream never started');
-            await deadline.sleep(retryMs, signal);
+            // Most streams start within a second: look again soon, then settle at `retryMs`.
+            await deadline.sleep(Math.min(retryMs, (retryMs / 4) * ++notFound), signal);
             continue;
         }
         if (response.status === 416)
@@ -33879,7 +33887,8 @@ const RELEASE_STATUS_WORDS = {
 async function awaitRelease(ctx, app, releaseId) {
     const { api } = ctx;
     const first = await api.getRelease(app, releaseId);
-    const tail = first.status === 'pending' ? await streamIntoLog(ctx, `Release phase of v${first.version} (${app})`, first.output_stream_url) : [];
+    // Streamed even when the phase is already over: the stream replays it, and a failure needs its lines.
+    const tail = await streamIntoLog(ctx, `Release phase of v${first.version} (${app})`, first.output_stream_url);
     const release = await pollUntil(() => api.getRelease(app, releaseId), (r) => r.status !== 'pending', {
         deadline: ctx.deadline,
         signal: ctx.signal,
@@ -34011,6 +34020,8 @@ function putFile(archive, putUrl, signal) {
         const request = transport.request(url, {
             method: 'PUT',
             headers: { 'Content-Type': '', 'Content-Length': archive.bytes },
+            // A fresh connection per attempt: a store that answered early must not leave half a body on a reused socket.
+            agent: false,
             signal
         });
         // The URL carries a signature: errors name the host only.
@@ -34433,6 +34444,31 @@ async function run() {
     if (isFailing(result.status))
         setFailed(failureMessage(result) ?? `The deploy ended with status ${result.status}.`);
     return result;
+}
+
+
+/***/ }),
+
+/***/ 8351:
+/***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
+
+/* harmony export */ __nccwpck_require__.d(__webpack_exports__, {
+/* harmony export */   g: () => (/* binding */ silenceUrlParseWarning)
+/* harmony export */ });
+/**
+ * heroku-client parses our own base URL with `url.parse()`, and Node 24 answers with a DEP0169
+ * deprecation warning on stderr in every user's log. It says nothing a user can act on, so that one
+ * warning is dropped; every other warning still gets through.
+ */
+function silenceUrlParseWarning() {
+    const emit = process.emitWarning.bind(process);
+    process.emitWarning = ((warning, ...rest) => {
+        const options = rest[0];
+        const code = typeof options === 'object' ? options?.code : rest[1];
+        if (code === 'DEP0169')
+            return;
+        emit(warning, ...rest);
+    });
 }
 
 

@@ -30,7 +30,7 @@ export interface PlatformApiOptions {
 const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 1000, maxDelayMs: 30_000 }
 // heroku-client waits for a response body without a bound; no single call may hang the job.
 const CALL_TIMEOUT_MS = 60_000
-// Heroku refills ~75 tokens a minute; below this many we pace calls at that rate instead of hitting 429.
+// Heroku refills ~75 tokens a minute (one per 800 ms); below LOW_BUDGET we pace calls at that rate.
 const LOW_BUDGET = 30
 const REFILL_MS_PER_TOKEN = 800
 
@@ -125,10 +125,13 @@ class PlatformApi implements HerokuApi {
     )
   }
 
-  /** Slows down before the account's budget runs out, rather than spending it and waiting on 429s. */
+  /**
+   * Slows down before the account's budget runs out: when it is low, calls go no faster than Heroku
+   * refills it (an empty budget waits for two tokens), instead of spending it and waiting on 429s.
+   */
   private async paceForBudget(): Promise<void> {
     if (this.remaining !== undefined && this.remaining < LOW_BUDGET) {
-      await sleep((LOW_BUDGET - this.remaining) * REFILL_MS_PER_TOKEN, this.options.signal)
+      await sleep(REFILL_MS_PER_TOKEN * (this.remaining === 0 ? 2 : 1), this.options.signal)
     }
   }
 }

@@ -17,8 +17,8 @@ const RELEASE_STATUS_WORDS = {
 export async function awaitRelease(ctx: StageContext, app: string, releaseId: string): Promise<HerokuRelease> {
   const { api } = ctx
   const first = await api.getRelease(app, releaseId)
-  const tail =
-    first.status === 'pending' ? await streamIntoLog(ctx, `Release phase of v${first.version} (${app})`, first.output_stream_url) : []
+  // Streamed even when the phase is already over: the stream replays it, and a failure needs its lines.
+  const tail = await streamIntoLog(ctx, `Release phase of v${first.version} (${app})`, first.output_stream_url)
   const release = await pollUntil(() => api.getRelease(app, releaseId), (r) => r.status !== 'pending', {
     deadline: ctx.deadline,
     signal: ctx.signal,

@@ -116,6 +116,8 @@ function putFile(archive: SourceArchive, putUrl: string, signal?: AbortSignal): 
     const request = transport.request(url, {
       method: 'PUT',
       headers: { 'Content-Type': '', 'Content-Length': archive.bytes },
+      // A fresh connection per attempt: a store that answered early must not leave half a body on a reused socket.
+      agent: false,
       signal
     })
     // The URL carries a signature: errors name the host only.

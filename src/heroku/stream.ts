@@ -29,6 +29,7 @@ export async function followOutputStream(url: string, options: FollowOptions): P
   let offset = 0
   let partial = ''
   let failures = 0
+  let notFound = 0
   const notFoundUntil = Date.now() + NOT_FOUND_PATIENCE_MS
 
   const emit = (text: string): void => {
@@ -55,7 +56,8 @@ export async function followOutputStream(url: string, options: FollowOptions): P
     if (response.status === 404 && offset === 0) {
       await response.body?.cancel()
       if (Date.now() > notFoundUntil) return options.onTrouble('the output stream never started')
-      await deadline.sleep(retryMs, signal)
+      // Most streams start within a second: look again soon, then settle at `retryMs`.
+      await deadline.sleep(Math.min(retryMs, (retryMs / 4) * ++notFound), signal)
       continue
     }
     if (response.status === 416) return flush()

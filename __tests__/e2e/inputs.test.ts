@@ -1,0 +1,26 @@
+import { startWorld, type World } from './world.js'
+
+let world: World
+
+beforeAll(async () => {
+  world = await startWorld()
+})
+afterAll(() => world.close())
+
+// Each bad value fails the step with a message naming the input, before any request is made.
+test.each([
+  ['api-key', { 'api-key': '' }, "Input 'api-key' is required: pass a Heroku API key"],
+  ['app', { app: 'Hello_App' }, "Input 'app' has 'Hello_App', which is not a Heroku app name: expected 3 to 30 lowercase letters, digits and dashes, starting with a letter."],
+  ['strategy', { strategy: 'docker' }, "Input 'strategy' must be 'api' (got 'docker')."],
+  ['source-dir', { 'source-dir': 'services/missing' }, "Input 'source-dir' must be an existing folder of the repository (got 'services/missing')."],
+  ['version', { version: 'line one\nline two' }, "Input 'version' must be one line of at most 200 characters"],
+  ['timeout', { timeout: 'ten minutes' }, "Input 'timeout' must be a whole number of seconds from 1 to 21600 (got 'ten minutes')."]
+])('a bad %s fails before any request', async (_name, inputs, message) => {
+  const before = world.emulator.requests.length
+  const run = await world.deploy(inputs)
+  expect(run.exitCode).toBe(1)
+  expect(run.outputs.status).toBe('failure')
+  expect(run.stdout).toContain(`::error::${message}`)
+  expect(run.summary).toContain(message.slice(0, 30))
+  expect(world.emulator.requests.length).toBe(before)
+})

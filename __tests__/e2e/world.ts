@@ -1,0 +1,69 @@
+/**
+ * One end-to-end world: a started emulator, a real git repository of the sample app, and a way to
+ * run `dist/index.js` against them exactly as the runner does.
+ */
+import { randomBytes } from 'node:crypto'
+import * as path from 'node:path'
+import { type Emulator, startEmulator } from '../../emulator/index.js'
+import { makeRepo, type Repo } from '../../scripts/lib/git-repo.js'
+import { type ActionRun, cleanup, projectRoot, runAction, type RunningAction, startAction } from '../../scripts/lib/run-action.js'
+
+export const APP = 'hello-app'
+
+export interface World {
+  emulator: Emulator
+  repo: Repo
+  sha: string
+  apiKey: string
+  deploy(inputs?: Record<string, string>, env?: Record<string, string>): Promise<ActionRun>
+  start(inputs?: Record<string, string>, env?: Record<string, string>): RunningAction
+  close(): Promise<void>
+}
+
+export async function startWorld(apps: string[] = [APP]): Promise<World> {
+  // A key that looks like Heroku's, so a leak of it is easy to spot in any output.
+  const apiKey = `HRKU-${randomBytes(16).toString('hex')}`
+  const emulator = await startEmulator({ apiKey, apps })
+  const repo = makeRepo(path.join(projectRoot, 'examples', 'hello-app'))
+  const runs: ActionRun[] = []
+  const world: World = {
+    emulator,
+    repo,
+    sha: repo.commit('Initial commit'),
+    apiKey,
+    start(inputs = {}, env = {}) {
+      const running = startAction({
+        workspace: repo.dir,
+        sha: world.sha,
+        inputs: { 'api-key': apiKey, app: APP, ...inputs },
+        env: { HEROKU_API_URL: emulator.apiUrl, ...env }
+      })
+      running.done.then((run) => runs.push(run), () => undefined)
+      return running
+    },
+    deploy(inputs = {}, env = {}) {
+      return world.start(inputs, env).done
+    },
+    async close() {
+      await emulator.close()
+      repo.remove()
+      runs.forEach(cleanup)
+    }
+  }
+  return world
+}
+
+/** Every byte the action wrote, less the one `::add-mask::` command that hands the key to the runner's masker. */
+export function writtenBytes(run: ActionRun, secret: string): string {
+  return run.everything
+    .split('\n')
+    .filter((line) => line !== `::add-mask::${secret}`)
+    .join('\n')
+}
+
+/** The secret in any form a mistake could print it: as is, URL-encoded, or inside Basic credentials. */
+export function secretForms(secret: string): string[] {
+  return [secret, encodeURIComponent(secret), Buffer.from(`:${secret}`).toString('base64'), Buffer.from(`heroku:${secret}`).toString('base64')]
+}
+
+export { runAction }

@@ -1,0 +1,234 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import type { AppRegistry, AppState, BuildRecord, ReleaseRecord } from './apps.js'
+import { cancelBuild, createBuild, isObject } from './builds.js'
+import type { EmulatorContext } from './context.js'
+import { ApiError, invalidParams, notFound } from './errors.js'
+import type { RateLimiter } from './rate-limit.js'
+import { paginate, parseRange, type RangeField } from './ranges.js'
+import { appResource, buildResource, dynoResource, eligibleForRollback, releaseResource } from './resources.js'
+
+export interface ApiRequest {
+  params: Record<string, string>
+  body: unknown
+  headers: IncomingHttpHeaders
+}
+
+export interface ApiResponse {
+  status: number
+  /** JSON-encoded unless undefined (an empty body). */
+  body?: unknown
+  headers?: Record<string, string>
+}
+
+type Handler = (request: ApiRequest) => ApiResponse
+
+interface Route {
+  method: string
+  pattern: RegExp
+  names: string[]
+  handler: Handler
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/** The Platform API endpoints a deploy uses (reference §2-§4), routed by method and path. */
+export class PlatformApi {
+  private readonly routes: Route[] = []
+
+  constructor(
+    private readonly apps: AppRegistry,
+    private readonly ctx: EmulatorContext,
+    private readonly rateLimiter: RateLimiter
+  ) {
+    const account = ctx.account
+    this.route('GET', '/account/rate-limits', () => ok({ remaining: this.rateLimiter.remaining() }))
+
+    this.route('GET', '/apps/:app', ({ params }) => ok(appResource(this.app(params), account)))
+    this.route('PATCH', '/apps/:app', ({ params, body }) => ok(appResource(this.updateApp(this.app(params), body), account)))
+
+    this.route('POST', '/sources', () => ({ status: 201, body: { source_blob: ctx.blobs.create() } }))
+
+    this.route('GET', '/apps/:app/builds', ({ params, headers }) => {
+      const app = this.app(params)
+      return list(app.builds, headers.range, BUILD_RANGES, 'id', build => buildResource(app, build, account))
+    })
+    this.route('POST', '/apps/:app/builds', ({ params, body }) => {
+      const app = this.app(params)
+      return { status: 201, body: buildResource(app, createBuild(app, body, ctx), account) }
+    })
+    this.route('GET', '/apps/:app/builds/:build', ({ params }) => {
+      const app = this.app(params)
+      return ok(buildResource(app, app.findBuild(params.build as string), account))
+    })
+    this.route('DELETE', '/apps/:app/builds/:build', ({ params }) => {
+      const app = this.app(params)
+      const build = app.findBuild(params.build as string)
+      cancelBuild(app, build)
+      return ok(buildResource(app, build, account))
+    })
+    // The emulator keeps no build cache; Heroku answers this with an empty body.
+    this.route('DELETE', '/apps/:app/build-cache', ({ params }) => (this.app(params), { status: 202 }))
+
+    this.route('GET', '/apps/:app/releases', ({ params, headers }) => {
+      const app = this.app(params)
+      return list(app.releases, headers.range, RELEASE_RANGES, 'id', release => releaseResource(app, release, account))
+    })
+    this.route('POST', '/apps/:app/releases', ({ params, body }) => {
+      const app = this.app(params)
+      return { status: 201, body: releaseResource(app, this.createRelease(app, body), account) }
+    })
+    this.route('GET', '/apps/:app/releases/:release', ({ params }) => {
+      const app = this.app(params)
+      return ok(releaseResource(app, app.findRelease(params.release as string), account))
+    })
+    this.route('GET', '/apps/:app/releases/:release/config-vars', ({ params }) =>
+      ok({ ...this.app(params).findRelease(params.release as string).config })
+    )
+
+    this.route('GET', '/apps/:app/config-vars', ({ params }) => ok({ ...this.app(params).configVars }))
+    this.route('PATCH', '/apps/:app/config-vars', ({ params, body }) => ok(this.updateConfig(this.app(params), body)))
+
+    this.route('GET', '/apps/:app/dynos', ({ params }) => {
+      const app = this.app(params)
+      return ok(app.dyno ? [dynoResource(app, app.dyno)] : [])
+    })
+    this.route('DELETE', '/apps/:app/dynos', ({ params }) => this.restart(this.app(params)))
+    this.route('DELETE', '/apps/:app/dynos/:dyno', ({ params }) => {
+      const app = this.app(params)
+      if (app.dyno?.options.name !== params.dyno && app.dyno?.id !== params.dyno) throw notFound('dyno')
+      return this.restart(app)
+    })
+  }
+
+  /** Whether a request is free of charge (GET /account/rate-limits does not count, per Dev Center). */
+  isFree(method: string, pathname: string): boolean {
+    return method === 'GET' && pathname === '/account/rate-limits'
+  }
+
+  dispatch(method: string, pathname: string, request: Omit<ApiRequest, 'params'>): ApiResponse {
+    for (const route of this.routes) {
+      const match = route.method === method ? route.pattern.exec(pathname) : null
+      if (!match) continue
+      const params = Object.fromEntries(route.names.map((name, i) => [name, decodeURIComponent(match[i + 1] as string)]))
+      return route.handler({ ...request, params })
+    }
+    throw new ApiError(
+      404,
+      'not_found',
+      'The requested API endpoint was not found. Are you using the right HTTP verb (i.e. `GET` vs. `POST`), and did you specify your intended version with the `Accept` header?'
+    )
+  }
+
+  private route(method: string, template: string, handler: Handler): void {
+    const names: string[] = []
+    const source = template.replace(/:(\w+)/g, (_, name: string) => {
+      names.push(name)
+      return '([^/]+)'
+    })
+    this.routes.push({ method, pattern: new RegExp(`^${source}/?$`), names, handler })
+  }
+
+  private app(params: Record<string, string>): AppState {
+    return this.apps.find(params.app as string)
+  }
+
+  /** PATCH /apps/{app}: maintenance on/off (renaming and stack changes are not emulated). */
+  private updateApp(app: AppState, body: unknown): AppState {
+    if (!isObject(body)) throw invalidParams('Expected a JSON object.')
+    if (body.name !== undefined && body.name !== app.name) throw invalidParams('Renaming apps is not supported by the emulator.')
+    if (body.maintenance !== undefined) {
+      if (typeof body.maintenance !== 'boolean') throw invalidParams('maintenance must be true or false.')
+      app.setMaintenance(body.maintenance)
+      this.ctx.log(`${app.name}: maintenance ${body.maintenance ? 'on' : 'off'}`)
+    }
+    return app
+  }
+
+  /** PATCH config-vars: null deletes; any change makes a release (and so a dyno restart). */
+  private updateConfig(app: AppState, body: unknown): Record<string, string> {
+    if (!isObject(body)) throw invalidParams('Expected a JSON object of config vars.')
+    const set: string[] = []
+    const removed: string[] = []
+    const next = { ...app.configVars }
+    for (const [key, value] of Object.entries(body)) {
+      if (!/^\w+$/.test(key)) throw invalidParams(`Invalid config var name "${key}".`)
+      if (value === null) {
+        if (key in next) removed.push(key)
+        delete next[key]
+      } else if (typeof value === 'string') {
+        if (next[key] !== value) set.push(key)
+        next[key] = value
+      } else {
+        throw invalidParams(`Config var ${key} must be a string or null.`)
+      }
+    }
+    if (set.length + removed.length > 0) {
+      app.configVars = next
+      const description = [set.length ? `Set ${set.join(', ')}` : '', removed.length ? `Remove ${removed.join(', ')}` : ''].filter(Boolean).join('; ')
+      app.releaser.create({ description: `${description} config vars`, slug: app.latestSlug(), config: next })
+    }
+    return { ...next }
+  }
+
+  /** POST releases: `{"release": id}` rolls back (code and config); `{"slug": id}` releases a slug. */
+  private createRelease(app: AppState, body: unknown): ReleaseRecord {
+    if (!isObject(body)) throw invalidParams('Expected a JSON object.')
+    if (body.release !== undefined) {
+      if (typeof body.release !== 'string' || !UUID.test(body.release)) throw invalidParams('release must be a release id (uuid).')
+      const target = app.findRelease(body.release)
+      if (!eligibleForRollback(target)) throw invalidParams(`Release v${target.version} is not eligible for rollback.`)
+      app.configVars = { ...target.config }
+      return app.releaser.create({ description: `Rollback to v${target.version}`, slug: target.slug, config: target.config })
+    }
+    if (body.slug !== undefined) {
+      const slugId = typeof body.slug === 'string' ? body.slug : undefined
+      const slug = slugId && this.apps.all().flatMap(other => other.releases).find(release => release.slug?.id === slugId)?.slug
+      if (!slug) throw notFound('slug')
+      const description = typeof body.description === 'string' ? body.description : `Deploy ${slug.commit?.slice(0, 8) ?? slug.id}`
+      return app.releaser.create({ description, slug, config: app.configVars })
+    }
+    throw invalidParams('Expected "release" (rollback) or "slug".')
+  }
+
+  private restart(app: AppState): ApiResponse {
+    app.releaser.restart()
+    return { status: 202, body: {} }
+  }
+}
+
+const ok = (body: unknown): ApiResponse => ({ status: 200, body })
+
+/** A list answer honouring Range: 206 + Next-Range when truncated, 200 when complete. */
+function list<T>(items: readonly T[], header: string | undefined, fields: Record<string, RangeField<T>>, defaultField: string, render: (item: T) => unknown): ApiResponse {
+  const range = parseRange(header, Object.keys(fields), defaultField)
+  const page = paginate(items, range, fields[range.field] as RangeField<T>)
+  const headers: Record<string, string> = { 'Accept-Ranges': Object.keys(fields).join(', ') }
+  if (page.nextRange) headers['Next-Range'] = page.nextRange
+  return { status: page.nextRange ? 206 : 200, body: page.items.map(render), headers }
+}
+
+/** `id` sorts in creation order: the emulator's ids are random UUIDs, so their text order means nothing. */
+const ID_FIELD: RangeField<{ id: string }> = {
+  key: (_item, index) => index,
+  parse: (value, all) => {
+    const index = all.findIndex(item => item.id === value)
+    return index < 0 ? undefined : index
+  },
+  format: item => item.id
+}
+
+const CREATED_FIELD: RangeField<{ createdAt: Date }> = {
+  key: item => item.createdAt.toISOString(),
+  parse: value => (Number.isNaN(Date.parse(value)) ? undefined : new Date(value).toISOString()),
+  format: item => item.createdAt.toISOString()
+}
+
+const VERSION_FIELD: RangeField<ReleaseRecord> = {
+  key: release => release.version,
+  parse: value => (/^\d+$/.test(value) ? Number(value) : undefined),
+  format: release => String(release.version)
+}
+
+// The schema lists id and started_at for builds; the CLI sorts them by created_at (reference §1.4).
+const BUILD_RANGES: Record<string, RangeField<BuildRecord>> = { id: ID_FIELD, started_at: CREATED_FIELD, created_at: CREATED_FIELD }
+const RELEASE_RANGES: Record<string, RangeField<ReleaseRecord>> = { id: ID_FIELD, version: VERSION_FIELD, created_at: CREATED_FIELD }

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto'
+import { rm } from 'node:fs/promises'
+import * as path from 'node:path'
+import type { AppState, ReleaseRecord, ReleaseStatus } from './apps.js'
+import type { EmulatorContext } from './context.js'
+import { Dyno } from './dynos.js'
+import { baseEnv, run } from './processes.js'
+import { type Slug, unpackSlug } from './slugs.js'
+
+export interface NewRelease {
+  description: string
+  slug?: Slug
+  config: Record<string, string>
+}
+
+/**
+ * Creates an app's releases and puts them live, one at a time and in version order:
+ * release phase (if the slug declares one) → boot the new web dyno → switch the router → stop the
+ * old dyno. A release becomes `succeeded` and `current` at the moment traffic switches; a failed
+ * release phase leaves it `failed` and the app serving the previous release.
+ */
+export class ReleaseManager {
+  private queue: Promise<void> = Promise.resolve()
+
+  constructor(
+    private readonly app: AppState,
+    private readonly ctx: EmulatorContext
+  ) {}
+
+  create({ description, slug, config }: NewRelease): ReleaseRecord {
+    const { app, ctx } = this
+    const id = randomUUID()
+    const releaseCommand = slug?.processTypes.release
+    const log = releaseCommand ? ctx.newOutputLog() : undefined
+    const now = new Date()
+    const release: ReleaseRecord = {
+      id,
+      version: (app.releases.at(-1)?.version ?? 0) + 1,
+      description,
+      createdAt: now,
+      updatedAt: now,
+      status: 'pending',
+      current: false,
+      slug,
+      config: { ...config },
+      log,
+      outputStreamUrl: log ? ctx.streams.publish('releases', id, log) : null
+    }
+    app.releases.push(release)
+    app.touch()
+    ctx.log(`${app.name}: v${release.version} created (${description})`)
+    this.enqueue(`release v${release.version} of ${app.name}`, () => this.activate(release))
+    return release
+  }
+
+  /** DELETE /dynos: a fresh web dyno for the current release replaces the running one. */
+  restart(): void {
+    this.enqueue(`restart of ${this.app.name}`, async () => {
+      const current = this.app.currentRelease()
+      if (current?.slug) await this.serve(await this.boot(current))
+    })
+  }
+
+  private enqueue(name: string, task: () => Promise<void>): void {
+    const next = this.queue.then(task)
+    this.queue = next.catch(() => undefined)
+    this.ctx.background(name, () => next)
+  }
+
+  private async activate(release: ReleaseRecord): Promise<void> {
+    const command = release.slug?.processTypes.release
+    if (command && !(await this.releasePhase(release, command))) return this.settle(release, 'failed')
+    if (this.ctx.shutdown.aborted) return
+    const dyno = release.slug ? await this.boot(release) : undefined
+    if (this.ctx.shutdown.aborted) return
+    for (const other of this.app.releases) other.current = false
+    release.current = true
+    this.app.releasedAt = new Date()
+    this.settle(release, 'succeeded')
+    if (release.slug) await this.serve(dyno)
+  }
+
+  /** Runs the `release:` command in a one-off dyno, streaming its output; true when it exited 0. */
+  private async releasePhase(release: ReleaseRecord, command: string): Promise<boolean> {
+    const { ctx } = this
+    const log = release.log
+    const dir = path.join(ctx.workDir, 'dynos', randomUUID())
+    try {
+      await unpackSlug(release.slug as Slug, dir)
+      const code = await run('sh', ['-c', command], {
+        cwd: dir,
+        env: { ...baseEnv(), ...this.releaseEnv(release), DYNO: `release.${release.version}` },
+        onLine: line => log?.line(line),
+        signal: ctx.shutdown
+      })
+      ctx.log(`${this.app.name}: release phase of v${release.version} exited with code ${code}`)
+      return code === 0
+    } catch (error) {
+      log?.line(`Release command could not start: ${error instanceof Error ? error.message : String(error)}`)
+      return false
+    } finally {
+      log?.end()
+      await log?.finished
+      await rm(dir, { recursive: true, force: true })
+    }
+  }
+
+  /** Starts the release's web dyno; undefined when the slug declares no web process. */
+  private async boot(release: ReleaseRecord): Promise<Dyno | undefined> {
+    const { app, ctx } = this
+    const slug = release.slug
+    if (!slug?.processTypes.web) return undefined
+    const dyno = await Dyno.start({
+      appName: app.name,
+      name: 'web.1',
+      command: slug.processTypes.web,
+      slug,
+      dir: path.join(ctx.workDir, 'dynos', randomUUID()),
+      env: this.releaseEnv(release),
+      release: { id: release.id, version: release.version },
+      log: ctx.log,
+      shutdown: ctx.shutdown
+    })
+    ctx.dynos.add(dyno)
+    return dyno
+  }
+
+  /** Routes traffic to `dyno` (even a crashed one: the router then answers 503), then stops the old dyno. */
+  private async serve(dyno: Dyno | undefined): Promise<void> {
+    const previous = this.app.dyno
+    this.app.dyno = dyno
+    this.app.router.routeTo(dyno)
+    if (previous && previous !== dyno) {
+      await previous.stop()
+      this.ctx.dynos.delete(previous)
+    }
+  }
+
+  private releaseEnv(release: ReleaseRecord): Record<string, string> {
+    return {
+      ...release.config,
+      HEROKU_RELEASE_VERSION: `v${release.version}`,
+      ...(release.slug?.commit ? { HEROKU_SLUG_COMMIT: release.slug.commit } : {})
+    }
+  }
+
+  private settle(release: ReleaseRecord, status: ReleaseStatus): void {
+    release.status = status
+    release.updatedAt = new Date()
+    this.ctx.log(`${this.app.name}: v${release.version} ${status}${release.current ? ' (current)' : ''}`)
+  }
+}

@@ -1,0 +1,109 @@
+import type { App, Build, Release } from '@heroku-cli/schema'
+import type { AppState, BuildRecord, ReleaseRecord } from './apps.js'
+import type { Dyno } from './dynos.js'
+
+/** Response bodies, shaped like the Platform API schema's resources (§3.1, §4.1, build §2.3). */
+
+type Account = { id: string; email: string }
+
+export const STACK = 'heroku-24'
+// Fixed ids: the same stack, region and generation every time, as on Heroku.
+const STACK_REF = { id: 'ae20ae8c-c7b6-4cb3-9d2d-57e0b45c2e10', name: STACK }
+const REGION_REF = { id: '59accabd-516d-4f0e-83e6-6e3757701145', name: 'us' }
+const GENERATION_REF = { id: '3d7a4f86-6d43-4a5b-8ec3-2d2a8a4a9e1b', name: 'cedar' }
+
+/** Heroku's timestamps: ISO 8601, whole seconds, UTC. */
+export function timestamp(date: Date): string {
+  return date.toISOString().replace(/\.\d{3}Z$/, 'Z')
+}
+
+export function appResource(app: AppState, account: Account): App {
+  const current = app.currentRelease()
+  return {
+    acm: false,
+    archived_at: null,
+    buildpack_provided_description: current?.slug?.buildpackDescription ?? null,
+    build_stack: STACK_REF,
+    created_at: timestamp(app.createdAt),
+    generation: GENERATION_REF,
+    git_url: `https://git.heroku.com/${app.name}.git`,
+    id: app.id,
+    internal_routing: null,
+    maintenance: app.maintenance,
+    name: app.name,
+    owner: account,
+    organization: null,
+    team: null,
+    region: REGION_REF,
+    released_at: app.releasedAt && timestamp(app.releasedAt),
+    repo_size: null,
+    slug_size: current?.slug?.size ?? null,
+    space: null,
+    stack: STACK_REF,
+    updated_at: timestamp(app.updatedAt),
+    // Deliberately not a *.herokuapp.com URL: it must reach the app's local router.
+    web_url: app.webUrl
+  }
+}
+
+export function buildResource(app: AppState, build: BuildRecord, account: Account): Build {
+  // The release and slug only show once the build reads `succeeded` (the poll loop's signal).
+  const done = build.status === 'succeeded'
+  return {
+    app: { id: app.id },
+    buildpacks: build.buildpacks,
+    created_at: timestamp(build.createdAt),
+    generation: 'cedar',
+    id: build.id,
+    output_stream_url: build.outputStreamUrl,
+    // The schema allows null here; the published types (generated from an older schema) do not.
+    release: (done && build.release ? { id: build.release.id } : null) as Build['release'],
+    slug: done && build.slug ? { id: build.slug.id } : null,
+    source_blob: { ...build.sourceBlob },
+    stack: STACK,
+    status: build.status,
+    updated_at: timestamp(build.updatedAt),
+    user: account
+  }
+}
+
+export function releaseResource(app: AppState, release: ReleaseRecord, account: Account): Release {
+  return {
+    addon_plan_names: [],
+    artifacts: release.slug ? [{ type: 'slug', id: release.slug.id }] : [],
+    app: { id: app.id, name: app.name },
+    created_at: timestamp(release.createdAt),
+    description: release.description,
+    id: release.id,
+    updated_at: timestamp(release.updatedAt),
+    slug: release.slug ? { id: release.slug.id } : null,
+    status: release.status,
+    user: account,
+    version: release.version,
+    current: release.current,
+    output_stream_url: release.outputStreamUrl,
+    eligible_for_rollback: eligibleForRollback(release)
+  }
+}
+
+/** Only a release that ran code successfully can be rolled back to. */
+export function eligibleForRollback(release: ReleaseRecord): boolean {
+  return release.status === 'succeeded' && release.slug !== undefined
+}
+
+export function dynoResource(app: AppState, dyno: Dyno) {
+  const { name, command, release } = dyno.options
+  return {
+    attach_url: null,
+    command,
+    created_at: timestamp(dyno.createdAt),
+    id: dyno.id,
+    name,
+    release: { id: release.id, version: release.version },
+    app: { id: app.id, name: app.name },
+    size: 'Basic',
+    state: dyno.state,
+    type: name.split('.')[0] ?? 'web',
+    updated_at: timestamp(dyno.updatedAt)
+  }
+}

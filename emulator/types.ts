@@ -1,0 +1,79 @@
+import type { Build, Release } from '@heroku-cli/schema'
+
+export interface EmulatorOptions {
+  /** The only accepted credential (Bearer token, or the password of Basic auth). */
+  apiKey: string
+  /** Apps that exist from the start: created empty, no release yet (release list empty). */
+  apps?: string[]
+  /** API port; 0 = random (default). */
+  port?: number
+  /** Initial RateLimit-Remaining pool (default 4500); refills ~75/min like Heroku. */
+  rateLimit?: number
+  /** Where blobs, slugs and dyno dirs live (default: a fresh temp dir, removed on close). */
+  workDir?: string
+  /** The emulator's own diagnostic log, including dyno output (default: silent). */
+  log?: (line: string) => void
+}
+
+export interface RecordedRequest {
+  method: string
+  /** The request target as sent (path and query string). */
+  path: string
+  /** Lower-cased names; repeated headers joined with ", ". */
+  headers: Record<string, string>
+  /** The body as text; blob uploads are streamed to disk and recorded as "". */
+  body: string
+  /** The answered status; 0 while unanswered or when the connection was dropped. */
+  status: number
+}
+
+export interface Faults {
+  /** The next `count` API requests matching answer `status` with Heroku's error body. */
+  failNext(count: number, status: number, match?: RequestMatch): void
+  /** The next `count` matching requests (API, blob or stream) lose their connection without an answer. */
+  dropNext(count: number, match?: RequestMatch): void
+  /** Output streams answer 404 for the first N GETs of each stream (default 1). */
+  streamNotFoundFirst: number
+  /** Delay between streamed lines (default 0). */
+  streamLineDelayMs: number
+  /** A build stays "pending" this long after its output stream closed (default 300). */
+  pendingAfterStreamMs: number
+  /** Extra delay before a build starts running (default 0). */
+  buildDelayMs: number
+}
+
+export interface RequestMatch {
+  method?: string
+  /** Tested against the request target (path and query string). */
+  path?: RegExp
+}
+
+export interface AppView {
+  id: string
+  name: string
+  /** Stable http://127.0.0.1:<routerPort>/ allocated at app creation. */
+  webUrl: string
+  maintenance: boolean
+  configVars: Record<string, string>
+  builds: Build[]
+  /** Ascending by version. */
+  releases: Release[]
+  currentRelease(): Release | undefined
+  buildLog(buildId: string): string
+  releaseLog(releaseId: string): string
+  /** Every maintenance value set, in order. */
+  maintenanceHistory: boolean[]
+}
+
+export interface Emulator {
+  /** What HEROKU_API_URL is set to, e.g. http://127.0.0.1:41234 */
+  apiUrl: string
+  /** Every request to the API port, in order (API calls, blob PUT/GET, stream GETs). */
+  requests: RecordedRequest[]
+  faults: Faults
+  /** Live view of an app's state; throws for an unknown app. */
+  app(name: string): AppView
+  createApp(name: string): Promise<AppView>
+  /** Stops every dyno, build and release process, the routers and the server; removes a temp workDir. */
+  close(): Promise<void>
+}
