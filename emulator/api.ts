@@ -58,16 +58,18 @@ export class PlatformApi {
     })
     this.route('GET', '/apps/:app/builds/:build', ({ params }) => {
       const app = this.app(params)
-      return ok(buildResource(app, app.findBuild(params.build as string), account))
+      return ok(buildResource(app, app.findBuild(params.build), account))
     })
     this.route('DELETE', '/apps/:app/builds/:build', ({ params }) => {
       const app = this.app(params)
-      const build = app.findBuild(params.build as string)
+      const build = app.findBuild(params.build)
       cancelBuild(app, build)
       return ok(buildResource(app, build, account))
     })
-    // The emulator keeps no build cache; Heroku answers this with an empty body.
-    this.route('DELETE', '/apps/:app/build-cache', ({ params }) => (this.app(params), { status: 202 }))
+    this.route('DELETE', '/apps/:app/build-cache', ({ params }) => {
+      this.app(params) // 404 for an unknown app; there is no build cache to purge, and Heroku answers with no body
+      return { status: 202 }
+    })
 
     this.route('GET', '/apps/:app/releases', ({ params, headers }) => {
       const app = this.app(params)
@@ -79,10 +81,10 @@ export class PlatformApi {
     })
     this.route('GET', '/apps/:app/releases/:release', ({ params }) => {
       const app = this.app(params)
-      return ok(releaseResource(app, app.findRelease(params.release as string), account))
+      return ok(releaseResource(app, app.findRelease(params.release), account))
     })
     this.route('GET', '/apps/:app/releases/:release/config-vars', ({ params }) =>
-      ok({ ...this.app(params).findRelease(params.release as string).config })
+      ok({ ...this.app(params).findRelease(params.release).config })
     )
 
     this.route('GET', '/apps/:app/config-vars', ({ params }) => ok({ ...this.app(params).configVars }))
@@ -109,7 +111,7 @@ export class PlatformApi {
     for (const route of this.routes) {
       const match = route.method === method ? route.pattern.exec(pathname) : null
       if (!match) continue
-      const params = Object.fromEntries(route.names.map((name, i) => [name, decodeURIComponent(match[i + 1] as string)]))
+      const params = Object.fromEntries(route.names.map((name, i) => [name, decodeSegment(match[i + 1] as string)]))
       return route.handler({ ...request, params })
     }
     throw new ApiError(
@@ -129,7 +131,7 @@ export class PlatformApi {
   }
 
   private app(params: Record<string, string>): AppState {
-    return this.apps.find(params.app as string)
+    return this.apps.find(params.app)
   }
 
   /** PATCH /apps/{app}: maintenance on/off (renaming and stack changes are not emulated). */
@@ -197,6 +199,15 @@ export class PlatformApi {
 }
 
 const ok = (body: unknown): ApiResponse => ({ status: 200, body })
+
+/** A malformed %-escape cannot name anything: keep it as is, so the lookup answers 404. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
 
 /** A list answer honouring Range: 206 + Next-Range when truncated, 200 when complete. */
 function list<T>(items: readonly T[], header: string | undefined, fields: Record<string, RangeField<T>>, defaultField: string, render: (item: T) => unknown): ApiResponse {

@@ -82,6 +82,12 @@ export class BlobStore {
     return s3Error(req, res, 405, 'MethodNotAllowed', 'The specified method is not allowed against this resource.')
   }
 
+  /** An injected failure, answered the way S3 fails (SlowDown, InternalError, ...). */
+  fail(req: IncomingMessage, res: ServerResponse, status: number): void {
+    const [code, message] = S3_FAILURES[status] ?? ['ServiceUnavailable', 'Please reduce your request rate.']
+    s3Error(req, res, status, code, message)
+  }
+
   /** Streams the body to a part file while hashing it; the blob only changes once the whole body arrived. */
   private async receive(blob: Blob, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const part = `${blob.file}.part-${randomBytes(4).toString('hex')}`
@@ -116,6 +122,14 @@ export class BlobStore {
 }
 
 const SIGNATURE_MESSAGE = 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'
+
+const S3_FAILURES: Record<number, [string, string]> = {
+  400: ['BadRequest', 'An error occurred when parsing the HTTP request.'],
+  403: ['AccessDenied', 'Access Denied'],
+  404: ['NoSuchKey', 'The specified key does not exist.'],
+  500: ['InternalError', 'We encountered an internal error. Please try again.'],
+  503: ['SlowDown', 'Please reduce your request rate.']
+}
 
 const signature = () => randomBytes(16).toString('hex')
 

@@ -69,8 +69,9 @@ export class ReleaseManager {
 
   private async activate(release: ReleaseRecord): Promise<void> {
     const command = release.slug?.processTypes.release
-    if (command && !(await this.releasePhase(release, command))) return this.settle(release, 'failed')
-    if (this.ctx.shutdown.aborted) return
+    const phaseOk = !command || (await this.releasePhase(release, command))
+    if (this.ctx.shutdown.aborted) return // killed by close(), not a verdict on the release
+    if (!phaseOk) return this.settle(release, 'failed')
     const dyno = release.slug ? await this.boot(release) : undefined
     if (this.ctx.shutdown.aborted) return
     for (const other of this.app.releases) other.current = false
@@ -110,19 +111,25 @@ export class ReleaseManager {
     const { app, ctx } = this
     const slug = release.slug
     if (!slug?.processTypes.web) return undefined
-    const dyno = await Dyno.start({
-      appName: app.name,
-      name: 'web.1',
-      command: slug.processTypes.web,
-      slug,
-      dir: path.join(ctx.workDir, 'dynos', randomUUID()),
-      env: this.releaseEnv(release),
-      release: { id: release.id, version: release.version },
-      log: ctx.log,
-      shutdown: ctx.shutdown
-    })
-    ctx.dynos.add(dyno)
-    return dyno
+    try {
+      const dyno = await Dyno.start({
+        appName: app.name,
+        name: 'web.1',
+        command: slug.processTypes.web,
+        slug,
+        dir: path.join(ctx.workDir, 'dynos', randomUUID()),
+        env: this.releaseEnv(release),
+        release: { id: release.id, version: release.version },
+        log: ctx.log,
+        shutdown: ctx.shutdown
+      })
+      ctx.dynos.add(dyno)
+      return dyno
+    } catch (error) {
+      // Could not even spawn (e.g. the slug copy failed): nothing serves, as with a crash.
+      ctx.log(`${app.name}: web dyno of v${release.version} could not start: ${error instanceof Error ? error.message : String(error)}`)
+      return undefined
+    }
   }
 
   /** Routes traffic to `dyno` (even a crashed one: the router then answers 503), then stops the old dyno. */

@@ -6,7 +6,7 @@ import type { BlobStore } from './blobs.js'
 import { ApiError, errorForStatus } from './errors.js'
 import type { FaultInjector } from './faults.js'
 import type { RateLimiter } from './rate-limit.js'
-import type { OutputStreams } from './streams.js'
+import { failStream, type OutputStreams } from './streams.js'
 import type { RecordedRequest } from './types.js'
 
 export interface ServerParts {
@@ -24,9 +24,10 @@ export interface ServerParts {
 const MAX_API_BODY = 1024 * 1024
 
 /**
- * The API port's request handler. Every request is recorded; blob URLs and output streams are served
- * without API checks (they stand in for S3 and build-output.heroku.com); everything else is a Platform
- * API call: injected faults, then Accept (406), credentials (401), rate limit (429), then the route.
+ * The API port's request handler. Every request is recorded and may meet an injected fault first.
+ * Blob URLs and output streams are served without API checks (they stand in for S3 and
+ * build-output.heroku.com); everything else is a Platform API call: Accept (406), credentials (401),
+ * rate limit (429), then the route.
  */
 export function requestHandler(parts: ServerParts): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -40,12 +41,17 @@ export function requestHandler(parts: ServerParts): (req: IncomingMessage, res: 
       parts.log(`fault: dropped ${method} ${target}`)
       return void req.socket.destroy()
     }
+    const injected = parts.faults.takeFailure(method, target)
+    if (injected !== undefined) parts.log(`fault: ${method} ${target} answered ${injected}`)
     const url = new URL(target, 'http://127.0.0.1')
-    const served = parts.blobs.handles(url.pathname)
-      ? parts.blobs.serve(req, res, url)
-      : parts.streams.handles(url.pathname)
-        ? parts.streams.serve(req, res, url.pathname)
-        : serveApi(parts, req, res, record, url.pathname)
+    let served: Promise<void> | void
+    if (parts.blobs.handles(url.pathname)) {
+      served = injected ? parts.blobs.fail(req, res, injected) : parts.blobs.serve(req, res, url)
+    } else if (parts.streams.handles(url.pathname)) {
+      served = injected ? failStream(res, injected) : parts.streams.serve(req, res, url.pathname)
+    } else {
+      served = serveApi(parts, req, res, record, url.pathname, injected)
+    }
     Promise.resolve(served).catch((error: unknown) => {
       parts.log(`error serving ${method} ${target}: ${error instanceof Error ? error.message : String(error)}`)
       if (!res.headersSent) sendJson(res, 500, errorForStatus(500).body(), {})
@@ -54,17 +60,20 @@ export function requestHandler(parts: ServerParts): (req: IncomingMessage, res: 
   }
 }
 
-async function serveApi(parts: ServerParts, req: IncomingMessage, res: ServerResponse, record: RecordedRequest, pathname: string): Promise<void> {
+async function serveApi(
+  parts: ServerParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  record: RecordedRequest,
+  pathname: string,
+  injected: number | undefined
+): Promise<void> {
   const method = record.method
   const headers: Record<string, string> = { 'Request-Id': headerText(req.headers['request-id']) || randomUUID() }
   let response: ApiResponse
   try {
     record.body = await readBody(req)
-    const injected = parts.faults.takeFailure(method, record.path)
-    if (injected !== undefined) {
-      parts.log(`fault: ${method} ${record.path} answered ${injected}`)
-      throw errorForStatus(injected)
-    }
+    if (injected !== undefined) throw errorForStatus(injected)
     checkApiRequest(req.headers, parts.apiKey)
     if (!parts.api.isFree(method, pathname) && !parts.rateLimiter.take()) throw errorForStatus(429)
     response = parts.api.dispatch(method, pathname, { body: parseJson(record.body), headers: req.headers })

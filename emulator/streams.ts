@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http'
 import type { FaultInjector } from './faults.js'
 import type { OutputLog } from './output-log.js'
 
@@ -69,6 +69,11 @@ export class OutputStreams {
     res.on('close', unsubscribe)
     follow()
   }
+}
+
+/** An injected failure: build-output answers errors as plain text. */
+export function failStream(res: ServerResponse, status: number): void {
+  plain(res, status, `${STATUS_CODES[status] ?? 'Error'}\n`)
 }
 
 /** `bytes=N-` → N; no header → 0; any other form → undefined. */

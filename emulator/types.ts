@@ -28,7 +28,11 @@ export interface RecordedRequest {
 }
 
 export interface Faults {
-  /** The next `count` API requests matching answer `status` with Heroku's error body. */
+  /**
+   * The next `count` matching requests answer `status`: API calls with Heroku's error body
+   * (429 rate_limit, 500 internal_server_error, 503 service_unavailable, ...), blob URLs with an
+   * S3-style XML error (503 SlowDown, 500 InternalError), stream URLs with plain text.
+   */
   failNext(count: number, status: number, match?: RequestMatch): void
   /** The next `count` matching requests (API, blob or stream) lose their connection without an answer. */
   dropNext(count: number, match?: RequestMatch): void

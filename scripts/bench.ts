@@ -48,8 +48,9 @@ async function packageChild(dir: string, sha: string): Promise<void> {
 function makeLargeRepo(sizeMb: number): { dir: string; sha: string; remove: () => void } {
   const repo = makeRepo(path.join(projectRoot, 'examples', 'hello-app'))
   const fileMb = 8
+  fs.mkdirSync(path.join(repo.dir, 'data'))
   for (let i = 0; i < Math.ceil(sizeMb / fileMb); i++) {
-    repo.write(`data/blob-${String(i).padStart(4, '0')}.bin`, randomBytes(fileMb * 1024 * 1024).toString('latin1'))
+    fs.writeFileSync(path.join(repo.dir, 'data', `blob-${String(i).padStart(4, '0')}.bin`), randomBytes(fileMb * 1024 * 1024))
   }
   execFileSync('git', ['config', 'core.compression', '1'], { cwd: repo.dir })
   return { dir: repo.dir, sha: repo.commit('large tree'), remove: () => repo.remove() }
@@ -82,15 +83,23 @@ async function main(): Promise<number> {
     await packageChild(process.argv[3], process.argv[4])
     return 0
   }
+  if (process.argv[2] === '--child-baseline') {
+    console.log(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 }))
+    return 0
+  }
   const sizeMb = arg('--size-mb', 1024)
   console.log(`Making a repository with ${sizeMb} MiB of incompressible committed files...`)
   const large = makeLargeRepo(sizeMb)
   const self = fileURLToPath(import.meta.url)
   const tsx = path.join(projectRoot, 'node_modules', 'tsx', 'dist', 'cli.mjs')
-  const child = spawnSync(node24(), [tsx, self, '--child-package', large.dir, large.sha], { encoding: 'utf8' })
+  const child = (...args: string[]) => {
+    const result = spawnSync(node24(), [tsx, self, ...args], { encoding: 'utf8' })
+    if (result.status !== 0) throw new Error(`benchmark child ${args[0]} failed: ${result.stderr}`)
+    return JSON.parse(result.stdout.trim().split('\n').at(-1) ?? '{}')
+  }
+  const pack = child('--child-package', large.dir, large.sha) as { bytes: number; packagedMs: number; totalMs: number; maxRssMb: number }
+  const baseline = child('--child-baseline') as { maxRssMb: number }
   large.remove()
-  if (child.status !== 0) throw new Error(`packaging child failed: ${child.stderr}`)
-  const pack = JSON.parse(child.stdout.trim().split('\n').at(-1) ?? '{}') as { bytes: number; packagedMs: number; totalMs: number; maxRssMb: number }
 
   console.log('Deploying examples/hello-app to the emulator through dist/index.js, 3 times...')
   const deploys = await measureDeploys(3)
@@ -98,6 +107,7 @@ async function main(): Promise<number> {
 
   const rows: [string, string, string, boolean][] = [
     [`package + upload ${sizeMb} MiB: peak RSS`, `${pack.maxRssMb.toFixed(0)} MiB`, `< ${PEAK_RSS_TARGET_MB} MiB`, pack.maxRssMb < PEAK_RSS_TARGET_MB],
+    ['same process doing nothing (tsx + modules loaded): peak RSS', `${baseline.maxRssMb.toFixed(0)} MiB`, 'report', true],
     [`package ${sizeMb} MiB (git archive + gzip + sha256)`, `${(pack.packagedMs / 1000).toFixed(1)} s (${(pack.bytes / 1048576).toFixed(0)} MiB gz)`, 'report', true],
     [`package + upload ${sizeMb} MiB`, `${(pack.totalMs / 1000).toFixed(1)} s`, 'report', true],
     ['deploy of hello-app to the emulator (median of 3)', `${median.toFixed(1)} s (${deploys.map((s) => s.toFixed(1)).join(', ')})`, `< ${DEPLOY_TARGET_S} s`, median < DEPLOY_TARGET_S]

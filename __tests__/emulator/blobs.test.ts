@@ -91,6 +91,16 @@ describe('source blobs (the S3 stand-in)', () => {
     expect(blobRequests.every(r => r.body === '')).toBe(true)
   })
 
+  test('an injected failure answers like S3 (503 SlowDown); the retry goes through', async () => {
+    emulator.faults.failNext(1, 503, { method: 'PUT', path: /^\/blobs\// })
+    const bytes = Buffer.from('retry me')
+    const failed = await put(urls.put_url, bytes, { 'Content-Type': '', 'Content-Length': bytes.length })
+    expect(failed.status).toBe(503)
+    expect(failed.text).toContain('<Code>SlowDown</Code>')
+    expect((await put(urls.put_url, bytes, { 'Content-Type': '', 'Content-Length': bytes.length })).status).toBe(200)
+    expect(Buffer.from(await (await fetch(urls.get_url)).arrayBuffer())).toEqual(bytes)
+  })
+
   test('a large upload streams to disk and comes back intact', async () => {
     const file = path.join(tempDir(), 'large.bin')
     const chunk = createHash('sha512').update('seed').digest()

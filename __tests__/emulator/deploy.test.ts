@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
 import type { Release } from '@heroku-cli/schema'
@@ -16,7 +17,8 @@ import {
   pollUntil,
   processAlive,
   readStream,
-  removeTempDirs
+  removeTempDirs,
+  tempDir
 } from './support.js'
 
 const APP = 'hello-app'
@@ -120,6 +122,12 @@ describe('deploying hello-app to the emulator', () => {
     expect(result.buildOutput).toContain('Checksum mismatch')
   })
 
+  test('a source that is not a tar.gz fails the build', async () => {
+    const result = await deploy(emulator, APP, { file: '', bytes: Buffer.from('plain text'), checksum: `SHA256:${createHash('sha256').update('plain text').digest('hex')}` })
+    expect(result.build.status).toBe('failed')
+    expect(result.buildOutput).toContain(' !     Unable to extract the source tarball: tar exited with code 2')
+  })
+
   test('a failing release phase leaves the release failed, not current, and the old code serving', async () => {
     const procfile = "web: node server.js\nrelease: sh -c 'echo boom; exit 1'\n"
     const result = await deploy(emulator, APP, helloAppTarball({ Procfile: procfile }), '2222222bbbbbbb')
@@ -213,6 +221,18 @@ describe('deploying hello-app to the emulator', () => {
     } finally {
       emulator.faults.buildDelayMs = 0
     }
+  })
+
+  test('cancelling a running build kills its build process', async () => {
+    const pidFile = path.join(tempDir(), 'build.pid')
+    const slowBuild = `require('node:fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 60_000)\n`
+    const build = await createBuild(emulator, APP, helloAppTarball({ 'build.js': slowBuild }))
+    const pid = await pollUntil(async () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8')) : 0), Boolean)
+    expect(processAlive(pid)).toBe(true)
+
+    expect((await api(emulator, 'DELETE', `/apps/${APP}/builds/${build.id}`)).json).toMatchObject({ status: 'failed' })
+    await pollUntil(async () => processAlive(pid), alive => !alive, 5000)
+    expect((await api(emulator, 'DELETE', `/apps/${APP}/builds/${build.id}`)).status).toBe(409) // no longer pending
   })
 
   test('close() stops every dyno process', async () => {

@@ -42,6 +42,19 @@ describe('output streams and build timing knobs', () => {
     expect(emulator.requests.filter(r => r.path === new URL(url).pathname).map(r => r.status)).toEqual([404, 404, 404, 200])
   })
 
+  test('injected faults hit streams too: a 503, or a dropped connection, before the real answer', async () => {
+    emulator.faults.streamNotFoundFirst = 0
+    const build = await createBuild(emulator, APP, quickApp())
+    const url = build.output_stream_url as string
+    emulator.faults.failNext(1, 503, { path: /^\/streams\// })
+    const failed = await get(url)
+    expect(failed.status).toBe(503)
+    expect(failed.text).toBe('Service Unavailable\n')
+    emulator.faults.dropNext(1, { path: /^\/streams\// })
+    await expect(get(url)).rejects.toThrow()
+    expect(await readStream(url)).toContain('deployed to Heroku')
+  })
+
   test('Range: bytes=N- resumes a finished stream with 206; past the end is 416', async () => {
     const build = await createBuild(emulator, APP, quickApp())
     const full = await readStream(build.output_stream_url as string)
