@@ -33464,6 +33464,12 @@ class DeployError extends Error {
         this.logTail = logTail;
     }
 }
+// What a person can do about the answers that are about the inputs rather than about Heroku.
+const HINTS = {
+    401: "check that the 'api-key' input holds a valid Heroku API key",
+    403: "the 'api-key' account has no access to this app",
+    404: "check the 'app' input and that the 'api-key' account can see the app"
+};
 /** A Platform API answer that is not a success, with Heroku's own `id` and `message`. */
 class HerokuApiError extends Error {
     method;
@@ -33474,7 +33480,8 @@ class HerokuApiError extends Error {
     requestId;
     constructor(method, path, status, id, herokuMessage, requestId) {
         const what = status === undefined ? 'failed' : `answered ${status}${id ? ` ${id}` : ''}`;
-        super(`Heroku API ${method} ${path} ${what}: ${herokuMessage}`);
+        const hint = status === undefined ? undefined : HINTS[status];
+        super(`Heroku API ${method} ${path} ${what}: ${herokuMessage}${hint ? ` (${hint})` : ''}`);
         this.method = method;
         this.path = path;
         this.status = status;

@@ -14,6 +14,13 @@ export class DeployError extends Error {
   }
 }
 
+// What a person can do about the answers that are about the inputs rather than about Heroku.
+const HINTS: Record<number, string> = {
+  401: "check that the 'api-key' input holds a valid Heroku API key",
+  403: "the 'api-key' account has no access to this app",
+  404: "check the 'app' input and that the 'api-key' account can see the app"
+}
+
 /** A Platform API answer that is not a success, with Heroku's own `id` and `message`. */
 export class HerokuApiError extends Error {
   constructor(
@@ -25,7 +32,8 @@ export class HerokuApiError extends Error {
     readonly requestId?: string
   ) {
     const what = status === undefined ? 'failed' : `answered ${status}${id ? ` ${id}` : ''}`
-    super(`Heroku API ${method} ${path} ${what}: ${herokuMessage}`)
+    const hint = status === undefined ? undefined : HINTS[status]
+    super(`Heroku API ${method} ${path} ${what}: ${herokuMessage}${hint ? ` (${hint})` : ''}`)
     this.name = 'HerokuApiError'
   }
 }

@@ -58,7 +58,9 @@ test('an app the key cannot see fails with Heroku\'s message before anything is 
   const run = await world.deploy({ app: 'no-such-app' })
   expect(run.exitCode).toBe(1)
   expect(run.outputs.status).toBe('failure')
-  expect(run.stdout).toContain("::error::Heroku API GET /apps/no-such-app answered 404 not_found: Couldn't find that app.")
+  expect(run.stdout).toContain(
+    "::error::Heroku API GET /apps/no-such-app answered 404 not_found: Couldn't find that app. (check the 'app' input and that the 'api-key' account can see the app)"
+  )
   const made = world.emulator.requests.slice(requestsBefore).map((r) => `${r.method} ${r.path}`)
   expect(made).toEqual(['GET /apps/no-such-app'])
 })
@@ -73,4 +75,17 @@ test('a build slower than the timeout fails the step with a timeout', async () =
   } finally {
     world.emulator.faults.buildDelayMs = 0
   }
+})
+
+test('a wrong key fails at the first call with a message that says which input to fix, and is not printed', async () => {
+  const wrongKey = 'HRKU-00000000-wrong-key'
+  const requestsBefore = world.emulator.requests.length
+  const run = await world.deploy({ 'api-key': wrongKey })
+  expect(run.exitCode).toBe(1)
+  expect(run.outputs.status).toBe('failure')
+  expect(run.stdout).toContain(
+    "::error::Heroku API GET /apps/hello-app answered 401 unauthorized: Invalid credentials provided. (check that the 'api-key' input holds a valid Heroku API key)"
+  )
+  expect(world.emulator.requests.length - requestsBefore).toBe(1)
+  expect(run.everything.split('\n').filter((line) => line !== `::add-mask::${wrongKey}`).join('\n')).not.toContain(wrongKey)
 })
