@@ -76,9 +76,20 @@ test.each([
   [{ ...good, timeout: 'soon' }, "Input 'timeout' must be a whole number of seconds from 1 to 21600 (got 'soon')"],
   [{ ...good, timeout: '0' }, "Input 'timeout' must be a whole number"],
   [{ ...good, timeout: '1.5' }, "Input 'timeout' must be a whole number"],
-  [{ ...good, timeout: '99999' }, "Input 'timeout' must be a whole number"]
+  [{ ...good, timeout: '99999' }, "Input 'timeout' must be a whole number"],
+  [{ ...good, 'smoke-checks': '/health 200\nhealth ok' }, "Input 'smoke-checks' line 2 ('health ok') must start with a path"],
+  [{ ...good, 'smoke-timeout': '-5' }, "Input 'smoke-timeout' must be a whole number of seconds from 1 to 21600 (got '-5')"],
+  [{ ...good, 'rollback-on-failure': 'yes' }, "Input 'rollback-on-failure' must be true or false (got 'yes')"],
+  [{ ...good, maintenance: 'on' }, "Input 'maintenance' must be true or false (got 'on')"]
 ])('bad input %j is named: %s', (inputs, message) => {
   expect(problems(inputs as Record<string, string>).join('\n')).toContain(message)
+})
+
+test('smoke checks, their timeout, rollback and maintenance', () => {
+  const { settings } = read({ ...good, 'smoke-checks': '/health 200 ok\n/ Hello', 'smoke-timeout': '30', 'rollback-on-failure': 'false', maintenance: 'true' })
+  expect(settings.smokeChecks.map((c) => c.line)).toEqual(['/health 200 ok', '/ Hello'])
+  expect(settings).toMatchObject({ smokeTimeoutMs: 30_000, rollbackOnFailure: false, maintenance: true })
+  expect(read(good).settings).toMatchObject({ smokeChecks: [], smokeTimeoutMs: 120_000, rollbackOnFailure: true, maintenance: false })
 })
 
 test('every problem is reported, not only the first', () => {

@@ -30393,7 +30393,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7679);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9913);
 /* harmony import */ var _quiet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8351);
 
 
@@ -30408,7 +30408,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7679:
+/***/ 9913:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33511,7 +33511,11 @@ const Inputs = {
     Strategy: 'strategy',
     SourceDir: 'source-dir',
     Version: 'version',
-    Timeout: 'timeout'
+    Timeout: 'timeout',
+    SmokeChecks: 'smoke-checks',
+    SmokeTimeout: 'smoke-timeout',
+    RollbackOnFailure: 'rollback-on-failure',
+    Maintenance: 'maintenance'
 };
 const Outputs = {
     Status: 'status',
@@ -33613,10 +33617,18 @@ class PlatformApi {
             headers: { Range: `version ..; max=${count}, order=desc` }
         });
     }
+    rollback(app, releaseId) {
+        return this.call('POST', `/apps/${encodeURIComponent(app)}/releases`, { body: { release: releaseId } });
+    }
+    setMaintenance(app, on) {
+        return this.call('PATCH', `/apps/${encodeURIComponent(app)}`, { body: { maintenance: on }, cleanup: true });
+    }
     async call(method, path, extra = {}) {
-        const { log, signal } = this.options;
+        const { log } = this.options;
+        // A cleanup call (maintenance off) must still run after the job was cancelled.
+        const signal = extra.cleanup ? undefined : this.options.signal;
         return withRetry(async () => {
-            await this.paceForBudget();
+            await this.paceForBudget(signal);
             const requestId = (0,external_node_crypto_.randomUUID)();
             try {
                 return await withTimeout(this.client.request({
@@ -33647,9 +33659,9 @@ class PlatformApi {
      * Slows down before the account's budget runs out: when it is low, calls go no faster than Heroku
      * refills it (an empty budget waits for two tokens), instead of spending it and waiting on 429s.
      */
-    async paceForBudget() {
+    async paceForBudget(signal) {
         if (this.remaining !== undefined && this.remaining < LOW_BUDGET) {
-            await sleep(REFILL_MS_PER_TOKEN * (this.remaining === 0 ? 2 : 1), this.options.signal);
+            await sleep(REFILL_MS_PER_TOKEN * (this.remaining === 0 ? 2 : 1), signal);
         }
     }
 }
@@ -34063,10 +34075,203 @@ function isFailing(status) {
 }
 /** An app starts as `skipped`: not deployed (yet). */
 function newResult(app) {
-    return { app, status: 'skipped', logTail: [], stages: [] };
+    return { app, status: 'skipped', logTail: [], stages: [], smoke: [] };
+}
+
+;// CONCATENATED MODULE: ./src/verify/smoke-grammar.ts
+/**
+ * Parses the `smoke-checks` input. Blank lines and `#` comments are skipped. Throws one message per
+ * malformed line, naming the line number and its text, so the step fails before any request.
+ */
+function parseSmokeChecks(input, inputName = 'smoke-checks') {
+    const checks = [];
+    const problems = [];
+    input.split(/\r?\n/).forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const [target, ...rest] = line.split(/\s+/);
+        const where = `Input '${inputName}' line ${index + 1} ('${line}')`;
+        if (!isTarget(target)) {
+            problems.push(`${where} must start with a path such as /health or an http(s) URL.`);
+            return;
+        }
+        let status;
+        if (rest.length > 0 && /^\d+$/.test(rest[0])) {
+            status = Number(rest.shift());
+            if (!(status >= 100 && status <= 599)) {
+                problems.push(`${where} has status ${status}: expected an HTTP status code from 100 to 599.`);
+                return;
+            }
+        }
+        const text = line.slice(line.indexOf(target) + target.length).trim().replace(status === undefined ? '' : /^\d+\s*/, '');
+        checks.push({ line, target, status, text: text === '' ? undefined : text });
+    });
+    if (problems.length > 0)
+        throw new SmokeGrammarError(problems);
+    return checks;
+}
+class SmokeGrammarError extends Error {
+    problems;
+    constructor(problems) {
+        super(problems.join(' '));
+        this.problems = problems;
+        this.name = 'SmokeGrammarError';
+    }
+}
+function isTarget(token) {
+    if (token.startsWith('/'))
+        return true;
+    try {
+        const url = new URL(token);
+        return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';
+    }
+    catch {
+        return false;
+    }
+}
+/** The check's URL: a path is resolved against the app's web_url (which ends in `/`). */
+function checkUrl(check, webUrl) {
+    return check.target.startsWith('/') ? new URL(check.target.slice(1), webUrl.endsWith('/') ? webUrl : `${webUrl}/`).toString() : check.target;
+}
+
+;// CONCATENATED MODULE: ./src/verify/smoke.ts
+
+
+
+const MAX_REDIRECTS = 5;
+const POLICY = { attempts: Number.POSITIVE_INFINITY, maxDelayMs: 10_000 };
+/**
+ * Runs every check against the live app, in rounds, until all pass or the deadline (smoke-timeout)
+ * passes: a fresh dyno takes seconds to boot. Returns the last round's results; never throws but
+ * for a cancel.
+ */
+async function runSmokeChecks(checks, webUrl, options) {
+    const { deadline, log, signal } = options;
+    const policy = { ...POLICY, baseDelayMs: options.retryBaseMs ?? 1000 };
+    for (let round = 1;; round++) {
+        const results = await Promise.all(checks.map((check) => runCheck(check, webUrl, options)));
+        const failing = results.filter((result) => !result.passed);
+        for (const result of results)
+            log.info(`${result.passed ? '✓' : '✗'} ${smoke_describe(result)}`);
+        if (failing.length === 0)
+            return results;
+        const delay = backoffDelay(policy, round);
+        if (deadline.remainingMs() <= delay)
+            return results;
+        log.info(`${failing.length} of ${results.length} smoke checks failing; trying again in ${(delay / 1000).toFixed(1)} s.`);
+        await deadline.sleep(delay, signal).catch((error) => {
+            if (signal?.aborted)
+                throw error;
+        });
+    }
+}
+function smoke_describe(result) {
+    const answer = result.status === 0 ? 'no answer' : `${result.status}`;
+    return `${result.check} → ${answer} in ${result.latencyMs} ms (${result.url})${result.detail ? `: ${result.detail}` : ''}`;
+}
+async function runCheck(check, webUrl, options) {
+    const started = Date.now();
+    let url = checkUrl(check, webUrl);
+    const timeout = Math.max(1, Math.min(options.requestTimeoutMs ?? 10_000, options.deadline.remainingMs()));
+    const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout);
+    const result = (status, passed, detail) => ({
+        check: check.line,
+        url,
+        status,
+        latencyMs: Date.now() - started,
+        passed,
+        ...(detail ? { detail } : {})
+    });
+    try {
+        for (let hop = 0;; hop++) {
+            const response = await fetch(url, { redirect: 'manual', signal, headers: { 'User-Agent': USER_AGENT } });
+            const location = response.headers.get('location');
+            if (response.status >= 300 && response.status < 400 && location) {
+                await response.body?.cancel();
+                if (hop >= MAX_REDIRECTS)
+                    return result(response.status, false, `more than ${MAX_REDIRECTS} redirects`);
+                url = new URL(location, url).toString();
+                continue;
+            }
+            const body = check.text === undefined ? '' : await response.text();
+            if (check.text === undefined)
+                await response.body?.cancel();
+            const statusOk = check.status === undefined ? response.ok : response.status === check.status;
+            if (!statusOk)
+                return result(response.status, false, `expected ${check.status ?? 'a 2xx status'}`);
+            if (check.text !== undefined && !body.includes(check.text))
+                return result(response.status, false, `body does not contain '${check.text}'`);
+            return result(response.status, true);
+        }
+    }
+    catch (error) {
+        if (options.signal?.aborted)
+            throw error;
+        const cause = error.cause?.code;
+        return result(0, false, signal.aborted ? `no answer within ${timeout} ms` : (cause ?? error.message));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/verify/verify.ts
+
+
+
+
+/**
+ * Proves the new release works: the smoke checks against the live app until they pass or time out.
+ * When they fail, rolls back to the release that was current before (if allowed and there is one),
+ * waits for that release like any other, and checks it again. Sets the result's status and reason.
+ */
+async function verifyRelease(ctx, result, options, timed) {
+    const appUrl = result.appUrl;
+    if (options.checks.length === 0)
+        return;
+    if (!appUrl) {
+        result.status = 'failure';
+        result.reason = `Smoke checks cannot run on ${result.app}: Heroku reported no web_url for it.`;
+        return;
+    }
+    const smoke = (what) => ctx.log.group(`Smoke checks ${what} (${result.app})`, () => runSmokeChecks(options.checks, appUrl, { deadline: new Deadline(options.smokeTimeoutMs, `The smoke checks of ${result.app}`), log: ctx.log, signal: ctx.signal }));
+    result.smoke = await timed('verify', () => smoke(`of v${result.releaseVersion}`));
+    const failing = firstFailure(result.smoke);
+    if (!failing)
+        return;
+    const why = `Smoke checks failed on ${result.app} v${result.releaseVersion}: ${smoke_describe(failing)}`;
+    const previous = result.previousRelease;
+    if (!options.rollbackOnFailure) {
+        result.status = 'failure';
+        result.reason = `${why} (rollback-on-failure is off: v${result.releaseVersion} stays live)`;
+        return;
+    }
+    if (!previous) {
+        result.status = 'failure';
+        result.reason = `${why}; there is no earlier release to roll back to`;
+        return;
+    }
+    ctx.log.warning(`${why}. Rolling back to v${previous.version}.`);
+    try {
+        const rollbackCtx = { ...ctx, deadline: new Deadline(options.releaseTimeoutMs, `The rollback of ${result.app}`) };
+        const release = await timed('rollback', async () => awaitRelease(rollbackCtx, result.app, (await ctx.api.rollback(result.app, previous.id)).id));
+        const after = await timed('verify', () => smoke(`after the rollback to v${previous.version}`));
+        const healthy = firstFailure(after) === undefined;
+        result.rollback = { releaseVersion: release.version, healthy, smoke: after };
+        result.status = 'rolled-back';
+        result.reason = `${why}; rolled back to v${previous.version} (now v${release.version}), which ${healthy ? 'passes its smoke checks' : 'fails its smoke checks too'}`;
+    }
+    catch (error) {
+        if (ctx.signal?.aborted)
+            throw error;
+        result.status = 'failure';
+        result.reason = `${why}; the rollback to v${previous.version} failed: ${oneLine(error)}`;
+    }
+}
+function firstFailure(results) {
+    return results.find((r) => !r.passed);
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline.ts
+
 
 
 
@@ -34086,6 +34291,9 @@ async function runDeploy(settings, deps) {
         for (const result of results) {
             const app = await deps.api.getApp(result.app);
             result.appUrl = app.web_url ?? undefined;
+            // Remembered before anything ships: what a failed smoke check rolls back to.
+            if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure)
+                result.previousRelease = await currentRelease(deps.api, result.app);
         }
         archive = await timed(results, 'package', () => createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal }));
         deps.log.info(`Packaged ${settings.sha.slice(0, 7)} (${formatBytes(archive.bytes)}, sha256 ${archive.sha256.slice(0, 12)}…).`);
@@ -34115,19 +34323,50 @@ async function deployApp(settings, deps, result, sourceUrl, archive) {
         deadline: new Deadline(settings.timeoutMs, `The build and release of ${result.app}`)
     };
     try {
-        const { build, releaseId } = await timed([result], 'build', () => runBuild(ctx, { app: result.app, sourceUrl, version: settings.version, checksum: `SHA256:${archive.sha256}`, description: describeRun(settings) }, (created) => (result.buildId = created.id)));
-        result.buildId = build.id;
-        result.releaseId = releaseId;
-        const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, releaseId));
-        result.releaseVersion = release.version;
-        result.status = 'success';
-        deps.log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`);
+        // The build creates the release, so maintenance goes on before the build and off once the release settled.
+        if (settings.maintenance) {
+            await deps.api.setMaintenance(result.app, true);
+            deps.log.info(`Maintenance mode is on for ${result.app}.`);
+        }
+        try {
+            const { build, releaseId } = await timed([result], 'build', () => runBuild(ctx, { app: result.app, sourceUrl, version: settings.version, checksum: `SHA256:${archive.sha256}`, description: describeRun(settings) }, (created) => (result.buildId = created.id)));
+            result.buildId = build.id;
+            result.releaseId = releaseId;
+            const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, releaseId));
+            result.releaseVersion = release.version;
+            result.status = 'success';
+            deps.log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`);
+        }
+        finally {
+            if (settings.maintenance)
+                await maintenanceOff(deps, result);
+        }
+        await verifyRelease(ctx, result, { checks: settings.smokeChecks, smokeTimeoutMs: settings.smokeTimeoutMs, rollbackOnFailure: settings.rollbackOnFailure, releaseTimeoutMs: settings.timeoutMs }, (stage, fn) => timed([result], stage, fn));
+        if (result.maintenanceError && result.status === 'success') {
+            result.status = 'failure';
+            result.reason = result.maintenanceError;
+        }
     }
     catch (error) {
         if (error instanceof CancelledError)
             throw error;
         fail(result, error, deps.log);
     }
+}
+/** Turns maintenance off after the release, whatever happened; a failure to do so is loud, never silent. */
+async function maintenanceOff(deps, result) {
+    try {
+        await deps.api.setMaintenance(result.app, false);
+        deps.log.info(`Maintenance mode is off for ${result.app}.`);
+    }
+    catch (error) {
+        result.maintenanceError = `Maintenance mode could not be turned off on ${result.app}, which still shows the maintenance page: ${oneLine(error)}`;
+        deps.log.error(`${result.maintenanceError}. Turn it off by hand (Heroku dashboard → Settings → Maintenance mode).`);
+    }
+}
+async function currentRelease(api, app) {
+    const current = (await api.latestReleases(app, 10)).find((release) => release.current);
+    return current ? { id: current.id, version: current.version } : undefined;
 }
 /** Records a failure; the one-line reason reaches the log once, through the step's failure message. */
 function fail(result, error, log) {
@@ -34197,7 +34436,8 @@ function outputsOf(run) {
             build_id: app.buildId ?? null,
             app_url: app.appUrl ?? null,
             deployment_id: null,
-            smoke: [],
+            smoke: app.smoke.map((check) => ({ check: check.check, url: check.url, status: check.status, passed: check.passed, latency_ms: check.latencyMs })),
+            ...(app.rollback ? { rolled_back_to: app.previousRelease?.version ?? null, rollback_release_version: app.rollback.releaseVersion, healthy_after_rollback: app.rollback.healthy } : {}),
             ...(app.reason ? { reason: app.reason } : {})
         }))),
         [Outputs.Duration]: (Math.round(run.durationMs / 100) / 10).toString()
@@ -34264,12 +34504,30 @@ function renderApp(app, context) {
     const out = [`### ${app.app}`, '', '| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), ''];
     if (app.reason && app.status !== 'success')
         out.push(`**Why:** ${escapeInline(app.reason)}`, '');
+    if (app.maintenanceError)
+        out.push(`> [!CAUTION]`, `> ${escapeInline(app.maintenanceError)} Turn it off by hand.`, '');
+    out.push(...smokeTable(`Smoke checks of v${app.releaseVersion}`, app.smoke));
+    if (app.rollback) {
+        out.push(`**Rolled back** to v${app.previousRelease?.version} (now v${app.rollback.releaseVersion}): ${app.rollback.healthy ? '✅ healthy' : '❌ still failing'}.`, '', ...smokeTable(`Smoke checks after the rollback`, app.rollback.smoke));
+    }
     if (app.logTail.length > 0) {
         const lines = app.logTail.map((line) => (line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line));
         const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines) + 1));
         out.push('<details open><summary>Last lines of the ' + (app.logTailOf ?? 'build') + ' output</summary>', '', fence + 'text', ...lines, fence, '', '</details>', '');
     }
     return out;
+}
+function smokeTable(title, results) {
+    if (results.length === 0)
+        return [];
+    return [
+        `**${title}**`,
+        '',
+        '| check | answer | time | |',
+        '|:--|:--|--:|:--|',
+        ...results.map((r) => `| \`${r.check.replace(/\|/g, '\\|')}\` | ${r.status === 0 ? 'no answer' : r.status}${r.detail ? ` — ${escapeInline(r.detail).replace(/\|/g, '\\|')}` : ''} | ${r.latencyMs} ms | ${r.passed ? '✅' : '❌'} |`),
+        ''
+    ];
 }
 function commitLink(sha, github) {
     const short = `\`${sha.slice(0, 7)}\``;
@@ -34291,6 +34549,7 @@ function longestBacktickRun(lines) {
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/settings.ts
+
 
 
 
@@ -34344,6 +34603,18 @@ function readSettings(input, env, mask) {
         problem(`Input '${Inputs.Version}' must be one line of at most 200 characters (a label such as a tag or the commit SHA).`);
     }
     const timeoutMs = readSeconds(input(Inputs.Timeout), 1800, Inputs.Timeout, problem);
+    let smokeChecks = [];
+    try {
+        smokeChecks = parseSmokeChecks(input(Inputs.SmokeChecks), Inputs.SmokeChecks);
+    }
+    catch (error) {
+        if (!(error instanceof SmokeGrammarError))
+            throw error;
+        error.problems.forEach(problem);
+    }
+    const smokeTimeoutMs = readSeconds(input(Inputs.SmokeTimeout), 120, Inputs.SmokeTimeout, problem);
+    const rollbackOnFailure = readBoolean(input(Inputs.RollbackOnFailure), true, Inputs.RollbackOnFailure, problem);
+    const maintenance = readBoolean(input(Inputs.Maintenance), false, Inputs.Maintenance, problem);
     const herokuApiUrl = (env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL).replace(/\/+$/, '');
     if (!isHttpUrl(herokuApiUrl))
         problem(`HEROKU_API_URL must be an http(s) URL (got '${herokuApiUrl}').`);
@@ -34356,6 +34627,10 @@ function readSettings(input, env, mask) {
         sourceDir,
         version,
         timeoutMs,
+        smokeChecks: Object.freeze(smokeChecks),
+        smokeTimeoutMs,
+        rollbackOnFailure,
+        maintenance,
         herokuApiUrl,
         sha: sha.toLowerCase(),
         workspace,
@@ -34389,6 +34664,18 @@ function readSeconds(raw, fallback, name, problem) {
         problem(`Input '${name}' must be a whole number of seconds from 1 to ${MAX_TIMEOUT_S} (got '${value}').`);
     }
     return seconds * 1000;
+}
+/** YAML 1.2 core booleans, as @actions/core's getBooleanInput takes them. */
+function readBoolean(raw, fallback, name, problem) {
+    const value = raw.trim();
+    if (value === '')
+        return fallback;
+    if (['true', 'True', 'TRUE'].includes(value))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(value))
+        return false;
+    problem(`Input '${name}' must be true or false (got '${value}').`);
+    return fallback;
 }
 function isHttpUrl(value) {
     try {

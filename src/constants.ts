@@ -5,7 +5,11 @@ export const Inputs = {
   Strategy: 'strategy',
   SourceDir: 'source-dir',
   Version: 'version',
-  Timeout: 'timeout'
+  Timeout: 'timeout',
+  SmokeChecks: 'smoke-checks',
+  SmokeTimeout: 'smoke-timeout',
+  RollbackOnFailure: 'rollback-on-failure',
+  Maintenance: 'maintenance'
 } as const
 
 export const Outputs = {

@@ -9,6 +9,7 @@ import type { Log } from './log.js'
 import { type DeployResult, newResult, type RunResult, type StageName, worstStatus } from './result.js'
 import type { Settings } from './settings.js'
 import { Deadline } from './util/time.js'
+import { verifyRelease } from './verify/verify.js'
 
 export interface PipelineDeps {
   api: HerokuApi
@@ -30,6 +31,8 @@ export async function runDeploy(settings: Settings, deps: PipelineDeps): Promise
     for (const result of results) {
       const app = await deps.api.getApp(result.app)
       result.appUrl = app.web_url ?? undefined
+      // Remembered before anything ships: what a failed smoke check rolls back to.
+      if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure) result.previousRelease = await currentRelease(deps.api, result.app)
     }
     archive = await timed(results, 'package', () =>
       createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal })
@@ -61,23 +64,58 @@ async function deployApp(settings: Settings, deps: PipelineDeps, result: DeployR
     deadline: new Deadline(settings.timeoutMs, `The build and release of ${result.app}`)
   }
   try {
-    const { build, releaseId } = await timed([result], 'build', () =>
-      runBuild(
-        ctx,
-        { app: result.app, sourceUrl, version: settings.version, checksum: `SHA256:${archive.sha256}`, description: describeRun(settings) },
-        (created) => (result.buildId = created.id)
+    // The build creates the release, so maintenance goes on before the build and off once the release settled.
+    if (settings.maintenance) {
+      await deps.api.setMaintenance(result.app, true)
+      deps.log.info(`Maintenance mode is on for ${result.app}.`)
+    }
+    try {
+      const { build, releaseId } = await timed([result], 'build', () =>
+        runBuild(
+          ctx,
+          { app: result.app, sourceUrl, version: settings.version, checksum: `SHA256:${archive.sha256}`, description: describeRun(settings) },
+          (created) => (result.buildId = created.id)
+        )
       )
+      result.buildId = build.id
+      result.releaseId = releaseId
+      const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, releaseId))
+      result.releaseVersion = release.version
+      result.status = 'success'
+      deps.log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`)
+    } finally {
+      if (settings.maintenance) await maintenanceOff(deps, result)
+    }
+    await verifyRelease(
+      ctx,
+      result,
+      { checks: settings.smokeChecks, smokeTimeoutMs: settings.smokeTimeoutMs, rollbackOnFailure: settings.rollbackOnFailure, releaseTimeoutMs: settings.timeoutMs },
+      (stage, fn) => timed([result], stage, fn)
     )
-    result.buildId = build.id
-    result.releaseId = releaseId
-    const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, releaseId))
-    result.releaseVersion = release.version
-    result.status = 'success'
-    deps.log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`)
+    if (result.maintenanceError && result.status === 'success') {
+      result.status = 'failure'
+      result.reason = result.maintenanceError
+    }
   } catch (error) {
     if (error instanceof CancelledError) throw error
     fail(result, error, deps.log)
   }
+}
+
+/** Turns maintenance off after the release, whatever happened; a failure to do so is loud, never silent. */
+async function maintenanceOff(deps: PipelineDeps, result: DeployResult): Promise<void> {
+  try {
+    await deps.api.setMaintenance(result.app, false)
+    deps.log.info(`Maintenance mode is off for ${result.app}.`)
+  } catch (error) {
+    result.maintenanceError = `Maintenance mode could not be turned off on ${result.app}, which still shows the maintenance page: ${oneLine(error)}`
+    deps.log.error(`${result.maintenanceError}. Turn it off by hand (Heroku dashboard → Settings → Maintenance mode).`)
+  }
+}
+
+async function currentRelease(api: HerokuApi, app: string): Promise<{ id: string; version: number } | undefined> {
+  const current = (await api.latestReleases(app, 10)).find((release) => release.current)
+  return current ? { id: current.id, version: current.version } : undefined
 }
 
 /** Records a failure; the one-line reason reaches the log once, through the step's failure message. */

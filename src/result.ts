@@ -1,8 +1,10 @@
+import type { SmokeResult } from './verify/smoke.js'
+
 /** What happened to one app, and to the run. One DeployResult per app travels through the stages. */
 export type DeployStatus = 'success' | 'failure' | 'rolled-back' | 'skipped' | 'dry-run' | 'cancelled'
 
 /** The stages a person sees in the timeline, in the order they run. */
-export type StageName = 'package' | 'upload' | 'build' | 'release'
+export type StageName = 'package' | 'upload' | 'build' | 'release' | 'verify' | 'rollback'
 
 export interface StageTiming {
   stage: StageName
@@ -24,6 +26,14 @@ export interface DeployResult {
   /** Which output `logTail` comes from. */
   logTailOf?: 'build' | 'release'
   stages: StageTiming[]
+  /** The last round of smoke checks against the new release. */
+  smoke: SmokeResult[]
+  /** The release that was current before this deploy, remembered before anything shipped. */
+  previousRelease?: { id: string; version: number }
+  /** Set when the deploy was rolled back: the new release, and whether its smoke checks passed. */
+  rollback?: { releaseVersion: number; healthy: boolean; smoke: SmokeResult[] }
+  /** Set, loudly, when maintenance mode could not be turned off again. */
+  maintenanceError?: string
 }
 
 export interface RunResult {
@@ -47,5 +57,5 @@ export function isFailing(status: DeployStatus): boolean {
 
 /** An app starts as `skipped`: not deployed (yet). */
 export function newResult(app: string): DeployResult {
-  return { app, status: 'skipped', logTail: [], stages: [] }
+  return { app, status: 'skipped', logTail: [], stages: [], smoke: [] }
 }

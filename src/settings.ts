@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { DEFAULT_HEROKU_API_URL, Inputs } from './constants.js'
+import { parseSmokeChecks, type SmokeCheck, SmokeGrammarError } from './verify/smoke-grammar.js'
 
 export type Strategy = 'api'
 
@@ -14,6 +15,10 @@ export interface Settings {
   readonly sourceDir: string
   readonly version: string
   readonly timeoutMs: number
+  readonly smokeChecks: readonly SmokeCheck[]
+  readonly smokeTimeoutMs: number
+  readonly rollbackOnFailure: boolean
+  readonly maintenance: boolean
   readonly herokuApiUrl: string
   readonly sha: string
   readonly workspace: string
@@ -87,6 +92,17 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
 
   const timeoutMs = readSeconds(input(Inputs.Timeout), 1800, Inputs.Timeout, problem)
 
+  let smokeChecks: SmokeCheck[] = []
+  try {
+    smokeChecks = parseSmokeChecks(input(Inputs.SmokeChecks), Inputs.SmokeChecks)
+  } catch (error) {
+    if (!(error instanceof SmokeGrammarError)) throw error
+    error.problems.forEach(problem)
+  }
+  const smokeTimeoutMs = readSeconds(input(Inputs.SmokeTimeout), 120, Inputs.SmokeTimeout, problem)
+  const rollbackOnFailure = readBoolean(input(Inputs.RollbackOnFailure), true, Inputs.RollbackOnFailure, problem)
+  const maintenance = readBoolean(input(Inputs.Maintenance), false, Inputs.Maintenance, problem)
+
   const herokuApiUrl = (env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL).replace(/\/+$/, '')
   if (!isHttpUrl(herokuApiUrl)) problem(`HEROKU_API_URL must be an http(s) URL (got '${herokuApiUrl}').`)
 
@@ -99,6 +115,10 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
     sourceDir,
     version,
     timeoutMs,
+    smokeChecks: Object.freeze(smokeChecks),
+    smokeTimeoutMs,
+    rollbackOnFailure,
+    maintenance,
     herokuApiUrl,
     sha: sha.toLowerCase(),
     workspace,
@@ -132,6 +152,16 @@ function readSeconds(raw: string, fallback: number, name: string, problem: (mess
     problem(`Input '${name}' must be a whole number of seconds from 1 to ${MAX_TIMEOUT_S} (got '${value}').`)
   }
   return seconds * 1000
+}
+
+/** YAML 1.2 core booleans, as @actions/core's getBooleanInput takes them. */
+function readBoolean(raw: string, fallback: boolean, name: string, problem: (message: string) => void): boolean {
+  const value = raw.trim()
+  if (value === '') return fallback
+  if (['true', 'True', 'TRUE'].includes(value)) return true
+  if (['false', 'False', 'FALSE'].includes(value)) return false
+  problem(`Input '${name}' must be true or false (got '${value}').`)
+  return fallback
 }
 
 function isHttpUrl(value: string): boolean {

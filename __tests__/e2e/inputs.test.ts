@@ -14,7 +14,11 @@ test.each([
   ['strategy', { strategy: 'docker' }, "Input 'strategy' must be 'api' (got 'docker')."],
   ['source-dir', { 'source-dir': 'services/missing' }, "Input 'source-dir' must be an existing folder of the repository (got 'services/missing')."],
   ['version', { version: 'line one\nline two' }, "Input 'version' must be one line of at most 200 characters"],
-  ['timeout', { timeout: 'ten minutes' }, "Input 'timeout' must be a whole number of seconds from 1 to 21600 (got 'ten minutes')."]
+  ['timeout', { timeout: 'ten minutes' }, "Input 'timeout' must be a whole number of seconds from 1 to 21600 (got 'ten minutes')."],
+  ['smoke-checks', { 'smoke-checks': '/health 200 ok\nGET /health' }, "Input 'smoke-checks' line 2 ('GET /health') must start with a path such as /health or an http(s) URL."],
+  ['smoke-timeout', { 'smoke-timeout': '0' }, "Input 'smoke-timeout' must be a whole number of seconds from 1 to 21600 (got '0')."],
+  ['rollback-on-failure', { 'rollback-on-failure': 'maybe' }, "Input 'rollback-on-failure' must be true or false (got 'maybe')."],
+  ['maintenance', { maintenance: 'yes' }, "Input 'maintenance' must be true or false (got 'yes')."]
 ])('a bad %s fails before any request', async (_name, inputs, message) => {
   const before = world.emulator.requests.length
   const run = await world.deploy(inputs)

@@ -30,6 +30,16 @@ export class FakeHeroku implements HerokuApi {
     const state = this.releaseStates[Math.min(this.releaseReads++, this.releaseStates.length - 1)]
     return { id: String(id), version: 5, status: 'pending', output_stream_url: null, ...state }
   }
+  maintenance: boolean[] = []
+  rollbacks: string[] = []
+  async rollback(_app: string, releaseId: string): Promise<HerokuRelease> {
+    this.rollbacks.push(releaseId)
+    return { id: `rollback-of-${releaseId}`, version: 6, status: 'pending' }
+  }
+  async setMaintenance(app: string, on: boolean): Promise<HerokuApp> {
+    this.maintenance.push(on)
+    return { ...(await this.getApp(app)), maintenance: on }
+  }
   async latestReleases(_app: string, count: number): Promise<HerokuRelease[]> {
     return this.releases.slice(0, count)
   }

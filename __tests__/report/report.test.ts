@@ -17,6 +17,7 @@ const success: RunResult = {
       releaseId: 'r-1',
       releaseVersion: 7,
       logTail: [],
+      smoke: [],
       stages: [
         { stage: 'package', ms: 100, ok: true },
         { stage: 'build', ms: 9000, ok: true }
@@ -37,6 +38,7 @@ const failure: RunResult = {
       reason: 'Build b-2 failed on hello-app: Build failed: npm run build exited with code 3',
       logTail: ['> build', 'Error: ``` <boom>', ' !     Push rejected, failed to compile Node.js app.'],
       logTailOf: 'build',
+      smoke: [],
       stages: [{ stage: 'build', ms: 4000, ok: false }]
     }
   ]

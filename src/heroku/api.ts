@@ -16,6 +16,10 @@ export interface HerokuApi {
   getRelease(app: string, idOrVersion: string | number): Promise<HerokuRelease>
   /** The newest `count` releases, newest first. */
   latestReleases(app: string, count: number): Promise<HerokuRelease[]>
+  /** A new release with the code and config of `releaseId`. */
+  rollback(app: string, releaseId: string): Promise<HerokuRelease>
+  /** Cleanup-safe: runs even after a cancel, so maintenance is never left on. */
+  setMaintenance(app: string, on: boolean): Promise<HerokuApp>
 }
 
 export interface PlatformApiOptions {
@@ -84,15 +88,25 @@ class PlatformApi implements HerokuApi {
     })
   }
 
+  rollback(app: string, releaseId: string): Promise<HerokuRelease> {
+    return this.call('POST', `/apps/${encodeURIComponent(app)}/releases`, { body: { release: releaseId } })
+  }
+
+  setMaintenance(app: string, on: boolean): Promise<HerokuApp> {
+    return this.call('PATCH', `/apps/${encodeURIComponent(app)}`, { body: { maintenance: on }, cleanup: true })
+  }
+
   private async call<T>(
     method: string,
     path: string,
-    extra: { body?: unknown; headers?: Record<string, string> } = {}
+    extra: { body?: unknown; headers?: Record<string, string>; cleanup?: boolean } = {}
   ): Promise<T> {
-    const { log, signal } = this.options
+    const { log } = this.options
+    // A cleanup call (maintenance off) must still run after the job was cancelled.
+    const signal = extra.cleanup ? undefined : this.options.signal
     return withRetry(
       async () => {
-        await this.paceForBudget()
+        await this.paceForBudget(signal)
         const requestId = randomUUID()
         try {
           return await withTimeout(
@@ -129,9 +143,9 @@ class PlatformApi implements HerokuApi {
    * Slows down before the account's budget runs out: when it is low, calls go no faster than Heroku
    * refills it (an empty budget waits for two tokens), instead of spending it and waiting on 429s.
    */
-  private async paceForBudget(): Promise<void> {
+  private async paceForBudget(signal: AbortSignal | undefined): Promise<void> {
     if (this.remaining !== undefined && this.remaining < LOW_BUDGET) {
-      await sleep(REFILL_MS_PER_TOKEN * (this.remaining === 0 ? 2 : 1), this.options.signal)
+      await sleep(REFILL_MS_PER_TOKEN * (this.remaining === 0 ? 2 : 1), signal)
     }
   }
 }

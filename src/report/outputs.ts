@@ -19,7 +19,8 @@ export function outputsOf(run: RunResult): Record<string, string> {
         build_id: app.buildId ?? null,
         app_url: app.appUrl ?? null,
         deployment_id: null,
-        smoke: [],
+        smoke: app.smoke.map((check) => ({ check: check.check, url: check.url, status: check.status, passed: check.passed, latency_ms: check.latencyMs })),
+        ...(app.rollback ? { rolled_back_to: app.previousRelease?.version ?? null, rollback_release_version: app.rollback.releaseVersion, healthy_after_rollback: app.rollback.healthy } : {}),
         ...(app.reason ? { reason: app.reason } : {})
       }))
     ),

@@ -1,5 +1,6 @@
 import type { DeployResult, DeployStatus, RunResult } from '../result.js'
 import type { GitHubRun } from '../settings.js'
+import type { SmokeResult } from '../verify/smoke.js'
 
 const ICON: Record<DeployStatus, string> = {
   success: '✅',
@@ -56,6 +57,15 @@ function renderApp(app: DeployResult, context: SummaryContext): string[] {
   }
   const out = [`### ${app.app}`, '', '| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), '']
   if (app.reason && app.status !== 'success') out.push(`**Why:** ${escapeInline(app.reason)}`, '')
+  if (app.maintenanceError) out.push(`> [!CAUTION]`, `> ${escapeInline(app.maintenanceError)} Turn it off by hand.`, '')
+  out.push(...smokeTable(`Smoke checks of v${app.releaseVersion}`, app.smoke))
+  if (app.rollback) {
+    out.push(
+      `**Rolled back** to v${app.previousRelease?.version} (now v${app.rollback.releaseVersion}): ${app.rollback.healthy ? '✅ healthy' : '❌ still failing'}.`,
+      '',
+      ...smokeTable(`Smoke checks after the rollback`, app.rollback.smoke)
+    )
+  }
   if (app.logTail.length > 0) {
     const lines = app.logTail.map((line) => (line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line))
     const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines) + 1))
@@ -71,6 +81,20 @@ function renderApp(app: DeployResult, context: SummaryContext): string[] {
     )
   }
   return out
+}
+
+function smokeTable(title: string, results: readonly SmokeResult[]): string[] {
+  if (results.length === 0) return []
+  return [
+    `**${title}**`,
+    '',
+    '| check | answer | time | |',
+    '|:--|:--|--:|:--|',
+    ...results.map(
+      (r) => `| \`${r.check.replace(/\|/g, '\\|')}\` | ${r.status === 0 ? 'no answer' : r.status}${r.detail ? ` — ${escapeInline(r.detail).replace(/\|/g, '\\|')}` : ''} | ${r.latencyMs} ms | ${r.passed ? '✅' : '❌'} |`
+    ),
+    ''
+  ]
 }
 
 function commitLink(sha: string, github?: GitHubRun): string {

@@ -1,0 +1,79 @@
+import type { StageContext } from '../../src/heroku/context.js'
+import { newResult } from '../../src/result.js'
+import { Deadline } from '../../src/util/time.js'
+import { parseSmokeChecks } from '../../src/verify/smoke-grammar.js'
+import { runSmokeChecks } from '../../src/verify/smoke.js'
+import { verifyRelease } from '../../src/verify/verify.js'
+import { FakeHeroku } from '../fakes/heroku.js'
+import { scriptedServer } from '../fakes/http.js'
+import { MemoryLog } from '../fakes/log.js'
+
+const quick = { deadline: new Deadline(2000, 'The smoke checks'), log: new MemoryLog(), retryBaseMs: 10 }
+
+test('checks follow redirects, report the final URL, and retry until the app is up', async () => {
+  const server = await scriptedServer((req, res, count) => {
+    if (req.url === '/old') return void res.writeHead(301, { Location: '/health' }).end()
+    if (count <= 2) return void res.writeHead(503).end('booting')
+    res.writeHead(200).end('all ok')
+  })
+  const results = await runSmokeChecks(parseSmokeChecks('/old 200 ok'), `${server.url}/`, quick)
+  expect(results).toEqual([{ check: '/old 200 ok', url: `${server.url}/health`, status: 200, passed: true, latencyMs: expect.any(Number) }])
+  await server.close()
+})
+
+test('a wrong status or a missing text fails with what was expected', async () => {
+  const server = await scriptedServer((req, res) => void res.writeHead(req.url === '/a' ? 500 : 200).end('Application Error'))
+  const results = await runSmokeChecks(parseSmokeChecks('/a\n/b 200 ok'), server.url, { ...quick, deadline: new Deadline(50, 'x') })
+  expect(results.map((r) => [r.status, r.passed, r.detail])).toEqual([
+    [500, false, 'expected a 2xx status'],
+    [200, false, "body does not contain 'ok'"]
+  ])
+  await server.close()
+})
+
+test('a redirect loop is bounded', async () => {
+  const server = await scriptedServer((_req, res) => void res.writeHead(302, { Location: '/loop' }).end())
+  const [result] = await runSmokeChecks(parseSmokeChecks('/loop'), server.url, { ...quick, deadline: new Deadline(50, 'x') })
+  expect(result).toMatchObject({ passed: false, status: 302, detail: 'more than 5 redirects' })
+  await server.close()
+})
+
+function context(api: FakeHeroku): StageContext {
+  return { api, log: new MemoryLog(), deadline: new Deadline(5000, 'x'), pollMs: 1 }
+}
+
+async function failingApp() {
+  return scriptedServer((_req, res) => void res.writeHead(500).end('Application Error'))
+}
+
+const options = (checks: string, rollbackOnFailure = true) => ({ checks: parseSmokeChecks(checks), smokeTimeoutMs: 100, rollbackOnFailure, releaseTimeoutMs: 5000 })
+const timed = <T>(_stage: string, fn: () => Promise<T>) => fn()
+
+test('failing checks roll back to the remembered release and check it again', async () => {
+  const server = await failingApp()
+  const api = new FakeHeroku()
+  api.releaseStates = [{ status: 'succeeded', version: 6 }]
+  const result = { ...newResult('my-app'), status: 'success' as const, appUrl: server.url, releaseVersion: 5, previousRelease: { id: 'rel-4', version: 4 } }
+  await verifyRelease(context(api), result, options('/health 200'), timed)
+  expect(api.rollbacks).toEqual(['rel-4'])
+  expect(result.status).toBe('rolled-back')
+  expect(result.rollback).toMatchObject({ releaseVersion: 6, healthy: false })
+  expect(result.reason).toMatch(/^Smoke checks failed on my-app v5: \/health 200 → 500 in \d+ ms .*; rolled back to v4 \(now v6\), which fails its smoke checks too$/)
+  await server.close()
+})
+
+test('with rollback-on-failure off, or no earlier release, nothing is rolled back', async () => {
+  const server = await failingApp()
+  for (const [rollback, previous, words] of [
+    [false, { id: 'rel-4', version: 4 }, 'rollback-on-failure is off: v5 stays live'],
+    [true, undefined, 'there is no earlier release to roll back to']
+  ] as const) {
+    const api = new FakeHeroku()
+    const result = { ...newResult('my-app'), status: 'success' as const, appUrl: server.url, releaseVersion: 5, previousRelease: previous }
+    await verifyRelease(context(api), result, options('/health', rollback), timed)
+    expect(api.rollbacks).toEqual([])
+    expect(result.status).toBe('failure')
+    expect(result.reason).toContain(words)
+  }
+  await server.close()
+})

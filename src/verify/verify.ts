@@ -1,0 +1,70 @@
+import { oneLine } from '../errors.js'
+import type { StageContext } from '../heroku/context.js'
+import { awaitRelease } from '../heroku/release.js'
+import type { DeployResult } from '../result.js'
+import { Deadline } from '../util/time.js'
+import type { SmokeCheck } from './smoke-grammar.js'
+import { describe, runSmokeChecks, type SmokeResult } from './smoke.js'
+
+export interface VerifyOptions {
+  checks: readonly SmokeCheck[]
+  smokeTimeoutMs: number
+  rollbackOnFailure: boolean
+  /** Bounds the rollback's release, like the deploy's. */
+  releaseTimeoutMs: number
+}
+
+/**
+ * Proves the new release works: the smoke checks against the live app until they pass or time out.
+ * When they fail, rolls back to the release that was current before (if allowed and there is one),
+ * waits for that release like any other, and checks it again. Sets the result's status and reason.
+ */
+export async function verifyRelease(ctx: StageContext, result: DeployResult, options: VerifyOptions, timed: Timed): Promise<void> {
+  const appUrl = result.appUrl
+  if (options.checks.length === 0) return
+  if (!appUrl) {
+    result.status = 'failure'
+    result.reason = `Smoke checks cannot run on ${result.app}: Heroku reported no web_url for it.`
+    return
+  }
+  const smoke = (what: string) =>
+    ctx.log.group(`Smoke checks ${what} (${result.app})`, () =>
+      runSmokeChecks(options.checks, appUrl, { deadline: new Deadline(options.smokeTimeoutMs, `The smoke checks of ${result.app}`), log: ctx.log, signal: ctx.signal })
+    )
+  result.smoke = await timed('verify', () => smoke(`of v${result.releaseVersion}`))
+  const failing = firstFailure(result.smoke)
+  if (!failing) return
+
+  const why = `Smoke checks failed on ${result.app} v${result.releaseVersion}: ${describe(failing)}`
+  const previous = result.previousRelease
+  if (!options.rollbackOnFailure) {
+    result.status = 'failure'
+    result.reason = `${why} (rollback-on-failure is off: v${result.releaseVersion} stays live)`
+    return
+  }
+  if (!previous) {
+    result.status = 'failure'
+    result.reason = `${why}; there is no earlier release to roll back to`
+    return
+  }
+  ctx.log.warning(`${why}. Rolling back to v${previous.version}.`)
+  try {
+    const rollbackCtx = { ...ctx, deadline: new Deadline(options.releaseTimeoutMs, `The rollback of ${result.app}`) }
+    const release = await timed('rollback', async () => awaitRelease(rollbackCtx, result.app, (await ctx.api.rollback(result.app, previous.id)).id))
+    const after = await timed('verify', () => smoke(`after the rollback to v${previous.version}`))
+    const healthy = firstFailure(after) === undefined
+    result.rollback = { releaseVersion: release.version, healthy, smoke: after }
+    result.status = 'rolled-back'
+    result.reason = `${why}; rolled back to v${previous.version} (now v${release.version}), which ${healthy ? 'passes its smoke checks' : 'fails its smoke checks too'}`
+  } catch (error) {
+    if (ctx.signal?.aborted) throw error
+    result.status = 'failure'
+    result.reason = `${why}; the rollback to v${previous.version} failed: ${oneLine(error)}`
+  }
+}
+
+export type Timed = <T>(stage: 'verify' | 'rollback', fn: () => Promise<T>) => Promise<T>
+
+function firstFailure(results: SmokeResult[]): SmokeResult | undefined {
+  return results.find((r) => !r.passed)
+}
