@@ -80,7 +80,10 @@ test.each([
   [{ ...good, 'smoke-checks': '/health 200\nhealth ok' }, "Input 'smoke-checks' line 2 ('health ok') must start with a path"],
   [{ ...good, 'smoke-timeout': '-5' }, "Input 'smoke-timeout' must be a whole number of seconds from 1 to 21600 (got '-5')"],
   [{ ...good, 'rollback-on-failure': 'yes' }, "Input 'rollback-on-failure' must be true or false (got 'yes')"],
-  [{ ...good, maintenance: 'on' }, "Input 'maintenance' must be true or false (got 'on')"]
+  [{ ...good, maintenance: 'on' }, "Input 'maintenance' must be true or false (got 'on')"],
+  [{ ...good, 'slack-webhook': 'hooks.slack.com/services/T/B/x' }, "Input 'slack-webhook' must be an http(s) URL."],
+  [{ ...good, 'webhook-url': 'mailto:ops@example.com' }, "Input 'webhook-url' must be an http(s) URL."],
+  [{ ...good, 'webhook-secret': 's' }, "Input 'webhook-secret' signs the webhook-url POST: set 'webhook-url' too"]
 ])('bad input %j is named: %s', (inputs, message) => {
   expect(problems(inputs as Record<string, string>).join('\n')).toContain(message)
 })
@@ -90,6 +93,17 @@ test('smoke checks, their timeout, rollback and maintenance', () => {
   expect(settings.smokeChecks.map((c) => c.line)).toEqual(['/health 200 ok', '/ Hello'])
   expect(settings).toMatchObject({ smokeTimeoutMs: 30_000, rollbackOnFailure: false, maintenance: true })
   expect(read(good).settings).toMatchObject({ smokeChecks: [], smokeTimeoutMs: 120_000, rollbackOnFailure: true, maintenance: false })
+})
+
+test('notification URLs and the webhook secret are masked before they are checked', () => {
+  const { settings, masked } = read({ ...good, 'slack-webhook': 'https://hooks.slack.com/services/T/B/xyz', 'webhook-url': 'https://ops.example.com/hook', 'webhook-secret': 'shh' })
+  expect(masked).toEqual(['k-123', 'https://hooks.slack.com/services/T/B/xyz', 'https://ops.example.com/hook', 'shh'])
+  expect(settings).toMatchObject({ slackWebhook: 'https://hooks.slack.com/services/T/B/xyz', webhookUrl: 'https://ops.example.com/hook', webhookSecret: 'shh' })
+  const masks: string[] = []
+  expect(() => readSettings((n) => ({ 'api-key': 'k', app: 'my-app', 'slack-webhook': 'not a url' })[n] ?? '', { GITHUB_SHA: SHA, GITHUB_WORKSPACE: workspace }, (m) => masks.push(m))).toThrow(
+    "Input 'slack-webhook' must be an http(s) URL."
+  )
+  expect(masks).toContain('not a url')
 })
 
 test('every problem is reported, not only the first', () => {

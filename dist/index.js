@@ -30393,7 +30393,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9913);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(715);
 /* harmony import */ var _quiet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8351);
 
 
@@ -30408,7 +30408,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9913:
+/***/ 715:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33515,7 +33515,10 @@ const Inputs = {
     SmokeChecks: 'smoke-checks',
     SmokeTimeout: 'smoke-timeout',
     RollbackOnFailure: 'rollback-on-failure',
-    Maintenance: 'maintenance'
+    Maintenance: 'maintenance',
+    SlackWebhook: 'slack-webhook',
+    WebhookUrl: 'webhook-url',
+    WebhookSecret: 'webhook-secret'
 };
 const Outputs = {
     Status: 'status',
@@ -34451,8 +34454,189 @@ function failureMessage(run) {
     return reasons.length > 0 ? reasons.join('; ') : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/report/summary.ts
+;// CONCATENATED MODULE: ./src/report/deliver.ts
+
+
+
+
+/** The signature of a body, as a receiver recomputes it. */
+function signature(body, secret) {
+    return `sha256=${(0,external_node_crypto_.createHmac)('sha256', secret).update(body).digest('hex')}`;
+}
+/**
+ * POSTs JSON to a notification URL: a timeout per attempt, retries on 5xx, 429 and network errors,
+ * then a warning. Never throws: a notification never changes the deploy's result. The URL is a
+ * secret, so messages name its host only.
+ */
+async function deliver(url, payload, options) {
+    const body = JSON.stringify(payload);
+    const policy = { attempts: options.attempts ?? 3, baseDelayMs: options.retryBaseMs ?? 1000, maxDelayMs: 5000 };
+    const host = new URL(url).host;
+    const headers = { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT };
+    if (options.secret)
+        headers['X-Signature-256'] = signature(body, options.secret);
+    try {
+        await withRetry(async () => {
+            let response;
+            try {
+                response = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
+            }
+            catch (error) {
+                throw new DeliveryError(`no answer from ${host} (${deliver_describe(error)})`, true);
+            }
+            await response.body?.cancel();
+            if (!response.ok)
+                throw new DeliveryError(`${host} answered ${response.status}`, response.status >= 500 || response.status === 429);
+        }, { ...policy, retryDelay: (error, attempt) => (error.transient ? backoffDelay(policy, attempt) : undefined) });
+        options.log.info(`Sent ${options.what} to ${host}.`);
+        return true;
+    }
+    catch (error) {
+        options.log.warning(`Could not send ${options.what}: ${oneLine(error)}. The deploy's result is unchanged.`);
+        return false;
+    }
+}
+class DeliveryError extends Error {
+    transient;
+    constructor(message, transient) {
+        super(message);
+        this.transient = transient;
+        this.name = 'DeliveryError';
+    }
+}
+function deliver_describe(error) {
+    const cause = error.cause?.code;
+    return cause ?? error.name;
+}
+
+;// CONCATENATED MODULE: ./src/report/notification.ts
+function runUrl(github) {
+    return github?.repository && github.runId ? `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}` : undefined;
+}
+function commitUrl(sha, github) {
+    return github?.repository ? `${github.serverUrl}/${github.repository}/commit/${sha}` : undefined;
+}
+/** What a person should know or do next, for each way a run can end. */
+const NEXT_STEP = {
+    success: 'The new release is live.',
+    failure: 'Nothing new is live from this run; fix the cause below and push again.',
+    'rolled-back': 'The new release failed its smoke checks and the app was rolled back to the previous release; fix the cause and push again.',
+    skipped: 'Nothing was deployed.',
+    'dry-run': 'Nothing was changed: this was a dry run.',
+    cancelled: 'The job was cancelled while deploying: check the app on Heroku before deploying again.'
+};
+/**
+ * The run as JSON, the body of the generic webhook (its schema is documented in the README).
+ * A pure function of the result, so the same facts reach every receiver.
+ */
+function webhookBody(run, context) {
+    const github = context.github;
+    return {
+        schema: 'heroku-cd/v1',
+        status: run.status,
+        summary: NEXT_STEP[run.status],
+        reason: run.reason ?? null,
+        repository: github?.repository || null,
+        ref: github?.ref || null,
+        actor: github?.actor || null,
+        run_url: runUrl(github) ?? null,
+        commit: context.sha ? { sha: context.sha, title: context.commitTitle ?? null, url: commitUrl(context.sha, github) ?? null } : null,
+        duration_seconds: Math.round(run.durationMs / 100) / 10,
+        apps: run.apps.map((app) => ({
+            app: app.app,
+            status: app.status,
+            reason: app.reason ?? null,
+            app_url: app.appUrl ?? null,
+            build_id: app.buildId ?? null,
+            release_id: app.releaseId ?? null,
+            release_version: app.releaseVersion ?? null,
+            rollback: app.rollback ? { to_version: app.previousRelease?.version ?? null, release_version: app.rollback.releaseVersion, healthy: app.rollback.healthy } : null,
+            smoke: app.smoke.map((s) => ({ check: s.check, url: s.url, status: s.status, passed: s.passed, latency_ms: s.latencyMs })),
+            timings_ms: Object.fromEntries(app.stages.map((stage) => [stage.stage, stage.ms]))
+        }))
+    };
+}
+
+;// CONCATENATED MODULE: ./src/report/slack.ts
+
 const ICON = {
+    success: ':white_check_mark:',
+    failure: ':x:',
+    'rolled-back': ':leftwards_arrow_with_hook:',
+    skipped: ':next_track_button:',
+    'dry-run': ':memo:',
+    cancelled: ':no_entry_sign:'
+};
+const WORDS = {
+    success: 'deployed',
+    failure: 'deploy failed',
+    'rolled-back': 'deploy rolled back',
+    skipped: 'deploy skipped',
+    'dry-run': 'dry run',
+    cancelled: 'deploy cancelled'
+};
+const TAIL_LINES = 5;
+/** One Slack message (Block Kit, with a plain-text fallback) for the whole run. */
+function slackMessage(run, context) {
+    const apps = run.apps.map((a) => a.app).join(', ') || 'Heroku';
+    const headline = `${apps} ${WORDS[run.status]}`;
+    const releases = run.apps.filter((a) => a.releaseVersion !== undefined).map((a) => `${a.app} v${a.releaseVersion}`);
+    const sha = context.sha;
+    const commitLink = sha ? slack_link(commitUrl(sha, context.github), sha.slice(0, 7)) : undefined;
+    const reasons = run.reason ? [run.reason] : run.apps.filter((a) => a.reason && a.status !== 'success').map((a) => a.reason);
+    const fallback = [`${headline}.`, releases.length ? `Release ${releases.join(', ')}.` : '', reasons.join(' '), NEXT_STEP[run.status]].filter(Boolean).join(' ');
+    const fields = [
+        `*Status*\n${run.status}`,
+        `*Release*\n${releases.join(', ') || '—'}`,
+        `*Commit*\n${commitLink ? `${commitLink}${context.commitTitle ? ` ${slack_escape(context.commitTitle)}` : ''}` : '—'}`,
+        `*Actor*\n${slack_escape(context.github?.actor || '—')}`,
+        `*Duration*\n${(run.durationMs / 1000).toFixed(1)} s`
+    ];
+    const blocks = [
+        { type: 'section', text: { type: 'mrkdwn', text: `${ICON[run.status]} *${slack_escape(headline)}*\n${slack_escape(NEXT_STEP[run.status])}` } },
+        { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) }
+    ];
+    for (const reason of reasons)
+        blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Why:* ${slack_escape(reason)}` } });
+    const tail = run.apps.find((a) => a.logTail.length > 0);
+    if (tail) {
+        const lines = tail.logTail.slice(-TAIL_LINES).join('\n').replace(/```/g, "'''");
+        blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `Last lines of the ${tail.logTailOf ?? 'build'} output:\n\`\`\`${lines.slice(-2500)}\`\`\`` } });
+    }
+    const buttons = [
+        ...run.apps.filter((a) => a.appUrl).map((a) => ({ type: 'button', text: { type: 'plain_text', text: `Open ${a.app}` }, url: a.appUrl })),
+        ...(runUrl(context.github) ? [{ type: 'button', text: { type: 'plain_text', text: 'View run' }, url: runUrl(context.github) }] : [])
+    ];
+    if (buttons.length > 0)
+        blocks.push({ type: 'actions', elements: buttons.slice(0, 25) });
+    return { text: fallback, blocks };
+}
+function slack_link(url, label) {
+    return url ? `<${url}|${label}>` : label;
+}
+// Slack's mrkdwn treats these three as control characters.
+function slack_escape(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+;// CONCATENATED MODULE: ./src/report/notify.ts
+
+
+
+/** Sends the Slack message and the webhook, side by side; failures are warnings only. */
+async function notify(run, context, settings, log) {
+    const sends = [];
+    if (settings.slackWebhook)
+        sends.push(deliver(settings.slackWebhook, slackMessage(run, context), { log, what: 'the Slack notification' }));
+    if (settings.webhookUrl) {
+        sends.push(deliver(settings.webhookUrl, webhookBody(run, context), { log, what: 'the webhook notification', secret: settings.webhookSecret }));
+    }
+    await Promise.all(sends);
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+
+const summary_ICON = {
     success: '✅',
     failure: '❌',
     'rolled-back': '↩️',
@@ -34468,40 +34652,49 @@ const HEADLINE = {
     'dry-run': 'dry run',
     cancelled: 'deploy cancelled'
 };
-// GitHub rejects a step summary over 1 MiB; stay well inside it however long the logs are.
+/** Kept under GitHub's 1 MiB step-summary limit however long the logs are. */
+const MAX_SUMMARY_BYTES = 900 * 1024;
 const MAX_LINE = 400;
 /** The job summary in GitHub-flavoured Markdown: what a person needs at a glance, per app. */
 function renderSummary(run, context = {}) {
     const out = [];
     const apps = run.apps.map((a) => a.app).join(', ');
-    out.push(`## ${ICON[run.status]} Heroku: ${apps ? `${apps} ` : ''}${HEADLINE[run.status]}`, '');
+    out.push(`## ${summary_ICON[run.status]} Heroku: ${apps ? `${apps} ` : ''}${HEADLINE[run.status]}`, '', NEXT_STEP[run.status], '');
     const facts = [`${seconds(run.durationMs)}`];
     if (context.sha)
-        facts.push(`commit ${commitLink(context.sha, context.github)}`);
-    const runUrl = runLink(context.github);
-    if (runUrl)
-        facts.push(`[workflow run](${runUrl})`);
+        facts.push(`commit ${commitLink(context.sha, context.github)}${context.commitTitle ? ` ${escapeInline(context.commitTitle)}` : ''}`);
+    if (context.github?.actor)
+        facts.push(`by @${context.github.actor}`);
+    const url = runUrl(context.github);
+    if (url)
+        facts.push(`[workflow run](${url})`);
     out.push(facts.join(' · '), '');
     if (run.reason)
         out.push(`**Why:** ${escapeInline(run.reason)}`, '');
     for (const app of run.apps)
         out.push(...renderApp(app, context));
-    return out.join('\n');
+    return capSize(out.join('\n'));
+}
+function capSize(markdown) {
+    if (Buffer.byteLength(markdown) <= MAX_SUMMARY_BYTES)
+        return markdown;
+    const cut = Buffer.from(markdown).subarray(0, MAX_SUMMARY_BYTES - 200).toString('utf8').replace(/\uFFFD$/, '');
+    return `${cut}\n\n_(summary cut to stay within GitHub's size limit; the full output is in the job log)_\n`;
 }
 function renderApp(app, context) {
     const rows = [
-        ['Status', `${ICON[app.status]} ${app.status}`],
+        ['Status', `${summary_ICON[app.status]} ${app.status}`],
         ['App', app.appUrl ? `[${app.app}](${app.appUrl})` : app.app],
         ['Release', app.releaseVersion === undefined ? '—' : `v${app.releaseVersion} (\`${app.releaseId}\`)`],
         ['Build', app.buildId ? `\`${app.buildId}\`` : '—']
     ];
     if (context.sha)
         rows.push(['Commit', commitLink(context.sha, context.github)]);
-    const total = app.stages.reduce((sum, stage) => sum + stage.ms, 0);
-    if (app.stages.length > 0) {
-        rows.push(['Duration', `${seconds(total)} (${app.stages.map((s) => `${s.stage} ${seconds(s.ms)}${s.ok ? '' : ' ✗'}`).join(', ')})`]);
-    }
     const out = [`### ${app.app}`, '', '| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), ''];
+    if (app.stages.length > 0) {
+        const total = app.stages.reduce((sum, stage) => sum + stage.ms, 0);
+        out.push('**Timeline**', '', '| stage | time | |', '|:--|--:|:--|', ...app.stages.map((stage) => `| ${stage.stage} | ${seconds(stage.ms)} | ${stage.ok ? '✅' : '❌'} |`), `| **total** | **${seconds(total)}** | |`, '');
+    }
     if (app.reason && app.status !== 'success')
         out.push(`**Why:** ${escapeInline(app.reason)}`, '');
     if (app.maintenanceError)
@@ -34531,10 +34724,8 @@ function smokeTable(title, results) {
 }
 function commitLink(sha, github) {
     const short = `\`${sha.slice(0, 7)}\``;
-    return github?.repository ? `[${short}](${github.serverUrl}/${github.repository}/commit/${sha})` : short;
-}
-function runLink(github) {
-    return github?.repository && github.runId ? `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}` : undefined;
+    const url = commitUrl(sha, github);
+    return url ? `[${short}](${url})` : short;
 }
 function seconds(ms) {
     return `${(ms / 1000).toFixed(1)} s`;
@@ -34615,6 +34806,13 @@ function readSettings(input, env, mask) {
     const smokeTimeoutMs = readSeconds(input(Inputs.SmokeTimeout), 120, Inputs.SmokeTimeout, problem);
     const rollbackOnFailure = readBoolean(input(Inputs.RollbackOnFailure), true, Inputs.RollbackOnFailure, problem);
     const maintenance = readBoolean(input(Inputs.Maintenance), false, Inputs.Maintenance, problem);
+    const slackWebhook = readSecretUrl(input(Inputs.SlackWebhook), Inputs.SlackWebhook, mask, problem);
+    const webhookUrl = readSecretUrl(input(Inputs.WebhookUrl), Inputs.WebhookUrl, mask, problem);
+    const webhookSecret = input(Inputs.WebhookSecret).trim() || undefined;
+    if (webhookSecret)
+        mask(webhookSecret);
+    if (webhookSecret && !webhookUrl)
+        problem(`Input '${Inputs.WebhookSecret}' signs the webhook-url POST: set 'webhook-url' too, or remove it.`);
     const herokuApiUrl = (env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL).replace(/\/+$/, '');
     if (!isHttpUrl(herokuApiUrl))
         problem(`HEROKU_API_URL must be an http(s) URL (got '${herokuApiUrl}').`);
@@ -34631,6 +34829,9 @@ function readSettings(input, env, mask) {
         smokeTimeoutMs,
         rollbackOnFailure,
         maintenance,
+        slackWebhook,
+        webhookUrl,
+        webhookSecret,
         herokuApiUrl,
         sha: sha.toLowerCase(),
         workspace,
@@ -34665,6 +34866,16 @@ function readSeconds(raw, fallback, name, problem) {
     }
     return seconds * 1000;
 }
+/** A notification URL is a secret (its path is the credential): masked before it is checked, never echoed. */
+function readSecretUrl(raw, name, mask, problem) {
+    const value = raw.trim();
+    if (!value)
+        return undefined;
+    mask(value);
+    if (!isHttpUrl(value))
+        problem(`Input '${name}' must be an http(s) URL.`);
+    return value;
+}
 /** YAML 1.2 core booleans, as @actions/core's getBooleanInput takes them. */
 function readBoolean(raw, fallback, name, problem) {
     const value = raw.trim();
@@ -34697,6 +34908,8 @@ function isHttpUrl(value) {
 
 
 
+
+
 /** Reads the inputs, deploys, and reports. Resolves with the run's result; the step fails through setFailed. */
 async function run() {
     const started = Date.now();
@@ -34710,9 +34923,10 @@ async function run() {
     process.on('SIGTERM', onSignal);
     let result;
     let context = {};
+    let settings;
     try {
-        const settings = readSettings((name) => getInput(name), process.env, (secret) => core_setSecret(secret));
-        context = { sha: settings.sha, github: settings.github };
+        settings = readSettings((name) => getInput(name), process.env, (secret) => core_setSecret(secret));
+        context = { sha: settings.sha, github: settings.github, commitTitle: await commitTitle(settings) };
         const api = createPlatformApi({ apiKey: settings.apiKey, baseUrl: settings.herokuApiUrl, log: coreLog, signal: cancel.signal });
         result = await runDeploy(settings, { api, log: coreLog, signal: cancel.signal });
     }
@@ -34735,9 +34949,16 @@ async function run() {
     catch (error) {
         warning(`Could not write the job summary: ${oneLine(error)}`);
     }
+    if (settings)
+        await notify(result, context, settings, coreLog);
     if (isFailing(result.status))
         setFailed(failureMessage(result) ?? `The deploy ended with status ${result.status}.`);
     return result;
+}
+/** The first line of the commit's message, for the summary and notifications; none when git cannot tell. */
+async function commitTitle(settings) {
+    const title = await runGit(['log', '-1', '--format=%s', settings.sha], settings.sourceDir).catch(() => '');
+    return title.trim() || undefined;
 }
 
 

@@ -9,7 +9,10 @@ export const Inputs = {
   SmokeChecks: 'smoke-checks',
   SmokeTimeout: 'smoke-timeout',
   RollbackOnFailure: 'rollback-on-failure',
-  Maintenance: 'maintenance'
+  Maintenance: 'maintenance',
+  SlackWebhook: 'slack-webhook',
+  WebhookUrl: 'webhook-url',
+  WebhookSecret: 'webhook-secret'
 } as const
 
 export const Outputs = {

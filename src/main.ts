@@ -4,9 +4,12 @@ import { oneLine } from './errors.js'
 import { createPlatformApi } from './heroku/api.js'
 import { runDeploy } from './pipeline.js'
 import { failureMessage, outputsOf } from './report/outputs.js'
-import { renderSummary, type SummaryContext } from './report/summary.js'
+import { runGit } from './heroku/git.js'
+import type { RunContext } from './report/notification.js'
+import { notify } from './report/notify.js'
+import { renderSummary } from './report/summary.js'
 import { isFailing, type RunResult } from './result.js'
-import { readSettings, SettingsError } from './settings.js'
+import { readSettings, type Settings, SettingsError } from './settings.js'
 
 /** Reads the inputs, deploys, and reports. Resolves with the run's result; the step fails through setFailed. */
 export async function run(): Promise<RunResult> {
@@ -20,10 +23,11 @@ export async function run(): Promise<RunResult> {
   process.on('SIGTERM', onSignal)
 
   let result: RunResult
-  let context: SummaryContext = {}
+  let context: RunContext = {}
+  let settings: Settings | undefined
   try {
-    const settings = readSettings((name) => core.getInput(name), process.env, (secret) => core.setSecret(secret))
-    context = { sha: settings.sha, github: settings.github }
+    settings = readSettings((name) => core.getInput(name), process.env, (secret) => core.setSecret(secret))
+    context = { sha: settings.sha, github: settings.github, commitTitle: await commitTitle(settings) }
     const api = createPlatformApi({ apiKey: settings.apiKey, baseUrl: settings.herokuApiUrl, log: coreLog, signal: cancel.signal })
     result = await runDeploy(settings, { api, log: coreLog, signal: cancel.signal })
   } catch (error) {
@@ -42,6 +46,13 @@ export async function run(): Promise<RunResult> {
   } catch (error) {
     core.warning(`Could not write the job summary: ${oneLine(error)}`)
   }
+  if (settings) await notify(result, context, settings, coreLog)
   if (isFailing(result.status)) core.setFailed(failureMessage(result) ?? `The deploy ended with status ${result.status}.`)
   return result
+}
+
+/** The first line of the commit's message, for the summary and notifications; none when git cannot tell. */
+async function commitTitle(settings: Settings): Promise<string | undefined> {
+  const title = await runGit(['log', '-1', '--format=%s', settings.sha], settings.sourceDir).catch(() => '')
+  return title.trim() || undefined
 }

@@ -19,6 +19,10 @@ export interface Settings {
   readonly smokeTimeoutMs: number
   readonly rollbackOnFailure: boolean
   readonly maintenance: boolean
+  /** Secrets: masked as soon as they are read. */
+  readonly slackWebhook?: string
+  readonly webhookUrl?: string
+  readonly webhookSecret?: string
   readonly herokuApiUrl: string
   readonly sha: string
   readonly workspace: string
@@ -103,6 +107,12 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
   const rollbackOnFailure = readBoolean(input(Inputs.RollbackOnFailure), true, Inputs.RollbackOnFailure, problem)
   const maintenance = readBoolean(input(Inputs.Maintenance), false, Inputs.Maintenance, problem)
 
+  const slackWebhook = readSecretUrl(input(Inputs.SlackWebhook), Inputs.SlackWebhook, mask, problem)
+  const webhookUrl = readSecretUrl(input(Inputs.WebhookUrl), Inputs.WebhookUrl, mask, problem)
+  const webhookSecret = input(Inputs.WebhookSecret).trim() || undefined
+  if (webhookSecret) mask(webhookSecret)
+  if (webhookSecret && !webhookUrl) problem(`Input '${Inputs.WebhookSecret}' signs the webhook-url POST: set 'webhook-url' too, or remove it.`)
+
   const herokuApiUrl = (env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL).replace(/\/+$/, '')
   if (!isHttpUrl(herokuApiUrl)) problem(`HEROKU_API_URL must be an http(s) URL (got '${herokuApiUrl}').`)
 
@@ -119,6 +129,9 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
     smokeTimeoutMs,
     rollbackOnFailure,
     maintenance,
+    slackWebhook,
+    webhookUrl,
+    webhookSecret,
     herokuApiUrl,
     sha: sha.toLowerCase(),
     workspace,
@@ -152,6 +165,15 @@ function readSeconds(raw: string, fallback: number, name: string, problem: (mess
     problem(`Input '${name}' must be a whole number of seconds from 1 to ${MAX_TIMEOUT_S} (got '${value}').`)
   }
   return seconds * 1000
+}
+
+/** A notification URL is a secret (its path is the credential): masked before it is checked, never echoed. */
+function readSecretUrl(raw: string, name: string, mask: (secret: string) => void, problem: (message: string) => void): string | undefined {
+  const value = raw.trim()
+  if (!value) return undefined
+  mask(value)
+  if (!isHttpUrl(value)) problem(`Input '${name}' must be an http(s) URL.`)
+  return value
 }
 
 /** YAML 1.2 core booleans, as @actions/core's getBooleanInput takes them. */

@@ -1,5 +1,5 @@
 import { failureMessage, outputsOf } from '../../src/report/outputs.js'
-import { renderSummary } from '../../src/report/summary.js'
+import { MAX_SUMMARY_BYTES, renderSummary } from '../../src/report/summary.js'
 import type { RunResult } from '../../src/result.js'
 
 const github = { repository: 'octo/app', serverUrl: 'https://github.com', runId: '99', actor: 'octocat', ref: 'refs/heads/main' }
@@ -67,12 +67,17 @@ test('the success summary shows app, status, release, commit, build and duration
   expect(md).toContain('| Build | `b-1` |')
   expect(md).toContain(`[\`0123456\`](https://github.com/octo/app/commit/${sha})`)
   expect(md).toContain('[workflow run](https://github.com/octo/app/actions/runs/99)')
-  expect(md).toContain('9.1 s (package 0.1 s, build 9.0 s)')
+  expect(md).toContain('The new release is live.')
+  expect(md).toContain('**Timeline**\n\n| stage | time | |\n|:--|--:|:--|\n| package | 0.1 s | ✅ |\n| build | 9.0 s | ✅ |\n| **total** | **9.1 s** | |')
+  expect(md).toContain('by @octocat')
 })
 
 test('the failure summary gives the reason and the last build lines in a fence that backticks cannot break', () => {
-  const md = renderSummary(failure, { sha, github })
+  const md = renderSummary(failure, { sha, github, commitTitle: 'Add the <blink> tag' })
   expect(md).toContain('## ❌ Heroku: hello-app deploy failed')
+  expect(md).toContain('Nothing new is live from this run; fix the cause below and push again.')
+  expect(md).toContain('Add the &lt;blink&gt; tag')
+  expect(md).toContain('| build | 4.0 s | ❌ |')
   expect(md).toContain('**Why:** Build b-2 failed on hello-app: Build failed: npm run build exited with code 3')
   expect(md).toContain('````text\n> build\nError: ``` <boom>\n !     Push rejected, failed to compile Node.js app.\n````')
   expect(md).toContain('| Build | `b-2` |')
@@ -81,4 +86,45 @@ test('the failure summary gives the reason and the last build lines in a fence t
 test('a run that never started (bad input) still says why', () => {
   const md = renderSummary({ status: 'failure', apps: [], reason: "Input 'timeout' must be a whole number", durationMs: 3 })
   expect(md).toContain("**Why:** Input 'timeout' must be a whole number")
+})
+
+const rolledBack: RunResult = {
+  status: 'rolled-back',
+  durationMs: 20_000,
+  apps: [
+    {
+      ...success.apps[0],
+      status: 'rolled-back',
+      releaseVersion: 8,
+      reason: 'Smoke checks failed on hello-app v8: /health 200 → 500 in 3 ms (https://hello-app.herokuapp.com/health): expected 200; rolled back to v7 (now v9), which passes its smoke checks',
+      previousRelease: { id: 'r-1', version: 7 },
+      smoke: [{ check: '/health 200', url: 'https://hello-app.herokuapp.com/health', status: 500, latencyMs: 3, passed: false, detail: 'expected 200' }],
+      rollback: { releaseVersion: 9, healthy: true, smoke: [{ check: '/health 200', url: 'https://hello-app.herokuapp.com/health', status: 200, latencyMs: 2, passed: true }] }
+    }
+  ]
+}
+
+test('the rollback summary shows the failing check, the rollback and the re-check', () => {
+  const md = renderSummary(rolledBack, { sha, github })
+  expect(md).toContain('## ↩️ Heroku: hello-app rolled back')
+  expect(md).toContain('the app was rolled back to the previous release')
+  expect(md).toContain('**Smoke checks of v8**')
+  expect(md).toContain('| `/health 200` | 500 — expected 200 | 3 ms | ❌ |')
+  expect(md).toContain('**Rolled back** to v7 (now v9): ✅ healthy.')
+  expect(md).toContain('| `/health 200` | 200 | 2 ms | ✅ |')
+})
+
+test('the summary stays under GitHub\'s size limit however long the log is', () => {
+  const huge: RunResult = {
+    ...failure,
+    apps: Array.from({ length: 80 }, (_, i) => ({ ...failure.apps[0], app: `app-${i}`, logTail: Array.from({ length: 40 }, () => 'x'.repeat(100_000)) }))
+  }
+  const md = renderSummary(huge, { sha, github })
+  expect(Buffer.byteLength(md)).toBeLessThanOrEqual(MAX_SUMMARY_BYTES)
+  expect(md).toContain("summary cut to stay within GitHub's size limit")
+})
+
+test('cancelled and skipped runs say what happened and what to do', () => {
+  expect(renderSummary({ status: 'cancelled', apps: [], durationMs: 1 })).toContain('The job was cancelled while deploying: check the app on Heroku before deploying again.')
+  expect(renderSummary({ status: 'skipped', apps: [], durationMs: 1 })).toContain('Nothing was deployed.')
 })

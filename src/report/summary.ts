@@ -1,6 +1,7 @@
 import type { DeployResult, DeployStatus, RunResult } from '../result.js'
 import type { GitHubRun } from '../settings.js'
 import type { SmokeResult } from '../verify/smoke.js'
+import { commitUrl, NEXT_STEP, type RunContext, runUrl } from './notification.js'
 
 const ICON: Record<DeployStatus, string> = {
   success: '✅',
@@ -20,30 +21,33 @@ const HEADLINE: Record<DeployStatus, string> = {
   cancelled: 'deploy cancelled'
 }
 
-export interface SummaryContext {
-  sha?: string
-  github?: GitHubRun
-}
-
-// GitHub rejects a step summary over 1 MiB; stay well inside it however long the logs are.
+/** Kept under GitHub's 1 MiB step-summary limit however long the logs are. */
+export const MAX_SUMMARY_BYTES = 900 * 1024
 const MAX_LINE = 400
 
 /** The job summary in GitHub-flavoured Markdown: what a person needs at a glance, per app. */
-export function renderSummary(run: RunResult, context: SummaryContext = {}): string {
+export function renderSummary(run: RunResult, context: RunContext = {}): string {
   const out: string[] = []
   const apps = run.apps.map((a) => a.app).join(', ')
-  out.push(`## ${ICON[run.status]} Heroku: ${apps ? `${apps} ` : ''}${HEADLINE[run.status]}`, '')
+  out.push(`## ${ICON[run.status]} Heroku: ${apps ? `${apps} ` : ''}${HEADLINE[run.status]}`, '', NEXT_STEP[run.status], '')
   const facts = [`${seconds(run.durationMs)}`]
-  if (context.sha) facts.push(`commit ${commitLink(context.sha, context.github)}`)
-  const runUrl = runLink(context.github)
-  if (runUrl) facts.push(`[workflow run](${runUrl})`)
+  if (context.sha) facts.push(`commit ${commitLink(context.sha, context.github)}${context.commitTitle ? ` ${escapeInline(context.commitTitle)}` : ''}`)
+  if (context.github?.actor) facts.push(`by @${context.github.actor}`)
+  const url = runUrl(context.github)
+  if (url) facts.push(`[workflow run](${url})`)
   out.push(facts.join(' · '), '')
   if (run.reason) out.push(`**Why:** ${escapeInline(run.reason)}`, '')
   for (const app of run.apps) out.push(...renderApp(app, context))
-  return out.join('\n')
+  return capSize(out.join('\n'))
 }
 
-function renderApp(app: DeployResult, context: SummaryContext): string[] {
+function capSize(markdown: string): string {
+  if (Buffer.byteLength(markdown) <= MAX_SUMMARY_BYTES) return markdown
+  const cut = Buffer.from(markdown).subarray(0, MAX_SUMMARY_BYTES - 200).toString('utf8').replace(/\uFFFD$/, '')
+  return `${cut}\n\n_(summary cut to stay within GitHub's size limit; the full output is in the job log)_\n`
+}
+
+function renderApp(app: DeployResult, context: RunContext): string[] {
   const rows: [string, string][] = [
     ['Status', `${ICON[app.status]} ${app.status}`],
     ['App', app.appUrl ? `[${app.app}](${app.appUrl})` : app.app],
@@ -51,11 +55,19 @@ function renderApp(app: DeployResult, context: SummaryContext): string[] {
     ['Build', app.buildId ? `\`${app.buildId}\`` : '—']
   ]
   if (context.sha) rows.push(['Commit', commitLink(context.sha, context.github)])
-  const total = app.stages.reduce((sum, stage) => sum + stage.ms, 0)
-  if (app.stages.length > 0) {
-    rows.push(['Duration', `${seconds(total)} (${app.stages.map((s) => `${s.stage} ${seconds(s.ms)}${s.ok ? '' : ' ✗'}`).join(', ')})`])
-  }
   const out = [`### ${app.app}`, '', '| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), '']
+  if (app.stages.length > 0) {
+    const total = app.stages.reduce((sum, stage) => sum + stage.ms, 0)
+    out.push(
+      '**Timeline**',
+      '',
+      '| stage | time | |',
+      '|:--|--:|:--|',
+      ...app.stages.map((stage) => `| ${stage.stage} | ${seconds(stage.ms)} | ${stage.ok ? '✅' : '❌'} |`),
+      `| **total** | **${seconds(total)}** | |`,
+      ''
+    )
+  }
   if (app.reason && app.status !== 'success') out.push(`**Why:** ${escapeInline(app.reason)}`, '')
   if (app.maintenanceError) out.push(`> [!CAUTION]`, `> ${escapeInline(app.maintenanceError)} Turn it off by hand.`, '')
   out.push(...smokeTable(`Smoke checks of v${app.releaseVersion}`, app.smoke))
@@ -99,11 +111,8 @@ function smokeTable(title: string, results: readonly SmokeResult[]): string[] {
 
 function commitLink(sha: string, github?: GitHubRun): string {
   const short = `\`${sha.slice(0, 7)}\``
-  return github?.repository ? `[${short}](${github.serverUrl}/${github.repository}/commit/${sha})` : short
-}
-
-function runLink(github?: GitHubRun): string | undefined {
-  return github?.repository && github.runId ? `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}` : undefined
+  const url = commitUrl(sha, github)
+  return url ? `[${short}](${url})` : short
 }
 
 function seconds(ms: number): string {
