@@ -34236,7 +34236,7 @@ async function verifyRelease(ctx, result, options, timed) {
         return;
     }
     const smoke = (what) => ctx.log.group(`Smoke checks ${what} (${result.app})`, () => runSmokeChecks(options.checks, appUrl, { deadline: new Deadline(options.smokeTimeoutMs, `The smoke checks of ${result.app}`), log: ctx.log, signal: ctx.signal }));
-    result.smoke = await timed('verify', () => smoke(`of v${result.releaseVersion}`));
+    result.smoke = await timed('verify', () => smoke(`of v${result.releaseVersion}`), allPassed);
     const failing = firstFailure(result.smoke);
     if (!failing)
         return;
@@ -34256,8 +34256,8 @@ async function verifyRelease(ctx, result, options, timed) {
     try {
         const rollbackCtx = { ...ctx, deadline: new Deadline(options.releaseTimeoutMs, `The rollback of ${result.app}`) };
         const release = await timed('rollback', async () => awaitRelease(rollbackCtx, result.app, (await ctx.api.rollback(result.app, previous.id)).id));
-        const after = await timed('verify', () => smoke(`after the rollback to v${previous.version}`));
-        const healthy = firstFailure(after) === undefined;
+        const after = await timed('verify', () => smoke(`after the rollback to v${previous.version}`), allPassed);
+        const healthy = allPassed(after);
         result.rollback = { releaseVersion: release.version, healthy, smoke: after };
         result.status = 'rolled-back';
         result.reason = `${why}; rolled back to v${previous.version} (now v${release.version}), which ${healthy ? 'passes its smoke checks' : 'fails its smoke checks too'}`;
@@ -34268,6 +34268,9 @@ async function verifyRelease(ctx, result, options, timed) {
         result.status = 'failure';
         result.reason = `${why}; the rollback to v${previous.version} failed: ${oneLine(error)}`;
     }
+}
+function allPassed(results) {
+    return results.every((r) => r.passed);
 }
 function firstFailure(results) {
     return results.find((r) => !r.passed);
@@ -34344,7 +34347,7 @@ async function deployApp(settings, deps, result, sourceUrl, archive) {
             if (settings.maintenance)
                 await maintenanceOff(deps, result);
         }
-        await verifyRelease(ctx, result, { checks: settings.smokeChecks, smokeTimeoutMs: settings.smokeTimeoutMs, rollbackOnFailure: settings.rollbackOnFailure, releaseTimeoutMs: settings.timeoutMs }, (stage, fn) => timed([result], stage, fn));
+        await verifyRelease(ctx, result, { checks: settings.smokeChecks, smokeTimeoutMs: settings.smokeTimeoutMs, rollbackOnFailure: settings.rollbackOnFailure, releaseTimeoutMs: settings.timeoutMs }, (stage, fn, passed) => timed([result], stage, fn, passed));
         if (result.maintenanceError && result.status === 'success') {
             result.status = 'failure';
             result.reason = result.maintenanceError;
@@ -34395,12 +34398,13 @@ function markUnfinished(results, error, log) {
     for (const result of open)
         fail(result, error, log);
 }
-async function timed(results, stage, fn) {
+/** Runs a stage and records its time and verdict: it failed when it threw or when `passed` says so. */
+async function timed(results, stage, fn, passed = () => true) {
     const started = Date.now();
     let ok = false;
     try {
         const value = await fn();
-        ok = true;
+        ok = passed(value);
         return value;
     }
     finally {

@@ -127,5 +127,7 @@ export function baseEnv(): Record<string, string> {
     const value = process.env[name]
     if (value !== undefined) env[name] = value
   }
+  // A dyno on Heroku has no developer npmrc; this machine's (e.g. a `nodedir` key) would only add noise to build output.
+  env.NPM_CONFIG_USERCONFIG = '/dev/null'
   return env
 }

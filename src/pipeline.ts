@@ -90,7 +90,7 @@ async function deployApp(settings: Settings, deps: PipelineDeps, result: DeployR
       ctx,
       result,
       { checks: settings.smokeChecks, smokeTimeoutMs: settings.smokeTimeoutMs, rollbackOnFailure: settings.rollbackOnFailure, releaseTimeoutMs: settings.timeoutMs },
-      (stage, fn) => timed([result], stage, fn)
+      (stage, fn, passed) => timed([result], stage, fn, passed)
     )
     if (result.maintenanceError && result.status === 'success') {
       result.status = 'failure'
@@ -143,12 +143,13 @@ function markUnfinished(results: DeployResult[], error: unknown, log: Log): void
   for (const result of open) fail(result, error, log)
 }
 
-async function timed<T>(results: DeployResult[], stage: StageName, fn: () => Promise<T>): Promise<T> {
+/** Runs a stage and records its time and verdict: it failed when it threw or when `passed` says so. */
+async function timed<T>(results: DeployResult[], stage: StageName, fn: () => Promise<T>, passed: (value: T) => boolean = () => true): Promise<T> {
   const started = Date.now()
   let ok = false
   try {
     const value = await fn()
-    ok = true
+    ok = passed(value)
     return value
   } finally {
     for (const result of results) result.stages.push({ stage, ms: Date.now() - started, ok })

@@ -65,6 +65,8 @@ test('a broken commit is rolled back and the earlier version answers again', asy
   expect(result.smoke[0]).toMatchObject({ status: 500, passed: false })
   expect(run.summary).toContain(`## ↩️ Heroku: ${APP} rolled back`)
   expect(run.summary).toContain(`**Rolled back** to v${good?.version} (now v${rollback?.version}): ✅ healthy.`)
+  // The timeline: the first verify failed, the rollback and the re-check passed.
+  expect(run.summary).toMatch(/\| verify \| [\d.]+ s \| ❌ \|\n\| rollback \| [\d.]+ s \| ✅ \|\n\| verify \| [\d.]+ s \| ✅ \|/)
 })
 
 test('with rollback-on-failure: false no rollback request is made and the step fails', async () => {

@@ -23,7 +23,7 @@ test('checks follow redirects, report the final URL, and retry until the app is 
 
 test('a wrong status or a missing text fails with what was expected', async () => {
   const server = await scriptedServer((req, res) => void res.writeHead(req.url === '/a' ? 500 : 200).end('Application Error'))
-  const results = await runSmokeChecks(parseSmokeChecks('/a\n/b 200 ok'), server.url, { ...quick, deadline: new Deadline(50, 'x') })
+  const results = await runSmokeChecks(parseSmokeChecks('/a\n/b 200 ok'), server.url, { ...quick, deadline: new Deadline(1000, 'x') })
   expect(results.map((r) => [r.status, r.passed, r.detail])).toEqual([
     [500, false, 'expected a 2xx status'],
     [200, false, "body does not contain 'ok'"]
@@ -33,7 +33,7 @@ test('a wrong status or a missing text fails with what was expected', async () =
 
 test('a redirect loop is bounded', async () => {
   const server = await scriptedServer((_req, res) => void res.writeHead(302, { Location: '/loop' }).end())
-  const [result] = await runSmokeChecks(parseSmokeChecks('/loop'), server.url, { ...quick, deadline: new Deadline(50, 'x') })
+  const [result] = await runSmokeChecks(parseSmokeChecks('/loop'), server.url, { ...quick, deadline: new Deadline(1000, 'x') })
   expect(result).toMatchObject({ passed: false, status: 302, detail: 'more than 5 redirects' })
   await server.close()
 })

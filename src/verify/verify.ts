@@ -31,7 +31,7 @@ export async function verifyRelease(ctx: StageContext, result: DeployResult, opt
     ctx.log.group(`Smoke checks ${what} (${result.app})`, () =>
       runSmokeChecks(options.checks, appUrl, { deadline: new Deadline(options.smokeTimeoutMs, `The smoke checks of ${result.app}`), log: ctx.log, signal: ctx.signal })
     )
-  result.smoke = await timed('verify', () => smoke(`of v${result.releaseVersion}`))
+  result.smoke = await timed('verify', () => smoke(`of v${result.releaseVersion}`), allPassed)
   const failing = firstFailure(result.smoke)
   if (!failing) return
 
@@ -51,8 +51,8 @@ export async function verifyRelease(ctx: StageContext, result: DeployResult, opt
   try {
     const rollbackCtx = { ...ctx, deadline: new Deadline(options.releaseTimeoutMs, `The rollback of ${result.app}`) }
     const release = await timed('rollback', async () => awaitRelease(rollbackCtx, result.app, (await ctx.api.rollback(result.app, previous.id)).id))
-    const after = await timed('verify', () => smoke(`after the rollback to v${previous.version}`))
-    const healthy = firstFailure(after) === undefined
+    const after = await timed('verify', () => smoke(`after the rollback to v${previous.version}`), allPassed)
+    const healthy = allPassed(after)
     result.rollback = { releaseVersion: release.version, healthy, smoke: after }
     result.status = 'rolled-back'
     result.reason = `${why}; rolled back to v${previous.version} (now v${release.version}), which ${healthy ? 'passes its smoke checks' : 'fails its smoke checks too'}`
@@ -63,7 +63,11 @@ export async function verifyRelease(ctx: StageContext, result: DeployResult, opt
   }
 }
 
-export type Timed = <T>(stage: 'verify' | 'rollback', fn: () => Promise<T>) => Promise<T>
+export type Timed = <T>(stage: 'verify' | 'rollback', fn: () => Promise<T>, passed?: (value: T) => boolean) => Promise<T>
+
+function allPassed(results: SmokeResult[]): boolean {
+  return results.every((r) => r.passed)
+}
 
 function firstFailure(results: SmokeResult[]): SmokeResult | undefined {
   return results.find((r) => !r.passed)
