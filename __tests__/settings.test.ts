@@ -41,7 +41,7 @@ test('defaults: api strategy, repository root, version = commit, 1800 s', () => 
     timeoutMs: 1_800_000,
     herokuApiUrl: 'https://api.heroku.com'
   })
-  expect(masked).toEqual(['k-123'])
+  expect(masked).toEqual(['k-123', Buffer.from('heroku:k-123').toString('base64')])
   expect(Object.isFrozen(settings)).toBe(true)
 })
 
@@ -60,7 +60,7 @@ test('reads every implemented input', () => {
 test('the key is masked even when other inputs are bad', () => {
   const masked: string[] = []
   expect(() => readSettings((n) => ({ 'api-key': 'secret-key', app: 'BAD' })[n] ?? '', { GITHUB_SHA: SHA }, (s) => masked.push(s))).toThrow(SettingsError)
-  expect(masked).toEqual(['secret-key'])
+  expect(masked).toEqual(['secret-key', Buffer.from('heroku:secret-key').toString('base64')])
 })
 
 test.each([
@@ -69,7 +69,7 @@ test.each([
   [{ 'api-key': 'k' }, "Input 'app' is required"],
   [{ ...good, app: 'My_App' }, "Input 'app' has 'My_App', which is not a Heroku app name"],
   [{ ...good, app: 'ab' }, "Input 'app' has 'ab'"],
-  [{ ...good, strategy: 'ftp' }, "Input 'strategy' must be 'api' (got 'ftp')"],
+  [{ ...good, strategy: 'ftp' }, "Input 'strategy' must be 'api' or 'git' (got 'ftp')"],
   [{ ...good, 'source-dir': 'nope' }, "Input 'source-dir' must be an existing folder of the repository (got 'nope')"],
   [{ ...good, 'source-dir': '../outside' }, "Input 'source-dir' must be a folder inside the repository"],
   [{ ...good, version: 'two\nlines' }, "Input 'version' must be one line"],
@@ -97,7 +97,7 @@ test('smoke checks, their timeout, rollback and maintenance', () => {
 
 test('notification URLs and the webhook secret are masked before they are checked', () => {
   const { settings, masked } = read({ ...good, 'slack-webhook': 'https://hooks.slack.com/services/T/B/xyz', 'webhook-url': 'https://ops.example.com/hook', 'webhook-secret': 'shh' })
-  expect(masked).toEqual(['k-123', 'https://hooks.slack.com/services/T/B/xyz', 'https://ops.example.com/hook', 'shh'])
+  expect(masked.slice(2)).toEqual(['https://hooks.slack.com/services/T/B/xyz', 'https://ops.example.com/hook', 'shh'])
   expect(settings).toMatchObject({ slackWebhook: 'https://hooks.slack.com/services/T/B/xyz', webhookUrl: 'https://ops.example.com/hook', webhookSecret: 'shh' })
   const masks: string[] = []
   expect(() => readSettings((n) => ({ 'api-key': 'k', app: 'my-app', 'slack-webhook': 'not a url' })[n] ?? '', { GITHUB_SHA: SHA, GITHUB_WORKSPACE: workspace }, (m) => masks.push(m))).toThrow(

@@ -30393,7 +30393,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(715);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8777);
 /* harmony import */ var _quiet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8351);
 
 
@@ -30408,7 +30408,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 715:
+/***/ 8777:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33530,6 +33530,7 @@ const Outputs = {
     Duration: 'duration'
 };
 const DEFAULT_HEROKU_API_URL = 'https://api.heroku.com';
+const DEFAULT_HEROKU_GIT_URL = 'https://git.heroku.com';
 const USER_AGENT = 'heroku-cd/1';
 
 ;// CONCATENATED MODULE: ./src/util/retry.ts
@@ -33926,28 +33927,152 @@ async function awaitRelease(ctx, app, releaseId) {
 
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/heroku/git.ts
+
+/** Runs a short git command quietly and returns its stdout; throws with git's message on failure. */
+async function runGit(args, cwd, env) {
+    const { exitCode, stdout, stderr } = await getExecOutput('git', args, {
+        cwd,
+        silent: true,
+        ignoreReturnCode: true,
+        ...(env ? { env: { ...process.env, ...env } } : {})
+    });
+    if (exitCode !== 0)
+        throw new Error(`git ${args[0]} failed (exit ${exitCode}): ${stderr.trim()}`);
+    return stdout;
+}
+
+;// CONCATENATED MODULE: ./src/heroku/git-push.ts
+
+
+
+
+
+
+
+/**
+ * Gets the commit ready for `git push`: Heroku refuses shallow pushes, so a shallow clone (what
+ * actions/checkout makes by default) is unshallowed first; with a `source-dir`, a commit whose tree
+ * is that folder is made (no parent, so no history is needed and nothing else ships).
+ */
+async function preparePush(sourceDir, sha, log) {
+    const root = (await runGit(['rev-parse', '--show-toplevel'], sourceDir).catch(() => '')).trim();
+    if (!root)
+        throw new DeployError('package', `${sourceDir} is not inside a git repository: check out the repository (actions/checkout) before this step.`);
+    const folder = external_node_path_namespaceObject.relative(root, sourceDir).split(external_node_path_namespaceObject.sep).join('/');
+    if (folder) {
+        const tree = (await runGit(['rev-parse', '--verify', '--quiet', `${sha}:${folder}`], root).catch(() => '')).trim();
+        if (!tree)
+            throw new DeployError('package', `The folder '${folder}' has no committed files at ${sha.slice(0, 7)}: commit it, or fix the source-dir input.`);
+        const identity = { GIT_AUTHOR_NAME: 'heroku-cd', GIT_AUTHOR_EMAIL: 'heroku-cd@users.noreply.github.com', GIT_COMMITTER_NAME: 'heroku-cd', GIT_COMMITTER_EMAIL: 'heroku-cd@users.noreply.github.com' };
+        const commit = (await runGit(['commit-tree', tree, '-m', `Deploy ${folder} of ${sha}`], root, identity)).trim();
+        log.info(`Pushing ${folder} of ${sha.slice(0, 7)} as commit ${commit.slice(0, 7)}, whose tree is that folder.`);
+        return { root, commit };
+    }
+    if ((await runGit(['rev-parse', '--is-shallow-repository'], root)).trim() === 'true') {
+        log.info('The clone is shallow (actions/checkout fetches one commit by default) and Heroku refuses shallow pushes: fetching the full history first.');
+        await runGit(['fetch', '--unshallow', '--quiet'], root);
+    }
+    const known = await runGit(['cat-file', '-e', `${sha}^{commit}`], root).then(() => true, () => false);
+    if (!known)
+        throw new DeployError('package', `The commit ${sha} is not in the repository at ${root}: check it out (actions/checkout) before this step.`);
+    return { root, commit: sha };
+}
+/**
+ * Force-pushes the commit to `refs/heads/main` of the app's Heroku remote and streams git's output
+ * (the `remote:` lines are the build log) into a log group. The key travels only in git's
+ * configuration through the environment, never in the URL or in arguments, and is scrubbed from
+ * everything git prints. A rejected push throws with the remote's reason.
+ */
+async function pushToHeroku(ctx, request) {
+    const remote = `${request.gitUrl}/${request.app}.git`;
+    const basic = Buffer.from(`heroku:${request.apiKey}`).toString('base64');
+    const scrub = (line) => [request.apiKey, basic, encodeURIComponent(request.apiKey)].reduce((text, secret) => text.split(secret).join('***'), line);
+    const tail = new LineTail();
+    const exitCode = await ctx.log.group(`git push (${request.app})`, async () => {
+        ctx.log.info(`git push --force ${remote} ${request.source.commit.slice(0, 7)}:refs/heads/main`);
+        const child = (0,external_node_child_process_namespaceObject.spawn)('git', ['push', '--force', remote, `${request.source.commit}:refs/heads/main`], {
+            cwd: request.source.root,
+            env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...gitConfigEnv(process.env, { 'http.extraHeader': `Authorization: Basic ${basic}` }) },
+            stdio: ['ignore', 'pipe', 'pipe']
+        });
+        const stop = () => void child.kill('SIGTERM');
+        ctx.signal?.addEventListener('abort', stop, { once: true });
+        const timer = setTimeout(stop, ctx.deadline.remainingMs());
+        const onOutput = lineSplitter((line) => {
+            const shown = scrub(line);
+            tail.push(shown);
+            ctx.log.info(shown);
+        });
+        child.stdout.on('data', onOutput);
+        child.stderr.on('data', onOutput);
+        try {
+            return await new Promise((resolve, reject) => {
+                child.on('error', reject);
+                child.on('close', resolve);
+            });
+        }
+        finally {
+            clearTimeout(timer);
+            ctx.signal?.removeEventListener('abort', stop);
+        }
+    });
+    if (ctx.signal?.aborted)
+        throw new CancelledError();
+    ctx.deadline.check();
+    if (exitCode === 0)
+        return;
+    const lines = tail.lines();
+    if (lines.some((line) => /could not read Username|Authentication failed|HTTP 40[13]\b/.test(line))) {
+        throw new DeployError('build', `Heroku's git endpoint refused the credentials for ${remote} (check that the 'api-key' input holds a valid Heroku API key).`, lines);
+    }
+    const remoteLines = lines.filter((line) => line.startsWith('remote:')).map((line) => line.replace(/^remote:\s?/, '').trimEnd());
+    const declined = lines.some((line) => line.includes('pre-receive hook declined')) ? ' (pre-receive hook declined)' : '';
+    const why = herokuReason(remoteLines) ?? herokuReason(lines) ?? `git exited with code ${exitCode}`;
+    throw new DeployError('build', `Push to ${request.app} rejected: ${why}${declined}`, lines);
+}
+/** Finds the release the push created: the newest whose description names the pushed commit. */
+async function releaseOfPush(ctx, app, commit) {
+    const label = commit.slice(0, 8);
+    const releases = await pollUntil(() => ctx.api.latestReleases(app, 5), (list) => list.some((release) => release.description?.includes(label)), { deadline: ctx.deadline, signal: ctx.signal, intervalMs: ctx.pollMs });
+    return releases.find((release) => release.description?.includes(label))?.id;
+}
+/** Adds settings after any the environment already carries (GIT_CONFIG_COUNT, git 2.31+). */
+function gitConfigEnv(env, settings) {
+    let count = Number(env.GIT_CONFIG_COUNT) || 0;
+    const added = {};
+    for (const [key, value] of Object.entries(settings)) {
+        added[`GIT_CONFIG_KEY_${count}`] = key;
+        added[`GIT_CONFIG_VALUE_${count}`] = value;
+        count++;
+    }
+    return { ...added, GIT_CONFIG_COUNT: String(count) };
+}
+/** git ends progress lines with \r; both end a line here. */
+function lineSplitter(onLine) {
+    let partial = '';
+    return (chunk) => {
+        const lines = (partial + chunk.toString('utf8')).split(/\r?\n|\r/);
+        partial = lines.pop() ?? '';
+        // git pads `remote:` lines with spaces to overwrite progress output; they say nothing.
+        for (const line of lines)
+            if (line.trim())
+                onLine(line.trimEnd());
+    };
+}
+
 // EXTERNAL MODULE: external "node:http"
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/heroku/git.ts
-
-/** Runs a short git command quietly and returns its stdout; throws with git's message on failure. */
-async function runGit(args, cwd) {
-    const { exitCode, stdout, stderr } = await getExecOutput('git', args, { cwd, silent: true, ignoreReturnCode: true });
-    if (exitCode !== 0)
-        throw new Error(`git ${args[0]} failed (exit ${exitCode}): ${stderr.trim()}`);
-    return stdout;
-}
-
 ;// CONCATENATED MODULE: ./src/heroku/source.ts
 
 
@@ -34285,9 +34410,10 @@ function firstFailure(results) {
 
 
 
+
 /**
- * One run: check every app, package the commit once, upload it once, then build and release it on
- * each app in turn. Never throws: every outcome, cancel included, ends up in the RunResult.
+ * One run: check every app, package the commit once and upload it once (api) or get the commit
+ * ready to push (git), then ship and release it on each app in turn. Never throws: every outcome, cancel included, ends up in the RunResult.
  */
 async function runDeploy(settings, deps) {
     const started = Date.now();
@@ -34301,13 +34427,28 @@ async function runDeploy(settings, deps) {
             if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure)
                 result.previousRelease = await currentRelease(deps.api, result.app);
         }
-        archive = await timed(results, 'package', () => createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal }));
-        deps.log.info(`Packaged ${settings.sha.slice(0, 7)} (${formatBytes(archive.bytes)}, sha256 ${archive.sha256.slice(0, 12)}…).`);
-        const source = await deps.api.createSource();
-        const shipped = archive;
-        await timed(results, 'upload', () => uploadSource(shipped, source.source_blob.put_url, { signal: deps.signal, onRetry: (message) => deps.log.warning(message) }));
+        let ship;
+        if (settings.strategy === 'git') {
+            const source = await timed(results, 'package', () => preparePush(settings.sourceDir, settings.sha, deps.log));
+            ship = async (ctx, result) => {
+                await pushToHeroku(ctx, { app: result.app, gitUrl: settings.herokuGitUrl, apiKey: settings.apiKey, source });
+                return releaseOfPush(ctx, result.app, source.commit);
+            };
+        }
+        else {
+            archive = await timed(results, 'package', () => createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal }));
+            deps.log.info(`Packaged ${settings.sha.slice(0, 7)} (${formatBytes(archive.bytes)}, sha256 ${archive.sha256.slice(0, 12)}…).`);
+            const source = await deps.api.createSource();
+            const shipped = archive;
+            await timed(results, 'upload', () => uploadSource(shipped, source.source_blob.put_url, { signal: deps.signal, onRetry: (message) => deps.log.warning(message) }));
+            ship = async (ctx, result) => {
+                const { build, releaseId } = await runBuild(ctx, { app: result.app, sourceUrl: source.source_blob.get_url, version: settings.version, checksum: `SHA256:${shipped.sha256}`, description: describeRun(settings) }, (created) => (result.buildId = created.id));
+                result.buildId = build.id;
+                return releaseId;
+            };
+        }
         for (const result of results) {
-            await deployApp(settings, deps, result, source.source_blob.get_url, shipped);
+            await deployApp(settings, deps, result, ship);
         }
     }
     catch (error) {
@@ -34319,8 +34460,8 @@ async function runDeploy(settings, deps) {
     }
     return { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started };
 }
-/** Build and release on one app, bounded by the `timeout` input. Only a cancel escapes. */
-async function deployApp(settings, deps, result, sourceUrl, archive) {
+/** Ship and release on one app, bounded by the `timeout` input; then verify. Only a cancel escapes. */
+async function deployApp(settings, deps, result, ship) {
     const ctx = {
         api: deps.api,
         log: deps.log,
@@ -34335,8 +34476,7 @@ async function deployApp(settings, deps, result, sourceUrl, archive) {
             deps.log.info(`Maintenance mode is on for ${result.app}.`);
         }
         try {
-            const { build, releaseId } = await timed([result], 'build', () => runBuild(ctx, { app: result.app, sourceUrl, version: settings.version, checksum: `SHA256:${archive.sha256}`, description: describeRun(settings) }, (created) => (result.buildId = created.id)));
-            result.buildId = build.id;
+            const releaseId = await timed([result], 'build', () => ship(ctx, result));
             result.releaseId = releaseId;
             const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, releaseId));
             result.releaseVersion = release.version;
@@ -34772,8 +34912,11 @@ function readSettings(input, env, mask) {
     const problems = [];
     const problem = (message) => void problems.push(message);
     const apiKey = input(Inputs.ApiKey).trim();
-    if (apiKey)
+    if (apiKey) {
         mask(apiKey);
+        // The git strategy sends it as Basic credentials: mask that form too.
+        mask(Buffer.from(`heroku:${apiKey}`).toString('base64'));
+    }
     if (!apiKey)
         problem(`Input '${Inputs.ApiKey}' is required: pass a Heroku API key, e.g. \${{ secrets.HEROKU_API_KEY }}.`);
     else if (/\s/.test(apiKey))
@@ -34785,8 +34928,8 @@ function readSettings(input, env, mask) {
         problem(`Input '${Inputs.App}' has '${app}', which is not a Heroku app name: expected 3 to 30 lowercase letters, digits and dashes, starting with a letter.`);
     }
     const strategy = input(Inputs.Strategy).trim() || 'api';
-    if (strategy !== 'api')
-        problem(`Input '${Inputs.Strategy}' must be 'api' (got '${strategy}').`);
+    if (strategy !== 'api' && strategy !== 'git')
+        problem(`Input '${Inputs.Strategy}' must be 'api' or 'git' (got '${strategy}').`);
     const workspace = external_node_path_namespaceObject.resolve(env.GITHUB_WORKSPACE || process.cwd());
     const sourceDir = resolveSourceDir(input(Inputs.SourceDir).trim() || '.', workspace, problem);
     const sha = (env.GITHUB_SHA ?? '').trim();
@@ -34820,12 +34963,16 @@ function readSettings(input, env, mask) {
     const herokuApiUrl = (env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL).replace(/\/+$/, '');
     if (!isHttpUrl(herokuApiUrl))
         problem(`HEROKU_API_URL must be an http(s) URL (got '${herokuApiUrl}').`);
+    const herokuGitUrl = (env.HEROKU_GIT_URL || DEFAULT_HEROKU_GIT_URL).replace(/\/+$/, '');
+    if (!isHttpUrl(herokuGitUrl) || new URL(herokuGitUrl).username) {
+        problem(`HEROKU_GIT_URL must be an http(s) URL without credentials (got '${herokuGitUrl.replace(/\/\/[^@/]*@/, '//***@')}').`);
+    }
     if (problems.length > 0)
         throw new SettingsError(problems);
     return Object.freeze({
         apiKey,
         apps: Object.freeze(apps),
-        strategy: 'api',
+        strategy: strategy,
         sourceDir,
         version,
         timeoutMs,
@@ -34837,6 +34984,7 @@ function readSettings(input, env, mask) {
         webhookUrl,
         webhookSecret,
         herokuApiUrl,
+        herokuGitUrl,
         sha: sha.toLowerCase(),
         workspace,
         tempDir: env.RUNNER_TEMP || external_node_os_namespaceObject.tmpdir(),

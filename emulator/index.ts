@@ -14,6 +14,7 @@ import { BlobStore } from './blobs.js'
 import { EmulatorContext } from './context.js'
 import { FaultInjector } from './faults.js'
 import { RateLimiter } from './rate-limit.js'
+import { GitEndpoint } from './git.js'
 import { requestHandler } from './server.js'
 import { OutputStreams } from './streams.js'
 import type { Emulator, EmulatorOptions, RecordedRequest } from './types.js'
@@ -38,7 +39,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const rateLimiter = new RateLimiter(options.rateLimit)
   const api = new PlatformApi(apps, ctx, rateLimiter)
   const requests: RecordedRequest[] = []
-  server.on('request', requestHandler({ apiKey: options.apiKey, api, blobs, streams, faults, rateLimiter, requests, log }))
+  await mkdir(path.join(workDir, 'git'), { recursive: true })
+  const git = new GitEndpoint(path.join(workDir, 'git'), options.apiKey, apiUrl, (name) => apps.all().some((app) => app.name === name))
+  server.on('request', requestHandler({ apiKey: options.apiKey, api, blobs, git, streams, faults, rateLimiter, requests, log }))
 
   let closing: Promise<void> | undefined
   const close = () =>
@@ -69,6 +72,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       return appView(apps.find(name))
     },
     createApp: async name => appView(await apps.create(name)),
+    gitRepository: name => git.repository(name),
     close
   }
 }

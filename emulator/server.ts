@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { ApiResponse, PlatformApi } from './api.js'
 import { checkApiRequest } from './auth.js'
 import type { BlobStore } from './blobs.js'
+import type { GitEndpoint } from './git.js'
 import { ApiError, errorForStatus } from './errors.js'
 import type { FaultInjector } from './faults.js'
 import type { RateLimiter } from './rate-limit.js'
@@ -13,6 +14,7 @@ export interface ServerParts {
   apiKey: string
   api: PlatformApi
   blobs: BlobStore
+  git: GitEndpoint
   streams: OutputStreams
   faults: FaultInjector
   rateLimiter: RateLimiter
@@ -45,7 +47,9 @@ export function requestHandler(parts: ServerParts): (req: IncomingMessage, res: 
     if (injected !== undefined) parts.log(`fault: ${method} ${target} answered ${injected}`)
     const url = new URL(target, 'http://127.0.0.1')
     let served: Promise<void> | void
-    if (parts.blobs.handles(url.pathname)) {
+    if (parts.git.handles(url.pathname)) {
+      served = parts.git.serve(req, res, url)
+    } else if (parts.blobs.handles(url.pathname)) {
       served = injected ? parts.blobs.fail(req, res, injected) : parts.blobs.serve(req, res, url)
     } else if (parts.streams.handles(url.pathname)) {
       served = injected ? failStream(res, injected) : parts.streams.serve(req, res, url.pathname)

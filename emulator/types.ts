@@ -79,5 +79,7 @@ export interface Emulator {
   app(name: string): AppView
   createApp(name: string): Promise<AppView>
   /** Stops every dyno, build and release process, the routers and the server; removes a temp workDir. */
+  /** The bare repository behind `<apiUrl>/<app>.git` (the git strategy's remote). */
+  gitRepository(name: string): string
   close(): Promise<void>
 }

@@ -26,4 +26,5 @@ export const Outputs = {
 } as const
 
 export const DEFAULT_HEROKU_API_URL = 'https://api.heroku.com'
+export const DEFAULT_HEROKU_GIT_URL = 'https://git.heroku.com'
 export const USER_AGENT = 'heroku-cd/1'

@@ -4,6 +4,7 @@ import type { HerokuApi } from './heroku/api.js'
 import { runBuild } from './heroku/build.js'
 import type { StageContext } from './heroku/context.js'
 import { awaitRelease } from './heroku/release.js'
+import { preparePush, pushToHeroku, releaseOfPush } from './heroku/git-push.js'
 import { createSourceArchive, type SourceArchive, uploadSource } from './heroku/source.js'
 import type { Log } from './log.js'
 import { type DeployResult, newResult, type RunResult, type StageName, worstStatus } from './result.js'
@@ -20,8 +21,8 @@ export interface PipelineDeps {
 }
 
 /**
- * One run: check every app, package the commit once, upload it once, then build and release it on
- * each app in turn. Never throws: every outcome, cancel included, ends up in the RunResult.
+ * One run: check every app, package the commit once and upload it once (api) or get the commit
+ * ready to push (git), then ship and release it on each app in turn. Never throws: every outcome, cancel included, ends up in the RunResult.
  */
 export async function runDeploy(settings: Settings, deps: PipelineDeps): Promise<RunResult> {
   const started = Date.now()
@@ -34,17 +35,35 @@ export async function runDeploy(settings: Settings, deps: PipelineDeps): Promise
       // Remembered before anything ships: what a failed smoke check rolls back to.
       if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure) result.previousRelease = await currentRelease(deps.api, result.app)
     }
-    archive = await timed(results, 'package', () =>
-      createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal })
-    )
-    deps.log.info(`Packaged ${settings.sha.slice(0, 7)} (${formatBytes(archive.bytes)}, sha256 ${archive.sha256.slice(0, 12)}…).`)
-    const source = await deps.api.createSource()
-    const shipped = archive
-    await timed(results, 'upload', () =>
-      uploadSource(shipped, source.source_blob.put_url, { signal: deps.signal, onRetry: (message) => deps.log.warning(message) })
-    )
+    let ship: Ship
+    if (settings.strategy === 'git') {
+      const source = await timed(results, 'package', () => preparePush(settings.sourceDir, settings.sha, deps.log))
+      ship = async (ctx, result) => {
+        await pushToHeroku(ctx, { app: result.app, gitUrl: settings.herokuGitUrl, apiKey: settings.apiKey, source })
+        return releaseOfPush(ctx, result.app, source.commit)
+      }
+    } else {
+      archive = await timed(results, 'package', () =>
+        createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal })
+      )
+      deps.log.info(`Packaged ${settings.sha.slice(0, 7)} (${formatBytes(archive.bytes)}, sha256 ${archive.sha256.slice(0, 12)}…).`)
+      const source = await deps.api.createSource()
+      const shipped = archive
+      await timed(results, 'upload', () =>
+        uploadSource(shipped, source.source_blob.put_url, { signal: deps.signal, onRetry: (message) => deps.log.warning(message) })
+      )
+      ship = async (ctx, result) => {
+        const { build, releaseId } = await runBuild(
+          ctx,
+          { app: result.app, sourceUrl: source.source_blob.get_url, version: settings.version, checksum: `SHA256:${shipped.sha256}`, description: describeRun(settings) },
+          (created) => (result.buildId = created.id)
+        )
+        result.buildId = build.id
+        return releaseId
+      }
+    }
     for (const result of results) {
-      await deployApp(settings, deps, result, source.source_blob.get_url, shipped)
+      await deployApp(settings, deps, result, ship)
     }
   } catch (error) {
     markUnfinished(results, error, deps.log)
@@ -54,8 +73,11 @@ export async function runDeploy(settings: Settings, deps: PipelineDeps): Promise
   return { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started }
 }
 
-/** Build and release on one app, bounded by the `timeout` input. Only a cancel escapes. */
-async function deployApp(settings: Settings, deps: PipelineDeps, result: DeployResult, sourceUrl: string, archive: SourceArchive): Promise<void> {
+/** Ships the source to one app (a build, or a push) and answers the id of the release it made. */
+type Ship = (ctx: StageContext, result: DeployResult) => Promise<string>
+
+/** Ship and release on one app, bounded by the `timeout` input; then verify. Only a cancel escapes. */
+async function deployApp(settings: Settings, deps: PipelineDeps, result: DeployResult, ship: Ship): Promise<void> {
   const ctx: StageContext = {
     api: deps.api,
     log: deps.log,
@@ -70,14 +92,7 @@ async function deployApp(settings: Settings, deps: PipelineDeps, result: DeployR
       deps.log.info(`Maintenance mode is on for ${result.app}.`)
     }
     try {
-      const { build, releaseId } = await timed([result], 'build', () =>
-        runBuild(
-          ctx,
-          { app: result.app, sourceUrl, version: settings.version, checksum: `SHA256:${archive.sha256}`, description: describeRun(settings) },
-          (created) => (result.buildId = created.id)
-        )
-      )
-      result.buildId = build.id
+      const releaseId = await timed([result], 'build', () => ship(ctx, result))
       result.releaseId = releaseId
       const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, releaseId))
       result.releaseVersion = release.version

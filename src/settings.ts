@@ -1,10 +1,10 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { DEFAULT_HEROKU_API_URL, Inputs } from './constants.js'
+import { DEFAULT_HEROKU_API_URL, DEFAULT_HEROKU_GIT_URL, Inputs } from './constants.js'
 import { parseSmokeChecks, type SmokeCheck, SmokeGrammarError } from './verify/smoke-grammar.js'
 
-export type Strategy = 'api'
+export type Strategy = 'api' | 'git'
 
 /** Everything the run needs, read and checked once, before any request. */
 export interface Settings {
@@ -24,6 +24,8 @@ export interface Settings {
   readonly webhookUrl?: string
   readonly webhookSecret?: string
   readonly herokuApiUrl: string
+  /** The git remote of an app is `<herokuGitUrl>/<app>.git`. */
+  readonly herokuGitUrl: string
   readonly sha: string
   readonly workspace: string
   readonly tempDir: string
@@ -66,7 +68,11 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
   const problem = (message: string): void => void problems.push(message)
 
   const apiKey = input(Inputs.ApiKey).trim()
-  if (apiKey) mask(apiKey)
+  if (apiKey) {
+    mask(apiKey)
+    // The git strategy sends it as Basic credentials: mask that form too.
+    mask(Buffer.from(`heroku:${apiKey}`).toString('base64'))
+  }
   if (!apiKey) problem(`Input '${Inputs.ApiKey}' is required: pass a Heroku API key, e.g. \${{ secrets.HEROKU_API_KEY }}.`)
   else if (/\s/.test(apiKey)) problem(`Input '${Inputs.ApiKey}' must be a single token without spaces or line breaks.`)
 
@@ -79,7 +85,7 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
   }
 
   const strategy = input(Inputs.Strategy).trim() || 'api'
-  if (strategy !== 'api') problem(`Input '${Inputs.Strategy}' must be 'api' (got '${strategy}').`)
+  if (strategy !== 'api' && strategy !== 'git') problem(`Input '${Inputs.Strategy}' must be 'api' or 'git' (got '${strategy}').`)
 
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd())
   const sourceDir = resolveSourceDir(input(Inputs.SourceDir).trim() || '.', workspace, problem)
@@ -115,13 +121,17 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
 
   const herokuApiUrl = (env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL).replace(/\/+$/, '')
   if (!isHttpUrl(herokuApiUrl)) problem(`HEROKU_API_URL must be an http(s) URL (got '${herokuApiUrl}').`)
+  const herokuGitUrl = (env.HEROKU_GIT_URL || DEFAULT_HEROKU_GIT_URL).replace(/\/+$/, '')
+  if (!isHttpUrl(herokuGitUrl) || new URL(herokuGitUrl).username) {
+    problem(`HEROKU_GIT_URL must be an http(s) URL without credentials (got '${herokuGitUrl.replace(/\/\/[^@/]*@/, '//***@')}').`)
+  }
 
   if (problems.length > 0) throw new SettingsError(problems)
 
   return Object.freeze({
     apiKey,
     apps: Object.freeze(apps),
-    strategy: 'api',
+    strategy: strategy as Strategy,
     sourceDir,
     version,
     timeoutMs,
@@ -133,6 +143,7 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
     webhookUrl,
     webhookSecret,
     herokuApiUrl,
+    herokuGitUrl,
     sha: sha.toLowerCase(),
     workspace,
     tempDir: env.RUNNER_TEMP || os.tmpdir(),

@@ -11,7 +11,7 @@ afterAll(() => world.close())
 test.each([
   ['api-key', { 'api-key': '' }, "Input 'api-key' is required: pass a Heroku API key"],
   ['app', { app: 'Hello_App' }, "Input 'app' has 'Hello_App', which is not a Heroku app name: expected 3 to 30 lowercase letters, digits and dashes, starting with a letter."],
-  ['strategy', { strategy: 'docker' }, "Input 'strategy' must be 'api' (got 'docker')."],
+  ['strategy', { strategy: 'docker' }, "Input 'strategy' must be 'api' or 'git' (got 'docker')."],
   ['source-dir', { 'source-dir': 'services/missing' }, "Input 'source-dir' must be an existing folder of the repository (got 'services/missing')."],
   ['version', { version: 'line one\nline two' }, "Input 'version' must be one line of at most 200 characters"],
   ['timeout', { timeout: 'ten minutes' }, "Input 'timeout' must be a whole number of seconds from 1 to 21600 (got 'ten minutes')."],
