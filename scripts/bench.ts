@@ -56,6 +56,43 @@ function makeLargeRepo(sizeMb: number): { dir: string; sha: string; remove: () =
   return { dir: repo.dir, sha: repo.commit('large tree'), remove: () => repo.remove() }
 }
 
+interface StrategyFigures {
+  seconds: number[]
+  /** Request bytes the action sent to Heroku (bodies: uploads, pushes, JSON), per deploy. */
+  bytesSent: number
+}
+
+/** The same app deployed by each strategy: wall time and bytes sent, the figures README's "git or api?" quotes. */
+async function measureStrategies(times: number): Promise<Record<'api' | 'git', StrategyFigures>> {
+  const apiKey = `HRKU-bench-${randomBytes(8).toString('hex')}`
+  const emulator = await startEmulator({ apiKey, apps: ['hello-app'] })
+  const repo = makeRepo(path.join(projectRoot, 'examples', 'hello-app'))
+  const figures = { api: { seconds: [] as number[], bytesSent: 0 }, git: { seconds: [] as number[], bytesSent: 0 } }
+  try {
+    for (let i = 0; i < times; i++) {
+      for (const strategy of ['api', 'git'] as const) {
+        repo.write('deploy.txt', `${strategy} ${i}\n`)
+        const sha = repo.commit(`${strategy} ${i}`)
+        const first = emulator.requests.length
+        const started = Date.now()
+        const run = await runAction({ workspace: repo.dir, sha, inputs: { 'api-key': apiKey, app: 'hello-app', strategy }, env: { HEROKU_API_URL: emulator.apiUrl, HEROKU_GIT_URL: emulator.apiUrl } })
+        figures[strategy].seconds.push((Date.now() - started) / 1000)
+        cleanup(run)
+        if (run.exitCode !== 0) throw new Error(`${strategy} deploy failed`)
+        // The emulator's own git hook calls its API too; those are Heroku's work, not bytes the action sent.
+        const sent = emulator.requests.slice(first).filter((r) => r.headers['user-agent'] !== 'heroku-emulator-git-hook')
+        figures[strategy].bytesSent += sent.reduce((sum, r) => sum + (Number(r.headers['content-length']) || Buffer.byteLength(r.body)), 0)
+      }
+    }
+  } finally {
+    await emulator.close()
+    repo.remove()
+  }
+  figures.api.bytesSent /= times
+  figures.git.bytesSent /= times
+  return figures
+}
+
 async function measureDeploys(times: number): Promise<number[]> {
   const apiKey = `HRKU-bench-${randomBytes(8).toString('hex')}`
   const emulator = await startEmulator({ apiKey, apps: ['hello-app'] })
@@ -104,12 +141,17 @@ async function main(): Promise<number> {
   console.log('Deploying examples/hello-app to the emulator through dist/index.js, 3 times...')
   const deploys = await measureDeploys(3)
   const median = [...deploys].sort((a, b) => a - b)[1]
+  console.log('Deploying the same app by each strategy, 3 times each...')
+  const strategies = await measureStrategies(3)
+  const mid = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
   const rows: [string, string, string, boolean][] = [
     [`package + upload ${sizeMb} MiB: peak RSS`, `${pack.maxRssMb.toFixed(0)} MiB`, `< ${PEAK_RSS_TARGET_MB} MiB`, pack.maxRssMb < PEAK_RSS_TARGET_MB],
     ['same process doing nothing (tsx + modules loaded): peak RSS', `${baseline.maxRssMb.toFixed(0)} MiB`, 'report', true],
     [`package ${sizeMb} MiB (git archive + gzip + sha256)`, `${(pack.packagedMs / 1000).toFixed(1)} s (${(pack.bytes / 1048576).toFixed(0)} MiB gz)`, 'report', true],
     [`package + upload ${sizeMb} MiB`, `${(pack.totalMs / 1000).toFixed(1)} s`, 'report', true],
+    ['strategy api: deploy time (median of 3) / bytes sent per deploy', `${mid(strategies.api.seconds).toFixed(1)} s / ${(strategies.api.bytesSent / 1024).toFixed(1)} KiB`, 'report', true],
+    ['strategy git: deploy time (median of 3) / bytes sent per deploy', `${mid(strategies.git.seconds).toFixed(1)} s / ${(strategies.git.bytesSent / 1024).toFixed(1)} KiB`, 'report', true],
     ['deploy of hello-app to the emulator (median of 3)', `${median.toFixed(1)} s (${deploys.map((s) => s.toFixed(1)).join(', ')})`, `< ${DEPLOY_TARGET_S} s`, median < DEPLOY_TARGET_S]
   ]
   console.log(`\n| measure | value | target | ok |\n|---|---|---|---|`)
