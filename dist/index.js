@@ -33931,6 +33931,7 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/heroku/git.ts
 
+
 /** Runs a short git command quietly and returns its stdout; throws with git's message on failure. */
 async function runGit(args, cwd, env) {
     const { exitCode, stdout, stderr } = await getExecOutput('git', args, {
@@ -33942,6 +33943,23 @@ async function runGit(args, cwd, env) {
     if (exitCode !== 0)
         throw new Error(`git ${args[0]} failed (exit ${exitCode}): ${stderr.trim()}`);
     return stdout;
+}
+/** The top folder of the repository holding `dir`; a DeployError of the package stage when there is none. */
+async function repositoryRoot(dir) {
+    const root = (await runGit(['rev-parse', '--show-toplevel'], dir).catch(() => '')).trim();
+    if (!root)
+        throw new DeployError('package', `${dir} is not inside a git repository: check out the repository (actions/checkout) before this step.`);
+    return root;
+}
+/** Fails the package stage when the commit is not in the repository (e.g. not checked out). */
+async function requireCommit(root, sha) {
+    const known = await runGit(['cat-file', '-e', `${sha}^{commit}`], root).then(() => true, () => false);
+    if (!known)
+        throw new DeployError('package', `The commit ${sha} is not in the repository at ${root}: check it out (actions/checkout) before this step.`);
+}
+/** The message when `source-dir` has nothing committed at the commit. */
+function emptyFolder(folder, sha) {
+    return new DeployError('package', `The folder '${folder}' has no committed files at ${sha.slice(0, 7)}: commit it, or fix the source-dir input.`);
 }
 
 ;// CONCATENATED MODULE: ./src/heroku/git-push.ts
@@ -33958,14 +33976,12 @@ async function runGit(args, cwd, env) {
  * is that folder is made (no parent, so no history is needed and nothing else ships).
  */
 async function preparePush(sourceDir, sha, log) {
-    const root = (await runGit(['rev-parse', '--show-toplevel'], sourceDir).catch(() => '')).trim();
-    if (!root)
-        throw new DeployError('package', `${sourceDir} is not inside a git repository: check out the repository (actions/checkout) before this step.`);
+    const root = await repositoryRoot(sourceDir);
     const folder = external_node_path_namespaceObject.relative(root, sourceDir).split(external_node_path_namespaceObject.sep).join('/');
     if (folder) {
         const tree = (await runGit(['rev-parse', '--verify', '--quiet', `${sha}:${folder}`], root).catch(() => '')).trim();
         if (!tree)
-            throw new DeployError('package', `The folder '${folder}' has no committed files at ${sha.slice(0, 7)}: commit it, or fix the source-dir input.`);
+            throw emptyFolder(folder, sha);
         const identity = { GIT_AUTHOR_NAME: 'heroku-cd', GIT_AUTHOR_EMAIL: 'heroku-cd@users.noreply.github.com', GIT_COMMITTER_NAME: 'heroku-cd', GIT_COMMITTER_EMAIL: 'heroku-cd@users.noreply.github.com' };
         const commit = (await runGit(['commit-tree', tree, '-m', `Deploy ${folder} of ${sha}`], root, identity)).trim();
         log.info(`Pushing ${folder} of ${sha.slice(0, 7)} as commit ${commit.slice(0, 7)}, whose tree is that folder.`);
@@ -33975,9 +33991,7 @@ async function preparePush(sourceDir, sha, log) {
         log.info('The clone is shallow (actions/checkout fetches one commit by default) and Heroku refuses shallow pushes: fetching the full history first.');
         await runGit(['fetch', '--unshallow', '--quiet'], root);
     }
-    const known = await runGit(['cat-file', '-e', `${sha}^{commit}`], root).then(() => true, () => false);
-    if (!known)
-        throw new DeployError('package', `The commit ${sha} is not in the repository at ${root}: check it out (actions/checkout) before this step.`);
+    await requireCommit(root, sha);
     return { root, commit: sha };
 }
 /**
@@ -34093,20 +34107,13 @@ var external_node_zlib_ = __nccwpck_require__(8522);
  */
 async function createSourceArchive(request) {
     const { sourceDir, sha, tempDir, signal } = request;
-    const root = (await runGit(['rev-parse', '--show-toplevel'], sourceDir).catch(() => '')).trim();
-    if (!root) {
-        throw new DeployError('package', `${sourceDir} is not inside a git repository: check out the repository (actions/checkout) before this step.`);
-    }
-    const hasCommit = await runGit(['cat-file', '-e', `${sha}^{commit}`], root).then(() => true, () => false);
-    if (!hasCommit) {
-        throw new DeployError('package', `The commit ${sha} is not in the repository at ${root}: check it out (actions/checkout) before this step.`);
-    }
+    const root = await repositoryRoot(sourceDir);
+    await requireCommit(root, sha);
     const folder = external_node_path_namespaceObject.relative(root, sourceDir).split(external_node_path_namespaceObject.sep).join('/');
     const treeish = `${sha}:${folder}`;
-    const hasTree = await runGit(['cat-file', '-e', `${treeish}`], root).then(() => true, () => false);
-    if (!hasTree) {
-        throw new DeployError('package', `The folder '${folder}' has no committed files at ${sha.slice(0, 7)}: commit it, or fix the source-dir input.`);
-    }
+    const hasTree = await runGit(['cat-file', '-e', treeish], root).then(() => true, () => false);
+    if (!hasTree)
+        throw emptyFolder(folder, sha);
     await external_node_fs_namespaceObject.promises.mkdir(tempDir, { recursive: true });
     const file = external_node_path_namespaceObject.join(tempDir, `heroku-cd-source-${(0,external_node_crypto_.randomUUID)()}.tar.gz`);
     const hash = (0,external_node_crypto_.createHash)('sha256');
@@ -34566,6 +34573,10 @@ function formatBytes(bytes) {
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 
+/** Smoke results as every JSON report shows them (the `results` output, the webhook). */
+function smokeJson(results) {
+    return results.map((r) => ({ check: r.check, url: r.url, status: r.status, passed: r.passed, latency_ms: r.latencyMs }));
+}
 /** The step's outputs, as the interface defines them; values are strings ('' when unknown). */
 function outputsOf(run) {
     const first = run.apps[0];
@@ -34583,7 +34594,7 @@ function outputsOf(run) {
             build_id: app.buildId ?? null,
             app_url: app.appUrl ?? null,
             deployment_id: null,
-            smoke: app.smoke.map((check) => ({ check: check.check, url: check.url, status: check.status, passed: check.passed, latency_ms: check.latencyMs })),
+            smoke: smokeJson(app.smoke),
             ...(app.rollback ? { rolled_back_to: app.previousRelease?.version ?? null, rollback_release_version: app.rollback.releaseVersion, healthy_after_rollback: app.rollback.healthy } : {}),
             ...(app.reason ? { reason: app.reason } : {})
         }))),
@@ -34654,6 +34665,7 @@ function deliver_describe(error) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/notification.ts
+
 function runUrl(github) {
     return github?.repository && github.runId ? `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}` : undefined;
 }
@@ -34695,7 +34707,7 @@ function webhookBody(run, context) {
             release_id: app.releaseId ?? null,
             release_version: app.releaseVersion ?? null,
             rollback: app.rollback ? { to_version: app.previousRelease?.version ?? null, release_version: app.rollback.releaseVersion, healthy: app.rollback.healthy } : null,
-            smoke: app.smoke.map((s) => ({ check: s.check, url: s.url, status: s.status, passed: s.passed, latency_ms: s.latencyMs })),
+            smoke: smokeJson(app.smoke),
             timings_ms: Object.fromEntries(app.stages.map((stage) => [stage.stage, stage.ms]))
         }))
     };

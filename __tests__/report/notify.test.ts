@@ -6,27 +6,10 @@ import type { RunResult } from '../../src/result.js'
 import { scriptedServer } from '../fakes/http.js'
 import { MemoryLog } from '../fakes/log.js'
 
-const github = { repository: 'octo/app', serverUrl: 'https://github.com', runId: '99', actor: 'octocat', ref: 'refs/heads/main' }
-const sha = '0123456789abcdef0123456789abcdef01234567'
+import { failedBuild, github, sha } from '../fakes/runs.js'
 const context = { sha, github, commitTitle: 'Speed up <search> & co' }
 
-const failed: RunResult = {
-  status: 'failure',
-  durationMs: 4200,
-  apps: [
-    {
-      app: 'hello-app',
-      status: 'failure',
-      appUrl: 'https://hello-app.herokuapp.com/',
-      buildId: 'b-2',
-      reason: 'Build b-2 failed on hello-app: Build failed: npm run build exited with code 3',
-      logTail: ['one', 'two', 'three', 'four', 'five', 'six', ' !     Push rejected'],
-      logTailOf: 'build',
-      stages: [{ stage: 'build', ms: 4000, ok: false }],
-      smoke: []
-    }
-  ]
-}
+const failed = failedBuild(['one', 'two', 'three', 'four', 'five', 'six', ' !     Push rejected'], 4200)
 
 test('the Slack message says what failed and why, with the last lines, links and a fallback text', () => {
   const message = slackMessage(failed, context)

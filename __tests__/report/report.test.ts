@@ -2,8 +2,7 @@ import { failureMessage, outputsOf } from '../../src/report/outputs.js'
 import { MAX_SUMMARY_BYTES, renderSummary } from '../../src/report/summary.js'
 import type { RunResult } from '../../src/result.js'
 
-const github = { repository: 'octo/app', serverUrl: 'https://github.com', runId: '99', actor: 'octocat', ref: 'refs/heads/main' }
-const sha = '0123456789abcdef0123456789abcdef01234567'
+import { failedBuild, github, sha } from '../fakes/runs.js'
 
 const success: RunResult = {
   status: 'success',
@@ -26,23 +25,7 @@ const success: RunResult = {
   ]
 }
 
-const failure: RunResult = {
-  status: 'failure',
-  durationMs: 5000,
-  apps: [
-    {
-      app: 'hello-app',
-      status: 'failure',
-      appUrl: 'https://hello-app.herokuapp.com/',
-      buildId: 'b-2',
-      reason: 'Build b-2 failed on hello-app: Build failed: npm run build exited with code 3',
-      logTail: ['> build', 'Error: ``` <boom>', ' !     Push rejected, failed to compile Node.js app.'],
-      logTailOf: 'build',
-      smoke: [],
-      stages: [{ stage: 'build', ms: 4000, ok: false }]
-    }
-  ]
-}
+const failure = failedBuild(['> build', 'Error: ``` <boom>', ' !     Push rejected, failed to compile Node.js app.'], 5000)
 
 test('outputs follow the interface', () => {
   const outputs = outputsOf(success)

@@ -5,7 +5,7 @@ import { pollUntil } from '../util/poll.js'
 import { herokuReason, LineTail } from '../util/tail.js'
 import { CancelledError } from '../util/time.js'
 import type { StageContext } from './context.js'
-import { runGit } from './git.js'
+import { emptyFolder, repositoryRoot, requireCommit, runGit } from './git.js'
 
 export interface PushSource {
   /** The repository's top folder, where git runs. */
@@ -20,12 +20,11 @@ export interface PushSource {
  * is that folder is made (no parent, so no history is needed and nothing else ships).
  */
 export async function preparePush(sourceDir: string, sha: string, log: StageContext['log']): Promise<PushSource> {
-  const root = (await runGit(['rev-parse', '--show-toplevel'], sourceDir).catch(() => '')).trim()
-  if (!root) throw new DeployError('package', `${sourceDir} is not inside a git repository: check out the repository (actions/checkout) before this step.`)
+  const root = await repositoryRoot(sourceDir)
   const folder = path.relative(root, sourceDir).split(path.sep).join('/')
   if (folder) {
     const tree = (await runGit(['rev-parse', '--verify', '--quiet', `${sha}:${folder}`], root).catch(() => '')).trim()
-    if (!tree) throw new DeployError('package', `The folder '${folder}' has no committed files at ${sha.slice(0, 7)}: commit it, or fix the source-dir input.`)
+    if (!tree) throw emptyFolder(folder, sha)
     const identity = { GIT_AUTHOR_NAME: 'heroku-cd', GIT_AUTHOR_EMAIL: 'heroku-cd@users.noreply.github.com', GIT_COMMITTER_NAME: 'heroku-cd', GIT_COMMITTER_EMAIL: 'heroku-cd@users.noreply.github.com' }
     const commit = (await runGit(['commit-tree', tree, '-m', `Deploy ${folder} of ${sha}`], root, identity)).trim()
     log.info(`Pushing ${folder} of ${sha.slice(0, 7)} as commit ${commit.slice(0, 7)}, whose tree is that folder.`)
@@ -35,8 +34,7 @@ export async function preparePush(sourceDir: string, sha: string, log: StageCont
     log.info('The clone is shallow (actions/checkout fetches one commit by default) and Heroku refuses shallow pushes: fetching the full history first.')
     await runGit(['fetch', '--unshallow', '--quiet'], root)
   }
-  const known = await runGit(['cat-file', '-e', `${sha}^{commit}`], root).then(() => true, () => false)
-  if (!known) throw new DeployError('package', `The commit ${sha} is not in the repository at ${root}: check it out (actions/checkout) before this step.`)
+  await requireCommit(root, sha)
   return { root, commit: sha }
 }
 

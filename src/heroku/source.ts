@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import { DeployError } from '../errors.js'
 import { backoffDelay, withRetry } from '../util/retry.js'
-import { runGit } from './git.js'
+import { emptyFolder, repositoryRoot, requireCommit, runGit } from './git.js'
 
 /** The gzipped tarball of the commit, spooled to disk: a presigned PUT needs its length up front. */
 export interface SourceArchive {
@@ -34,20 +34,12 @@ export interface ArchiveRequest {
  */
 export async function createSourceArchive(request: ArchiveRequest): Promise<SourceArchive> {
   const { sourceDir, sha, tempDir, signal } = request
-  const root = (await runGit(['rev-parse', '--show-toplevel'], sourceDir).catch(() => '')).trim()
-  if (!root) {
-    throw new DeployError('package', `${sourceDir} is not inside a git repository: check out the repository (actions/checkout) before this step.`)
-  }
-  const hasCommit = await runGit(['cat-file', '-e', `${sha}^{commit}`], root).then(() => true, () => false)
-  if (!hasCommit) {
-    throw new DeployError('package', `The commit ${sha} is not in the repository at ${root}: check it out (actions/checkout) before this step.`)
-  }
+  const root = await repositoryRoot(sourceDir)
+  await requireCommit(root, sha)
   const folder = path.relative(root, sourceDir).split(path.sep).join('/')
   const treeish = `${sha}:${folder}`
-  const hasTree = await runGit(['cat-file', '-e', `${treeish}`], root).then(() => true, () => false)
-  if (!hasTree) {
-    throw new DeployError('package', `The folder '${folder}' has no committed files at ${sha.slice(0, 7)}: commit it, or fix the source-dir input.`)
-  }
+  const hasTree = await runGit(['cat-file', '-e', treeish], root).then(() => true, () => false)
+  if (!hasTree) throw emptyFolder(folder, sha)
 
   await fs.promises.mkdir(tempDir, { recursive: true })
   const file = path.join(tempDir, `heroku-cd-source-${randomUUID()}.tar.gz`)

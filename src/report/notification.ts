@@ -1,5 +1,6 @@
 import type { RunResult } from '../result.js'
 import type { GitHubRun } from '../settings.js'
+import { smokeJson } from './outputs.js'
 
 /** Where and what was deployed, for links and words in every report. */
 export interface RunContext {
@@ -53,7 +54,7 @@ export function webhookBody(run: RunResult, context: RunContext): Record<string,
       release_id: app.releaseId ?? null,
       release_version: app.releaseVersion ?? null,
       rollback: app.rollback ? { to_version: app.previousRelease?.version ?? null, release_version: app.rollback.releaseVersion, healthy: app.rollback.healthy } : null,
-      smoke: app.smoke.map((s) => ({ check: s.check, url: s.url, status: s.status, passed: s.passed, latency_ms: s.latencyMs })),
+      smoke: smokeJson(app.smoke),
       timings_ms: Object.fromEntries(app.stages.map((stage) => [stage.stage, stage.ms]))
     }))
   }

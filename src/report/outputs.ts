@@ -1,5 +1,11 @@
 import { Outputs } from '../constants.js'
 import type { RunResult } from '../result.js'
+import type { SmokeResult } from '../verify/smoke.js'
+
+/** Smoke results as every JSON report shows them (the `results` output, the webhook). */
+export function smokeJson(results: readonly SmokeResult[]): Record<string, unknown>[] {
+  return results.map((r) => ({ check: r.check, url: r.url, status: r.status, passed: r.passed, latency_ms: r.latencyMs }))
+}
 
 /** The step's outputs, as the interface defines them; values are strings ('' when unknown). */
 export function outputsOf(run: RunResult): Record<string, string> {
@@ -19,7 +25,7 @@ export function outputsOf(run: RunResult): Record<string, string> {
         build_id: app.buildId ?? null,
         app_url: app.appUrl ?? null,
         deployment_id: null,
-        smoke: app.smoke.map((check) => ({ check: check.check, url: check.url, status: check.status, passed: check.passed, latency_ms: check.latencyMs })),
+        smoke: smokeJson(app.smoke),
         ...(app.rollback ? { rolled_back_to: app.previousRelease?.version ?? null, rollback_release_version: app.rollback.releaseVersion, healthy_after_rollback: app.rollback.healthy } : {}),
         ...(app.reason ? { reason: app.reason } : {})
       }))
