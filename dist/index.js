@@ -34501,8 +34501,12 @@ async function deployApp(settings, deps, result, ship) {
         }
     }
     catch (error) {
-        if (error instanceof CancelledError)
+        if (error instanceof CancelledError) {
+            // Even a release that went out is not proven when the job stops during the checks.
+            result.status = 'cancelled';
+            result.reason = `The job was cancelled while deploying ${result.app}.`;
             throw error;
+        }
         fail(result, error, deps.log);
     }
 }

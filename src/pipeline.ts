@@ -112,7 +112,12 @@ async function deployApp(settings: Settings, deps: PipelineDeps, result: DeployR
       result.reason = result.maintenanceError
     }
   } catch (error) {
-    if (error instanceof CancelledError) throw error
+    if (error instanceof CancelledError) {
+      // Even a release that went out is not proven when the job stops during the checks.
+      result.status = 'cancelled'
+      result.reason = `The job was cancelled while deploying ${result.app}.`
+      throw error
+    }
     fail(result, error, deps.log)
   }
 }

@@ -80,6 +80,18 @@ test('with rollback-on-failure: false no rollback request is made and the step f
   expect(await health()).toBe('500 database unreachable')
 })
 
+test('SIGTERM during the smoke checks reports cancelled, not success', async () => {
+  commitBrokenHealth()
+  const running = world.start({ 'smoke-checks': '/health 200', 'smoke-timeout': '60', 'rollback-on-failure': 'false' })
+  await running.waitForOutput('::group::Smoke checks of v')
+  await running.waitForOutput('smoke checks failing; trying again')
+  running.child.kill('SIGTERM')
+  const run = await running.done
+  expect(run.exitCode).toBe(1)
+  expect(run.outputs.status).toBe('cancelled')
+  expect(JSON.parse(run.outputs.results)[0]).toMatchObject({ status: 'cancelled' })
+})
+
 test('maintenance is on during the release and off after it, also when the release fails', async () => {
   commitGood('with maintenance')
   const app = world.emulator.app(APP)
