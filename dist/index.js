@@ -33624,6 +33624,12 @@ class PlatformApi {
     rollback(app, releaseId) {
         return this.call('POST', `/apps/${encodeURIComponent(app)}/releases`, { body: { release: releaseId } });
     }
+    cancelBuild(app, buildId) {
+        return this.call('DELETE', `/apps/${encodeURIComponent(app)}/builds/${encodeURIComponent(buildId)}`, {
+            headers: { Accept: 'application/vnd.heroku+json; version=3.cancel-build' },
+            cleanup: true
+        });
+    }
     setMaintenance(app, on) {
         return this.call('PATCH', `/apps/${encodeURIComponent(app)}`, { body: { maintenance: on }, cleanup: true });
     }
@@ -34505,9 +34511,23 @@ async function deployApp(settings, deps, result, ship) {
             // Even a release that went out is not proven when the job stops during the checks.
             result.status = 'cancelled';
             result.reason = `The job was cancelled while deploying ${result.app}.`;
+            if (result.buildId && result.releaseId === undefined)
+                await cancelBuild(deps, result.app, result.buildId);
             throw error;
         }
         fail(result, error, deps.log);
+    }
+}
+// A cancelled job has seconds before the runner kills it: the build cancel gets this long, no more.
+const CANCEL_BUILD_MS = 5000;
+/** Cancels a build still running on Heroku when the job is cancelled; a failure is only a warning. */
+async function cancelBuild(deps, app, buildId) {
+    try {
+        await withTimeout(deps.api.cancelBuild(app, buildId), CANCEL_BUILD_MS, `Cancelling build ${buildId}`);
+        deps.log.info(`Cancelled build ${buildId} on ${app}.`);
+    }
+    catch (error) {
+        deps.log.warning(`Could not cancel build ${buildId} on ${app} (it may have finished already): ${oneLine(error)}`);
     }
 }
 /** Turns maintenance off after the release, whatever happened; a failure to do so is loud, never silent. */

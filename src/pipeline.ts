@@ -9,7 +9,7 @@ import { createSourceArchive, type SourceArchive, uploadSource } from './heroku/
 import type { Log } from './log.js'
 import { type DeployResult, newResult, type RunResult, type StageName, worstStatus } from './result.js'
 import type { Settings } from './settings.js'
-import { Deadline } from './util/time.js'
+import { Deadline, withTimeout } from './util/time.js'
 import { verifyRelease } from './verify/verify.js'
 
 export interface PipelineDeps {
@@ -116,9 +116,23 @@ async function deployApp(settings: Settings, deps: PipelineDeps, result: DeployR
       // Even a release that went out is not proven when the job stops during the checks.
       result.status = 'cancelled'
       result.reason = `The job was cancelled while deploying ${result.app}.`
+      if (result.buildId && result.releaseId === undefined) await cancelBuild(deps, result.app, result.buildId)
       throw error
     }
     fail(result, error, deps.log)
+  }
+}
+
+// A cancelled job has seconds before the runner kills it: the build cancel gets this long, no more.
+const CANCEL_BUILD_MS = 5000
+
+/** Cancels a build still running on Heroku when the job is cancelled; a failure is only a warning. */
+async function cancelBuild(deps: PipelineDeps, app: string, buildId: string): Promise<void> {
+  try {
+    await withTimeout(deps.api.cancelBuild(app, buildId), CANCEL_BUILD_MS, `Cancelling build ${buildId}`)
+    deps.log.info(`Cancelled build ${buildId} on ${app}.`)
+  } catch (error) {
+    deps.log.warning(`Could not cancel build ${buildId} on ${app} (it may have finished already): ${oneLine(error)}`)
   }
 }
 

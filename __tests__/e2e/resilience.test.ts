@@ -29,7 +29,7 @@ test('the deploy succeeds through 429s, 503s, dropped connections and a slow, la
   expect(world.emulator.app(APP).builds).toHaveLength(1)
 })
 
-test('SIGTERM during the build ends the step quickly with status cancelled', async () => {
+test('SIGTERM during the build cancels the Heroku build and ends the step quickly with status cancelled', async () => {
   world.emulator.faults.buildDelayMs = 30_000
   try {
     const running = world.start()
@@ -41,6 +41,13 @@ test('SIGTERM during the build ends the step quickly with status cancelled', asy
     expect(run.exitCode).toBe(1)
     expect(run.outputs.status).toBe('cancelled')
     expect(run.summary).toContain('cancelled')
+    // The build still pending on Heroku was cancelled, with the cancel-build Accept variant.
+    const build = world.emulator.app(APP).builds.at(-1)
+    expect(build?.status).toBe('failed')
+    expect(world.emulator.app(APP).buildLog(build?.id ?? '')).toContain('Build cancelled')
+    const cancel = world.emulator.requests.find((r) => r.method === 'DELETE' && r.path === `/apps/${APP}/builds/${build?.id}`)
+    expect(cancel?.headers.accept).toBe('application/vnd.heroku+json; version=3.cancel-build')
+    expect(run.stdout).toContain(`Cancelled build ${build?.id} on ${APP}.`)
   } finally {
     world.emulator.faults.buildDelayMs = 0
   }

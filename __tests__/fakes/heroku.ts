@@ -31,6 +31,11 @@ export class FakeHeroku implements HerokuApi {
     return { id: String(id), version: 5, status: 'pending', output_stream_url: null, ...state }
   }
   maintenance: boolean[] = []
+  cancelled: string[] = []
+  async cancelBuild(_app: string, buildId: string): Promise<unknown> {
+    this.cancelled.push(buildId)
+    return {}
+  }
   rollbacks: string[] = []
   async rollback(_app: string, releaseId: string): Promise<HerokuRelease> {
     this.rollbacks.push(releaseId)

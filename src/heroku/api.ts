@@ -18,6 +18,8 @@ export interface HerokuApi {
   latestReleases(app: string, count: number): Promise<HerokuRelease[]>
   /** A new release with the code and config of `releaseId`. */
   rollback(app: string, releaseId: string): Promise<HerokuRelease>
+  /** Cancels a pending build (cleanup-safe: runs after a cancel). */
+  cancelBuild(app: string, buildId: string): Promise<unknown>
   /** Cleanup-safe: runs even after a cancel, so maintenance is never left on. */
   setMaintenance(app: string, on: boolean): Promise<HerokuApp>
 }
@@ -90,6 +92,13 @@ class PlatformApi implements HerokuApi {
 
   rollback(app: string, releaseId: string): Promise<HerokuRelease> {
     return this.call('POST', `/apps/${encodeURIComponent(app)}/releases`, { body: { release: releaseId } })
+  }
+
+  cancelBuild(app: string, buildId: string): Promise<unknown> {
+    return this.call('DELETE', `/apps/${encodeURIComponent(app)}/builds/${encodeURIComponent(buildId)}`, {
+      headers: { Accept: 'application/vnd.heroku+json; version=3.cancel-build' },
+      cleanup: true
+    })
   }
 
   setMaintenance(app: string, on: boolean): Promise<HerokuApp> {
