@@ -33,7 +33,7 @@ async function main(): Promise<number> {
     const run = await runAction({
       workspace: repo.dir,
       sha,
-      inputs: { 'api-key': apiKey, app: APP },
+      inputs: { 'api-key': apiKey, app: APP, 'smoke-checks': '/health 200 ok\n/ Hello from hello-app' },
       env: { HEROKU_API_URL: emulator.apiUrl },
       onStdout: prettyPrinter((line) => process.stdout.write(`  ${line}\n`))
     })
