@@ -83,6 +83,7 @@ test.each([
   [{ ...good, maintenance: 'on' }, "Input 'maintenance' must be true or false (got 'on')"],
   [{ ...good, 'slack-webhook': 'hooks.slack.com/services/T/B/x' }, "Input 'slack-webhook' must be an http(s) URL."],
   [{ ...good, 'webhook-url': 'mailto:ops@example.com' }, "Input 'webhook-url' must be an http(s) URL."],
+  [{ ...good, branch: 'main release' }, "Input 'branch' must be one branch name or glob such as main or release/* (got 'main release')"],
   [{ ...good, 'webhook-secret': 's' }, "Input 'webhook-secret' signs the webhook-url POST: set 'webhook-url' too"]
 ])('bad input %j is named: %s', (inputs, message) => {
   expect(problems(inputs as Record<string, string>).join('\n')).toContain(message)

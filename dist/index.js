@@ -30393,7 +30393,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8777);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3389);
 /* harmony import */ var _quiet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8351);
 
 
@@ -30408,7 +30408,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8777:
+/***/ 3389:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -30441,7 +30441,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -33252,7 +33252,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function core_error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -33260,7 +33260,7 @@ function core_error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -33268,7 +33268,7 @@ function warning(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function notice(message, properties = {}) {
-    issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    command_issueCommand('notice', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Writes info to log with console.log.
@@ -33512,6 +33512,7 @@ const Inputs = {
     SourceDir: 'source-dir',
     Version: 'version',
     Timeout: 'timeout',
+    Branch: 'branch',
     SmokeChecks: 'smoke-checks',
     SmokeTimeout: 'smoke-timeout',
     RollbackOnFailure: 'rollback-on-failure',
@@ -34919,7 +34920,48 @@ function longestBacktickRun(lines) {
 
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
+;// CONCATENATED MODULE: ./src/gate/branch.ts
+/**
+ * `workflow_run` (the usual "deploy after CI" trigger) deploys the triggering run's head commit and
+ * branch, and only when that run succeeded; every other event deploys the run's own ref.
+ */
+function resolveTarget(eventName, payload, env) {
+    if (eventName === 'workflow_run') {
+        const run = payload.workflow_run ?? {};
+        const target = { sha: (run.head_sha ?? '').trim(), branch: run.head_branch ?? undefined };
+        if (run.conclusion !== 'success') {
+            const name = run.name ? `"${run.name}" ` : '';
+            target.refusal = `The workflow run ${name}that triggered this one concluded '${run.conclusion ?? 'unknown'}', not 'success': nothing is deployed.${run.html_url ? ` See ${run.html_url}` : ''}`;
+        }
+        return target;
+    }
+    const ref = env.GITHUB_REF ?? '';
+    const branch = eventName.startsWith('pull_request') ? env.GITHUB_HEAD_REF : /^refs\/heads\/(.+)$/.exec(ref)?.[1];
+    return { sha: (env.GITHUB_SHA ?? '').trim(), branch: branch || undefined };
+}
+/** GitHub's filter globs: `*` matches within a path segment, `**` across segments. */
+function branchMatches(pattern, branch) {
+    const source = pattern
+        .split(/(\*\*|\*)/)
+        .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+    return new RegExp(`^${source}$`).test(branch);
+}
+/** Why this run must not deploy, or undefined when it may. */
+function gateReason(target, pattern) {
+    if (target.refusal)
+        return target.refusal;
+    if (!pattern)
+        return undefined;
+    if (!target.branch)
+        return `Not deployed: the run is not on a branch (input 'branch' is '${pattern}').`;
+    if (!branchMatches(pattern, target.branch))
+        return `Not deployed: the branch '${target.branch}' does not match the 'branch' input '${pattern}'.`;
+    return undefined;
+}
+
 ;// CONCATENATED MODULE: ./src/settings.ts
+
 
 
 
@@ -34968,10 +35010,16 @@ function readSettings(input, env, mask) {
         problem(`Input '${Inputs.Strategy}' must be 'api' or 'git' (got '${strategy}').`);
     const workspace = external_node_path_namespaceObject.resolve(env.GITHUB_WORKSPACE || process.cwd());
     const sourceDir = resolveSourceDir(input(Inputs.SourceDir).trim() || '.', workspace, problem);
-    const sha = (env.GITHUB_SHA ?? '').trim();
+    const eventName = env.GITHUB_EVENT_NAME ?? '';
+    const target = resolveTarget(eventName, readEvent(env.GITHUB_EVENT_PATH), env);
+    const sha = target.sha;
     if (!/^[0-9a-f]{40}$/i.test(sha)) {
-        problem(`GITHUB_SHA is '${sha}', not a commit SHA: run this action in a GitHub Actions job (or set GITHUB_SHA).`);
+        const source = eventName === 'workflow_run' ? "The workflow_run event's head_sha" : 'GITHUB_SHA';
+        problem(`${source} is '${sha}', not a commit SHA: run this action in a GitHub Actions job (or set GITHUB_SHA).`);
     }
+    const branch = input(Inputs.Branch).trim();
+    if (/\s/.test(branch))
+        problem(`Input '${Inputs.Branch}' must be one branch name or glob such as main or release/* (got '${branch}').`);
     const version = input(Inputs.Version).trim() || sha;
     if (/[\r\n]/.test(version) || version.length > 200) {
         problem(`Input '${Inputs.Version}' must be one line of at most 200 characters (a label such as a tag or the commit SHA).`);
@@ -35022,6 +35070,8 @@ function readSettings(input, env, mask) {
         herokuApiUrl,
         herokuGitUrl,
         sha: sha.toLowerCase(),
+        branch,
+        skipReason: gateReason(target, branch),
         workspace,
         tempDir: env.RUNNER_TEMP || external_node_os_namespaceObject.tmpdir(),
         github: Object.freeze({
@@ -35053,6 +35103,17 @@ function readSeconds(raw, fallback, name, problem) {
         problem(`Input '${name}' must be a whole number of seconds from 1 to ${MAX_TIMEOUT_S} (got '${value}').`);
     }
     return seconds * 1000;
+}
+/** The event payload the runner wrote; an empty object when there is none. */
+function readEvent(file) {
+    if (!file)
+        return {};
+    try {
+        return JSON.parse(external_node_fs_namespaceObject.readFileSync(file, 'utf8'));
+    }
+    catch {
+        return {};
+    }
 }
 /** A notification URL is a secret (its path is the credential): masked before it is checked, never echoed. */
 function readSecretUrl(raw, name, mask, problem) {
@@ -35115,8 +35176,15 @@ async function run() {
     try {
         settings = readSettings((name) => getInput(name), process.env, (secret) => core_setSecret(secret));
         context = { sha: settings.sha, github: settings.github, commitTitle: await commitTitle(settings) };
-        const api = createPlatformApi({ apiKey: settings.apiKey, baseUrl: settings.herokuApiUrl, log: coreLog, signal: cancel.signal });
-        result = await runDeploy(settings, { api, log: coreLog, signal: cancel.signal });
+        if (settings.skipReason) {
+            // The gate said no: not a single Heroku or GitHub request.
+            notice(settings.skipReason);
+            result = { status: 'skipped', apps: settings.apps.map(newResult), reason: settings.skipReason, durationMs: 0 };
+        }
+        else {
+            const api = createPlatformApi({ apiKey: settings.apiKey, baseUrl: settings.herokuApiUrl, log: coreLog, signal: cancel.signal });
+            result = await runDeploy(settings, { api, log: coreLog, signal: cancel.signal });
+        }
     }
     catch (error) {
         if (error instanceof SettingsError)

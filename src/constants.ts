@@ -6,6 +6,7 @@ export const Inputs = {
   SourceDir: 'source-dir',
   Version: 'version',
   Timeout: 'timeout',
+  Branch: 'branch',
   SmokeChecks: 'smoke-checks',
   SmokeTimeout: 'smoke-timeout',
   RollbackOnFailure: 'rollback-on-failure',

@@ -8,7 +8,7 @@ import { runGit } from './heroku/git.js'
 import type { RunContext } from './report/notification.js'
 import { notify } from './report/notify.js'
 import { renderSummary } from './report/summary.js'
-import { isFailing, type RunResult } from './result.js'
+import { isFailing, newResult, type RunResult } from './result.js'
 import { readSettings, type Settings, SettingsError } from './settings.js'
 
 /** Reads the inputs, deploys, and reports. Resolves with the run's result; the step fails through setFailed. */
@@ -28,8 +28,14 @@ export async function run(): Promise<RunResult> {
   try {
     settings = readSettings((name) => core.getInput(name), process.env, (secret) => core.setSecret(secret))
     context = { sha: settings.sha, github: settings.github, commitTitle: await commitTitle(settings) }
-    const api = createPlatformApi({ apiKey: settings.apiKey, baseUrl: settings.herokuApiUrl, log: coreLog, signal: cancel.signal })
-    result = await runDeploy(settings, { api, log: coreLog, signal: cancel.signal })
+    if (settings.skipReason) {
+      // The gate said no: not a single Heroku or GitHub request.
+      core.notice(settings.skipReason)
+      result = { status: 'skipped', apps: settings.apps.map(newResult), reason: settings.skipReason, durationMs: 0 }
+    } else {
+      const api = createPlatformApi({ apiKey: settings.apiKey, baseUrl: settings.herokuApiUrl, log: coreLog, signal: cancel.signal })
+      result = await runDeploy(settings, { api, log: coreLog, signal: cancel.signal })
+    }
   } catch (error) {
     if (error instanceof SettingsError) error.problems.slice(1).forEach((problem) => core.error(problem))
     const reason = error instanceof SettingsError ? error.problems[0] : `Unexpected error: ${oneLine(error)}`

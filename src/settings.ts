@@ -2,6 +2,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { DEFAULT_HEROKU_API_URL, DEFAULT_HEROKU_GIT_URL, Inputs } from './constants.js'
+import { gateReason, resolveTarget } from './gate/branch.js'
 import { parseSmokeChecks, type SmokeCheck, SmokeGrammarError } from './verify/smoke-grammar.js'
 
 export type Strategy = 'api' | 'git'
@@ -26,7 +27,12 @@ export interface Settings {
   readonly herokuApiUrl: string
   /** The git remote of an app is `<herokuGitUrl>/<app>.git`. */
   readonly herokuGitUrl: string
+  /** The commit to deploy: the triggering run's head commit for workflow_run, else GITHUB_SHA. */
   readonly sha: string
+  /** The branch pattern of the `branch` input ('' = any). */
+  readonly branch: string
+  /** Why this run must not deploy (branch mismatch, failed triggering run); set = skip, no request. */
+  readonly skipReason?: string
   readonly workspace: string
   readonly tempDir: string
   readonly github: GitHubRun
@@ -90,10 +96,15 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd())
   const sourceDir = resolveSourceDir(input(Inputs.SourceDir).trim() || '.', workspace, problem)
 
-  const sha = (env.GITHUB_SHA ?? '').trim()
+  const eventName = env.GITHUB_EVENT_NAME ?? ''
+  const target = resolveTarget(eventName, readEvent(env.GITHUB_EVENT_PATH), env)
+  const sha = target.sha
   if (!/^[0-9a-f]{40}$/i.test(sha)) {
-    problem(`GITHUB_SHA is '${sha}', not a commit SHA: run this action in a GitHub Actions job (or set GITHUB_SHA).`)
+    const source = eventName === 'workflow_run' ? "The workflow_run event's head_sha" : 'GITHUB_SHA'
+    problem(`${source} is '${sha}', not a commit SHA: run this action in a GitHub Actions job (or set GITHUB_SHA).`)
   }
+  const branch = input(Inputs.Branch).trim()
+  if (/\s/.test(branch)) problem(`Input '${Inputs.Branch}' must be one branch name or glob such as main or release/* (got '${branch}').`)
 
   const version = input(Inputs.Version).trim() || sha
   if (/[\r\n]/.test(version) || version.length > 200) {
@@ -145,6 +156,8 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
     herokuApiUrl,
     herokuGitUrl,
     sha: sha.toLowerCase(),
+    branch,
+    skipReason: gateReason(target, branch),
     workspace,
     tempDir: env.RUNNER_TEMP || os.tmpdir(),
     github: Object.freeze({
@@ -176,6 +189,16 @@ function readSeconds(raw: string, fallback: number, name: string, problem: (mess
     problem(`Input '${name}' must be a whole number of seconds from 1 to ${MAX_TIMEOUT_S} (got '${value}').`)
   }
   return seconds * 1000
+}
+
+/** The event payload the runner wrote; an empty object when there is none. */
+function readEvent(file: string | undefined): unknown {
+  if (!file) return {}
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'))
+  } catch {
+    return {}
+  }
 }
 
 /** A notification URL is a secret (its path is the credential): masked before it is checked, never echoed. */

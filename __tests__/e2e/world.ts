@@ -15,8 +15,8 @@ export interface World {
   repo: Repo
   sha: string
   apiKey: string
-  deploy(inputs?: Record<string, string>, env?: Record<string, string>): Promise<ActionRun>
-  start(inputs?: Record<string, string>, env?: Record<string, string>): RunningAction
+  deploy(inputs?: Record<string, string>, env?: Record<string, string>, eventName?: string, event?: unknown): Promise<ActionRun>
+  start(inputs?: Record<string, string>, env?: Record<string, string>, eventName?: string, event?: unknown): RunningAction
   close(): Promise<void>
 }
 
@@ -31,18 +31,20 @@ export async function startWorld(apps: string[] = [APP]): Promise<World> {
     repo,
     sha: repo.commit('Initial commit'),
     apiKey,
-    start(inputs = {}, env = {}) {
+    start(inputs = {}, env = {}, eventName, event) {
       const running = startAction({
         workspace: repo.dir,
         sha: world.sha,
+        eventName,
+        event,
         inputs: { 'api-key': apiKey, app: APP, ...inputs },
         env: { HEROKU_API_URL: emulator.apiUrl, ...env }
       })
       running.done.then((run) => runs.push(run), () => undefined)
       return running
     },
-    deploy(inputs = {}, env = {}) {
-      return world.start(inputs, env).done
+    deploy(inputs = {}, env = {}, eventName, event) {
+      return world.start(inputs, env, eventName, event).done
     },
     async close() {
       await emulator.close()
