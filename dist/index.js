@@ -34282,6 +34282,7 @@ function checkUrl(check, webUrl) {
 
 
 const MAX_REDIRECTS = 5;
+const MIN_ROUND_MS = 1000;
 const POLICY = { attempts: Number.POSITIVE_INFINITY, maxDelayMs: 10_000 };
 /**
  * Runs every check against the live app, in rounds, until all pass or the deadline (smoke-timeout)
@@ -34299,7 +34300,8 @@ async function runSmokeChecks(checks, webUrl, options) {
         if (failing.length === 0)
             return results;
         const delay = backoffDelay(policy, round);
-        if (deadline.remainingMs() <= delay)
+        // A round squeezed into the last milliseconds would only report timeouts instead of the real failure.
+        if (deadline.remainingMs() - delay < MIN_ROUND_MS)
             return results;
         log.info(`${failing.length} of ${results.length} smoke checks failing; trying again in ${(delay / 1000).toFixed(1)} s.`);
         await deadline.sleep(delay, signal).catch((error) => {

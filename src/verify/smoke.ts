@@ -27,6 +27,7 @@ export interface SmokeOptions {
 }
 
 const MAX_REDIRECTS = 5
+const MIN_ROUND_MS = 1000
 const POLICY = { attempts: Number.POSITIVE_INFINITY, maxDelayMs: 10_000 }
 
 /**
@@ -43,7 +44,8 @@ export async function runSmokeChecks(checks: readonly SmokeCheck[], webUrl: stri
     for (const result of results) log.info(`${result.passed ? '✓' : '✗'} ${describe(result)}`)
     if (failing.length === 0) return results
     const delay = backoffDelay(policy, round)
-    if (deadline.remainingMs() <= delay) return results
+    // A round squeezed into the last milliseconds would only report timeouts instead of the real failure.
+    if (deadline.remainingMs() - delay < MIN_ROUND_MS) return results
     log.info(`${failing.length} of ${results.length} smoke checks failing; trying again in ${(delay / 1000).toFixed(1)} s.`)
     await deadline.sleep(delay, signal).catch((error: unknown) => {
       if (signal?.aborted) throw error
