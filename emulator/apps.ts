@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { EmulatorContext } from './context.js'
 import type { Dyno } from './dynos.js'
 import { notFound } from './errors.js'
+import { gitBranchOf } from './git.js'
 import type { OutputLog } from './output-log.js'
 import { ReleaseManager } from './releases.js'
 import { buildResource, releaseResource } from './resources.js'
@@ -170,6 +171,9 @@ export function appView(app: AppState): AppView {
     },
     get maintenanceHistory() {
       return [...app.maintenanceHistory]
+    },
+    gitHead() {
+      return gitBranchOf(app.ctx.workDir, app.name)
     }
   }
 }

@@ -15,8 +15,8 @@ function acceptsHerokuJson(accept: string | undefined): boolean {
   return (accept ?? '').split(',').some(range => HEROKU_MEDIA_TYPE.test(range.trim()))
 }
 
-/** `Bearer <key>`, or Basic auth with the key as password (heroku-client sends `:<key>`). */
-function presentsKey(authorization: string | undefined, apiKey: string): boolean {
+/** `Bearer <key>`, or Basic auth with the key as password (heroku-client sends `:<key>`, git `heroku:<key>`). */
+export function presentsKey(authorization: string | undefined, apiKey: string): boolean {
   const [scheme, credentials = ''] = (authorization ?? '').trim().split(/\s+/, 2)
   switch (scheme?.toLowerCase()) {
     case 'bearer':

@@ -3,7 +3,7 @@ import { createReadStream, createWriteStream } from 'node:fs'
 import { rename, rm } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import * as path from 'node:path'
-import { Transform } from 'node:stream'
+import { type Readable, Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 
 export interface Blob {
@@ -42,6 +42,24 @@ export class BlobStore {
 
   handles(pathname: string): boolean {
     return pathname.startsWith('/blobs/')
+  }
+
+  /** A blob filled from a stream inside the emulator (a git push's tarball): its get_url and SHA-256. */
+  async store(source: Readable): Promise<{ get_url: string; sha256: string }> {
+    const { get_url } = this.create()
+    const blob = this.blobs.get(blobId(new URL(get_url).pathname) ?? '') as Blob
+    const sha256 = createHash('sha256')
+    let size = 0
+    const hash = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        sha256.update(chunk)
+        size += chunk.length
+        done(null, chunk)
+      }
+    })
+    await pipeline(source, hash, createWriteStream(blob.file))
+    blob.upload = { size, sha256: sha256.digest('hex') }
+    return { get_url, sha256: blob.upload.sha256 }
   }
 
   /** Resolves a URL given to POST /builds; undefined when it is not one of this store's blobs. */

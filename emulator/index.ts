@@ -5,6 +5,7 @@
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:http'
+import type { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import * as path from 'node:path'
 import { PlatformApi } from './api.js'
@@ -13,8 +14,8 @@ import { accountFor } from './auth.js'
 import { BlobStore } from './blobs.js'
 import { EmulatorContext } from './context.js'
 import { FaultInjector } from './faults.js'
+import { GitRemote, gitRepoDir } from './git.js'
 import { RateLimiter } from './rate-limit.js'
-import { GitEndpoint } from './git.js'
 import { requestHandler } from './server.js'
 import { OutputStreams } from './streams.js'
 import type { Emulator, EmulatorOptions, RecordedRequest } from './types.js'
@@ -38,10 +39,19 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const apps = new AppRegistry(ctx)
   const rateLimiter = new RateLimiter(options.rateLimit)
   const api = new PlatformApi(apps, ctx, rateLimiter)
+  const git = await GitRemote.start(apps, ctx, options.apiKey)
   const requests: RecordedRequest[] = []
-  await mkdir(path.join(workDir, 'git'), { recursive: true })
-  const git = new GitEndpoint(path.join(workDir, 'git'), options.apiKey, apiUrl, (name) => apps.all().some((app) => app.name === name))
-  server.on('request', requestHandler({ apiKey: options.apiKey, api, blobs, git, streams, faults, rateLimiter, requests, log }))
+  server.on('request', requestHandler({ apiKey: options.apiKey, api, blobs, streams, git, faults, rateLimiter, requests, log }))
+  // Every byte clients sent to the port (request lines, headers, bodies), for comparing deploy strategies.
+  const sockets = new Set<Socket>()
+  let closedBytes = 0
+  server.on('connection', socket => {
+    sockets.add(socket)
+    socket.on('close', () => {
+      closedBytes += socket.bytesRead
+      sockets.delete(socket)
+    })
+  })
 
   let closing: Promise<void> | undefined
   const close = () =>
@@ -49,6 +59,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       await ctx.stopBackground()
       await Promise.all([...ctx.dynos].map(dyno => dyno.stop()))
       await Promise.all(apps.all().map(app => app.router.close()))
+      await git.close()
       server.closeAllConnections()
       await new Promise(resolve => server.close(resolve))
       if (!options.workDir) await rm(workDir, { recursive: true, force: true })
@@ -65,14 +76,16 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
   return {
     apiUrl,
+    gitUrl: apiUrl,
     requests,
+    bytesReceived: () => closedBytes + [...sockets].reduce((sum, socket) => sum + socket.bytesRead, 0),
     faults,
     app: name => {
       if (!apps.all().some(app => app.name === name)) throw new Error(`The emulator has no app named "${name}"`)
       return appView(apps.find(name))
     },
     createApp: async name => appView(await apps.create(name)),
-    gitRepository: name => git.repository(name),
+    gitRepository: name => gitRepoDir(workDir, apps.find(name).name),
     close
   }
 }

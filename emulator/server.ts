@@ -3,9 +3,9 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { ApiResponse, PlatformApi } from './api.js'
 import { checkApiRequest } from './auth.js'
 import type { BlobStore } from './blobs.js'
-import type { GitEndpoint } from './git.js'
 import { ApiError, errorForStatus } from './errors.js'
 import type { FaultInjector } from './faults.js'
+import { failGit, type GitRemote } from './git.js'
 import type { RateLimiter } from './rate-limit.js'
 import { failStream, type OutputStreams } from './streams.js'
 import type { RecordedRequest } from './types.js'
@@ -14,8 +14,8 @@ export interface ServerParts {
   apiKey: string
   api: PlatformApi
   blobs: BlobStore
-  git: GitEndpoint
   streams: OutputStreams
+  git: GitRemote
   faults: FaultInjector
   rateLimiter: RateLimiter
   requests: RecordedRequest[]
@@ -28,7 +28,8 @@ const MAX_API_BODY = 1024 * 1024
 /**
  * The API port's request handler. Every request is recorded and may meet an injected fault first.
  * Blob URLs and output streams are served without API checks (they stand in for S3 and
- * build-output.heroku.com); everything else is a Platform API call: Accept (406), credentials (401),
+ * build-output.heroku.com), `/<app>.git/...` is the app's git remote (git.heroku.com, Basic auth of its
+ * own); everything else is a Platform API call: Accept (406), credentials (401),
  * rate limit (429), then the route.
  */
 export function requestHandler(parts: ServerParts): (req: IncomingMessage, res: ServerResponse) => void {
@@ -47,12 +48,12 @@ export function requestHandler(parts: ServerParts): (req: IncomingMessage, res: 
     if (injected !== undefined) parts.log(`fault: ${method} ${target} answered ${injected}`)
     const url = new URL(target, 'http://127.0.0.1')
     let served: Promise<void> | void
-    if (parts.git.handles(url.pathname)) {
-      served = parts.git.serve(req, res, url)
-    } else if (parts.blobs.handles(url.pathname)) {
+    if (parts.blobs.handles(url.pathname)) {
       served = injected ? parts.blobs.fail(req, res, injected) : parts.blobs.serve(req, res, url)
     } else if (parts.streams.handles(url.pathname)) {
       served = injected ? failStream(res, injected) : parts.streams.serve(req, res, url.pathname)
+    } else if (parts.git.handles(url.pathname)) {
+      served = injected ? failGit(req, res, injected) : parts.git.serve(req, res, url)
     } else {
       served = serveApi(parts, req, res, record, url.pathname, injected)
     }

@@ -67,19 +67,25 @@ export interface AppView {
   releaseLog(releaseId: string): string
   /** Every maintenance value set, in order. */
   maintenanceHistory: boolean[]
+  /** The commit `main` of the app's git remote points at; undefined before the first accepted push. */
+  gitHead(): string | undefined
 }
 
 export interface Emulator {
   /** What HEROKU_API_URL is set to, e.g. http://127.0.0.1:41234 */
   apiUrl: string
+  /** What HEROKU_GIT_URL is set to: the same port; each app's remote is `<gitUrl>/<app>.git`. */
+  gitUrl: string
+  /** Bytes clients have sent to the port so far (requests and bodies, API and git alike). */
+  bytesReceived(): number
   /** Every request to the API port, in order (API calls, blob PUT/GET, stream GETs). */
   requests: RecordedRequest[]
   faults: Faults
   /** Live view of an app's state; throws for an unknown app. */
   app(name: string): AppView
   createApp(name: string): Promise<AppView>
-  /** Stops every dyno, build and release process, the routers and the server; removes a temp workDir. */
-  /** The bare repository behind `<apiUrl>/<app>.git` (the git strategy's remote). */
+  /** The bare repository behind `<gitUrl>/<app>.git` (made on the app's first git request). */
   gitRepository(name: string): string
+  /** Stops every dyno, build and release process, the routers and the server; removes a temp workDir. */
   close(): Promise<void>
 }
