@@ -39,7 +39,8 @@ test('defaults: api strategy, repository root, version = commit, 1800 s', () => 
     sourceDir: workspace,
     version: SHA,
     timeoutMs: 1_800_000,
-    herokuApiUrl: 'https://api.heroku.com'
+    herokuApiUrl: 'https://api.heroku.com',
+    herokuGitUrl: 'https://git.heroku.com'
   })
   expect(masked).toEqual(['k-123', Buffer.from('heroku:k-123').toString('base64')])
   expect(Object.isFrozen(settings)).toBe(true)
@@ -114,6 +115,15 @@ test('every problem is reported, not only the first', () => {
 test('environment: HEROKU_API_URL and GITHUB_SHA are checked', () => {
   expect(problems(good, { HEROKU_API_URL: 'ftp://x' })[0]).toContain('HEROKU_API_URL must be an http(s) URL')
   expect(problems(good, { GITHUB_SHA: 'main' })[0]).toContain("GITHUB_SHA is 'main', not a commit SHA")
+})
+
+test('strategy git and HEROKU_GIT_URL', () => {
+  const { settings } = read({ ...good, strategy: 'git' }, { HEROKU_GIT_URL: 'http://127.0.0.1:5000/' })
+  expect(settings).toMatchObject({ strategy: 'git', herokuGitUrl: 'http://127.0.0.1:5000' })
+  expect(problems(good, { HEROKU_GIT_URL: 'git@heroku.com:app.git' })[0]).toContain('HEROKU_GIT_URL must be an http(s) URL')
+  for (const url of ['https://heroku:k-123@git.heroku.com', 'https://:k-123@git.heroku.com']) {
+    expect(problems(good, { HEROKU_GIT_URL: url })).toEqual(["HEROKU_GIT_URL must be an http(s) URL without credentials (got 'https://***@git.heroku.com')."])
+  }
 })
 
 test('splitList trims, drops empties and repeats', () => {

@@ -33634,6 +33634,9 @@ class PlatformApi {
     setMaintenance(app, on) {
         return this.call('PATCH', `/apps/${encodeURIComponent(app)}`, { body: { maintenance: on }, cleanup: true });
     }
+    createRelease(app, body) {
+        return this.call('POST', `/apps/${encodeURIComponent(app)}/releases`, { body });
+    }
     async call(method, path, extra = {}) {
         const { log } = this.options;
         // A cleanup call (maintenance off) must still run after the job was cancelled.
@@ -33901,42 +33904,14 @@ async function releaseOfSlug(ctx, app, slugId) {
     return releases.find((release) => release.slug?.id === slugId)?.id;
 }
 
-;// CONCATENATED MODULE: ./src/heroku/release.ts
-
-
-
-
-const RELEASE_STATUS_WORDS = {
-    failed: 'the release command failed',
-    expired: 'the release expired before it finished'
-};
-/**
- * Waits for a release to settle: streams its release phase (migrations) when it has one, then polls
- * until it is not `pending`. `failed` and `expired` throw with the release output's reason.
- */
-async function awaitRelease(ctx, app, releaseId) {
-    const { api } = ctx;
-    const first = await api.getRelease(app, releaseId);
-    // Streamed even when the phase is already over: the stream replays it, and a failure needs its lines.
-    const tail = await streamIntoLog(ctx, `Release phase of v${first.version} (${app})`, first.output_stream_url);
-    const release = await pollUntil(() => api.getRelease(app, releaseId), (r) => r.status !== 'pending', {
-        deadline: ctx.deadline,
-        signal: ctx.signal,
-        intervalMs: ctx.pollMs
-    });
-    if (release.status === 'failed' || release.status === 'expired') {
-        const detail = herokuReason(tail);
-        const what = RELEASE_STATUS_WORDS[release.status];
-        throw new DeployError('release', `Release v${release.version} failed on ${app}: ${what}${detail ? ` (${detail})` : ''}`, tail);
-    }
-    return release;
-}
-
 ;// CONCATENATED MODULE: external "node:child_process"
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/heroku/git.ts
+
+
+
 
 
 /** Runs a short git command quietly and returns its stdout; throws with git's message on failure. */
@@ -33968,6 +33943,74 @@ async function requireCommit(root, sha) {
 function emptyFolder(folder, sha) {
     return new DeployError('package', `The folder '${folder}' has no committed files at ${sha.slice(0, 7)}: commit it, or fix the source-dir input.`);
 }
+/** Checks that `sourceDir` is in a git repository that has the commit and the folder at that commit. */
+async function locateCommit(sourceDir, sha) {
+    const root = await repositoryRoot(sourceDir);
+    await requireCommit(root, sha);
+    const folder = external_node_path_namespaceObject.relative(root, sourceDir).split(external_node_path_namespaceObject.sep).join('/');
+    const treeish = `${sha}:${folder}`;
+    const hasTree = await runGit(['cat-file', '-e', treeish], root).then(() => true, () => false);
+    if (!hasTree)
+        throw emptyFolder(folder, sha);
+    return { root, folder, treeish };
+}
+/**
+ * Runs a long git command (fetch, push) with its output read line by line as it comes, stopped on
+ * cancel or at the deadline. Resolves with the exit code.
+ */
+async function streamGit(args, options) {
+    const { signal, deadline } = options;
+    if (signal?.aborted)
+        throw new CancelledError();
+    deadline?.check();
+    // In a process group of its own: git's helpers (git-remote-https) hold its output open, and must stop with it.
+    const child = (0,external_node_child_process_namespaceObject.spawn)('git', args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const stop = () => {
+        try {
+            if (child.pid !== undefined)
+                process.kill(-child.pid, 'SIGTERM');
+        }
+        catch {
+            // already gone
+        }
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+    const timer = deadline ? setTimeout(stop, Math.max(1, deadline.remainingMs())) : undefined;
+    const drained = [readLines(child.stdout, options.onStdout), readLines(child.stderr, options.onStderr)];
+    try {
+        const code = await new Promise((resolve, reject) => {
+            child.once('error', reject);
+            child.once('close', (exit, killedBy) => resolve(exit ?? (killedBy ? 128 : 1)));
+        });
+        await Promise.all(drained);
+        if (signal?.aborted)
+            throw new CancelledError();
+        deadline?.check();
+        return code;
+    }
+    finally {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', stop);
+    }
+}
+/** Splits a stream on `\n` and on the `\r` of progress lines. */
+function readLines(stream, onLine) {
+    return new Promise((resolve) => {
+        let partial = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (text) => {
+            const parts = (partial + text).split(/\r\n|\r|\n/);
+            partial = parts.pop() ?? '';
+            for (const part of parts)
+                onLine?.(part);
+        });
+        stream.on('end', () => {
+            if (partial)
+                onLine?.(partial);
+            resolve();
+        });
+    });
+}
 
 ;// CONCATENATED MODULE: ./src/heroku/git-push.ts
 
@@ -33976,112 +34019,261 @@ function emptyFolder(folder, sha) {
 
 
 
-
+// GIT_CONFIG_COUNT / GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n, the only way the key reaches git, came with 2.31.
+const MIN_GIT = [2, 31];
 /**
- * Gets the commit ready for `git push`: Heroku refuses shallow pushes, so a shallow clone (what
- * actions/checkout makes by default) is unshallowed first; with a `source-dir`, a commit whose tree
- * is that folder is made (no parent, so no history is needed and nothing else ships).
+ * Makes the commit pushable. Heroku refuses pushes from a shallow clone (actions/checkout's default),
+ * so the history is fetched first. For a `source-dir`, the pushed commit is a parentless commit of
+ * that folder's tree, with the original author, committer and dates: the same source gives the same
+ * commit, so a re-run pushes nothing new, and no history (shallow or not) is needed.
  */
-async function preparePush(sourceDir, sha, log) {
-    const root = await repositoryRoot(sourceDir);
-    const folder = external_node_path_namespaceObject.relative(root, sourceDir).split(external_node_path_namespaceObject.sep).join('/');
+async function preparePush(request) {
+    const { sha, log } = request;
+    await requireGitVersion(request.sourceDir);
+    const { root, folder, treeish } = await locateCommit(request.sourceDir, sha);
     if (folder) {
-        const tree = (await runGit(['rev-parse', '--verify', '--quiet', `${sha}:${folder}`], root).catch(() => '')).trim();
-        if (!tree)
-            throw emptyFolder(folder, sha);
-        const identity = { GIT_AUTHOR_NAME: 'heroku-cd', GIT_AUTHOR_EMAIL: 'heroku-cd@users.noreply.github.com', GIT_COMMITTER_NAME: 'heroku-cd', GIT_COMMITTER_EMAIL: 'heroku-cd@users.noreply.github.com' };
-        const commit = (await runGit(['commit-tree', tree, '-m', `Deploy ${folder} of ${sha}`], root, identity)).trim();
-        log.info(`Pushing ${folder} of ${sha.slice(0, 7)} as commit ${commit.slice(0, 7)}, whose tree is that folder.`);
+        const tree = (await runGit(['rev-parse', '--verify', treeish], root)).trim();
+        const [an, ae, ad, cn, ce, cd] = (await runGit(['show', '-s', '--format=%an%x00%ae%x00%aD%x00%cn%x00%ce%x00%cD', sha], root)).trim().split('\0');
+        const identity = { GIT_AUTHOR_NAME: an, GIT_AUTHOR_EMAIL: ae, GIT_AUTHOR_DATE: ad, GIT_COMMITTER_NAME: cn, GIT_COMMITTER_EMAIL: ce, GIT_COMMITTER_DATE: cd };
+        const message = `${folder} at ${sha}\n\nThe folder ${folder} of ${sha}, deployed by heroku-cd.\n`;
+        const commit = (await runGit(['commit-tree', tree, '-m', message], root, identity)).trim();
+        log.info(`source-dir '${folder}': pushing ${commit.slice(0, 7)}, a commit of that folder alone (its tree at ${sha.slice(0, 7)}).`);
         return { root, commit };
     }
-    if ((await runGit(['rev-parse', '--is-shallow-repository'], root)).trim() === 'true') {
-        log.info('The clone is shallow (actions/checkout fetches one commit by default) and Heroku refuses shallow pushes: fetching the full history first.');
-        await runGit(['fetch', '--unshallow', '--quiet'], root);
-    }
-    await requireCommit(root, sha);
+    if ((await runGit(['rev-parse', '--is-shallow-repository'], root)).trim() === 'true')
+        await unshallow(root, request);
     return { root, commit: sha };
 }
+async function requireGitVersion(cwd) {
+    const text = await runGit(['version'], cwd).catch((error) => {
+        throw new DeployError('package', `strategy 'git' needs git on the runner: ${oneLine(error)}`);
+    });
+    const [major = 0, minor = 0] = (/(\d+)\.(\d+)/.exec(text) ?? []).slice(1).map(Number);
+    if (major < MIN_GIT[0] || (major === MIN_GIT[0] && minor < MIN_GIT[1])) {
+        throw new DeployError('package', `strategy 'git' needs git ${MIN_GIT.join('.')} or newer to pass the key safely; the runner has ${text.trim()}.`);
+    }
+}
+/** Fetches the history of the commit (or, failing that, of the remote's branches) into a shallow clone. */
+async function unshallow(root, request) {
+    const { sha, log, signal, deadline } = request;
+    const remotes = (await runGit(['remote'], root)).split('\n').map((name) => name.trim()).filter(Boolean);
+    const remote = remotes.includes('origin') ? 'origin' : remotes[0];
+    const advice = "set 'fetch-depth: 0' on actions/checkout, or deploy with strategy: api";
+    if (!remote)
+        throw new DeployError('package', `The clone is shallow and has no remote to fetch its history from: Heroku refuses shallow pushes; ${advice}.`);
+    log.info(`The clone is shallow (actions/checkout fetches one commit by default) and Heroku refuses pushes from shallow clones: fetching the history of ${sha.slice(0, 7)} from '${remote}' (git fetch --unshallow).`);
+    const started = Date.now();
+    const errors = [];
+    const fetch = (...refs) => streamGit(['fetch', '--unshallow', '--no-tags', '--quiet', remote, ...refs], {
+        cwd: root,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+        signal,
+        deadline,
+        onStderr: (line) => line.trim() && errors.push(line.trim())
+    });
+    // By commit first: a pull request's merge commit is on no branch. Some servers only serve branches.
+    if ((await fetch(sha)) !== 0 && (await fetch()) !== 0) {
+        throw new DeployError('package', `The clone is shallow and its history could not be fetched from '${remote}' (${errors.at(-1) ?? 'no message'}): ${advice}.`);
+    }
+    const count = (await runGit(['rev-list', '--count', sha], root)).trim();
+    log.info(`Fetched the history of ${sha.slice(0, 7)} (${count} commits) in ${formatSeconds(Date.now() - started)}.`);
+}
+const PUSH_RETRY = { attempts: 4, baseDelayMs: 2000, maxDelayMs: 15_000 };
 /**
- * Force-pushes the commit to `refs/heads/main` of the app's Heroku remote and streams git's output
- * (the `remote:` lines are the build log) into a log group. The key travels only in git's
- * configuration through the environment, never in the URL or in arguments, and is scrubbed from
- * everything git prints. A rejected push throws with the remote's reason.
+ * Force-pushes the commit to `main` of the app's Heroku git remote, streaming git's output (the
+ * remote's lines are the build output) into a log group. The key travels only in git's configuration
+ * through the environment, scoped to this remote, and is scrubbed from anything git prints. A push
+ * that fails before the remote started building (5xx, 429, dropped connection) is tried again.
+ * A rejected push throws with the remote's reason and the last lines of its output.
  */
 async function pushToHeroku(ctx, request) {
-    const remote = `${request.gitUrl}/${request.app}.git`;
-    const basic = Buffer.from(`heroku:${request.apiKey}`).toString('base64');
-    const scrub = (line) => [request.apiKey, basic, encodeURIComponent(request.apiKey)].reduce((text, secret) => text.split(secret).join('***'), line);
-    const tail = new LineTail();
-    const exitCode = await ctx.log.group(`git push (${request.app})`, async () => {
-        ctx.log.info(`git push --force ${remote} ${request.source.commit.slice(0, 7)}:refs/heads/main`);
-        const child = (0,external_node_child_process_namespaceObject.spawn)('git', ['push', '--force', remote, `${request.source.commit}:refs/heads/main`], {
-            cwd: request.source.root,
-            env: { ...process.env, GIT_TERMINAL_PROMPT: '0', ...gitConfigEnv(process.env, { 'http.extraHeader': `Authorization: Basic ${basic}` }) },
-            stdio: ['ignore', 'pipe', 'pipe']
-        });
-        const stop = () => void child.kill('SIGTERM');
-        ctx.signal?.addEventListener('abort', stop, { once: true });
-        const timer = setTimeout(stop, ctx.deadline.remainingMs());
-        const onOutput = lineSplitter((line) => {
-            const shown = scrub(line);
-            tail.push(shown);
-            ctx.log.info(shown);
-        });
-        child.stdout.on('data', onOutput);
-        child.stderr.on('data', onOutput);
-        try {
-            return await new Promise((resolve, reject) => {
-                child.on('error', reject);
-                child.on('close', resolve);
-            });
-        }
-        finally {
-            clearTimeout(timer);
-            ctx.signal?.removeEventListener('abort', stop);
-        }
+    const { log, signal, deadline } = ctx;
+    return log.group(`Build output (${request.app}, git push)`, () => withRetry(() => pushOnce(ctx, request), {
+        ...PUSH_RETRY,
+        signal,
+        deadline,
+        retryDelay: (error, attempt) => (error instanceof TransientPushError ? backoffDelay(PUSH_RETRY, attempt) : undefined),
+        onRetry: (error, attempt, delayMs) => log.warning(`${error.message}; retrying in ${formatSeconds(delayMs)} (attempt ${attempt + 1} of ${PUSH_RETRY.attempts})`)
+    }));
+}
+/** A push that failed before the remote did anything: safe to try again. */
+class TransientPushError extends Error {
+}
+// What git says when the connection, not the remote's verdict, failed.
+const TRANSIENT = /returned error: (429|5\d\d)|Failed to connect|Could not resolve host|Connection (refused|reset|timed out)|Empty reply|Recv failure|RPC failed|early EOF|unexpected disconnect|remote end hung up|Operation timed out|SSL_/i;
+const REFUSED_KEY = /terminal prompts disabled|Authentication failed|could not read (Username|Password)|returned error: 401/i;
+async function pushOnce(ctx, request) {
+    const { app, remoteUrl, source } = request;
+    const short = source.commit.slice(0, 7);
+    const scrub = scrubber(request.apiKey);
+    const remoteTail = new LineTail();
+    const messages = [];
+    const statuses = [];
+    let remoteSpoke = false;
+    ctx.log.info(`git push --force ${remoteUrl} ${short}:refs/heads/main`);
+    const code = await streamGit(['push', '--porcelain', '--force', remoteUrl, `${source.commit}:refs/heads/main`], {
+        cwd: source.root,
+        env: pushEnv(remoteUrl, request.apiKey),
+        signal: ctx.signal,
+        deadline: ctx.deadline,
+        onStderr: (raw) => {
+            const line = scrub(raw).trimEnd();
+            const remote = /^remote: ?(.*)$/.exec(line);
+            if (remote) {
+                remoteSpoke = true;
+                remoteTail.push(remote[1]);
+            }
+            else if (line) {
+                messages.push(line);
+            }
+            if (line)
+                ctx.log.info(line);
+        },
+        onStdout: (line) => statuses.push(scrub(line))
     });
-    if (ctx.signal?.aborted)
-        throw new CancelledError();
-    ctx.deadline.check();
-    if (exitCode === 0)
-        return;
-    const lines = tail.lines();
-    if (lines.some((line) => /could not read Username|Authentication failed|HTTP 40[13]\b/.test(line))) {
-        throw new DeployError('build', `Heroku's git endpoint refused the credentials for ${remote} (check that the 'api-key' input holds a valid Heroku API key).`, lines);
+    // Porcelain: "<flag>\t<from>:<to>\t<summary>"; '=' up to date, '!' rejected.
+    const status = statuses.map((line) => /^(.)\t[^\t]*\t(.*)$/.exec(line)).find(Boolean);
+    const tail = remoteTail.lines();
+    if (code === 0 && status?.[1] === '=') {
+        ctx.log.info(`Heroku's main of ${app} already is ${short}: nothing to push.`);
+        return { upToDate: true };
     }
-    const remoteLines = lines.filter((line) => line.startsWith('remote:')).map((line) => line.replace(/^remote:\s?/, '').trimEnd());
-    const declined = lines.some((line) => line.includes('pre-receive hook declined')) ? ' (pre-receive hook declined)' : '';
-    const why = herokuReason(remoteLines) ?? herokuReason(lines) ?? `git exited with code ${exitCode}`;
-    throw new DeployError('build', `Push to ${request.app} rejected: ${why}${declined}`, lines);
-}
-/** Finds the release the push created: the newest whose description names the pushed commit. */
-async function releaseOfPush(ctx, app, commit) {
-    const label = commit.slice(0, 8);
-    const releases = await pollUntil(() => ctx.api.latestReleases(app, 5), (list) => list.some((release) => release.description?.includes(label)), { deadline: ctx.deadline, signal: ctx.signal, intervalMs: ctx.pollMs });
-    return releases.find((release) => release.description?.includes(label))?.id;
-}
-/** Adds settings after any the environment already carries (GIT_CONFIG_COUNT, git 2.31+). */
-function gitConfigEnv(env, settings) {
-    let count = Number(env.GIT_CONFIG_COUNT) || 0;
-    const added = {};
-    for (const [key, value] of Object.entries(settings)) {
-        added[`GIT_CONFIG_KEY_${count}`] = key;
-        added[`GIT_CONFIG_VALUE_${count}`] = value;
-        count++;
+    if (code === 0) {
+        ctx.log.info(`Heroku accepted ${short} on main of ${app}${status ? ` (${status[2]})` : ''}.`);
+        return { upToDate: false };
     }
-    return { ...added, GIT_CONFIG_COUNT: String(count) };
+    if (status?.[1] === '!') {
+        const why = /\((.*)\)\s*$/.exec(status[2])?.[1] ?? status[2];
+        const remoteWhy = herokuReason(tail);
+        throw new DeployError('push', `git push of ${short} to ${app} was rejected: ${remoteWhy ? `${remoteWhy} (${why})` : why}`, tail);
+    }
+    const said = messages.filter((line) => /^(fatal|error):/.test(line)).at(-1) ?? messages.at(-1) ?? 'no message';
+    if (REFUSED_KEY.test(said)) {
+        throw new DeployError('push', `Heroku's git remote ${remoteUrl} refused the credentials: check that the 'api-key' input holds a valid Heroku API key with access to ${app}.`, tail);
+    }
+    if (/repository '.*' not found/.test(said)) {
+        throw new DeployError('push', `Heroku's git remote has no repository ${remoteUrl}: check the 'app' input (and HEROKU_GIT_URL).`, tail);
+    }
+    // "unable to access" is the ref discovery failing: nothing was sent yet. Later, only while the remote said nothing.
+    if (TRANSIENT.test(said) && (/unable to access/.test(said) || !remoteSpoke))
+        throw new TransientPushError(`git push to ${app} failed: ${said}`);
+    throw new DeployError('push', `git push of ${short} to ${app} failed (exit ${code}): ${said}`, tail);
 }
-/** git ends progress lines with \r; both end a line here. */
-function lineSplitter(onLine) {
-    let partial = '';
-    return (chunk) => {
-        const lines = (partial + chunk.toString('utf8')).split(/\r?\n|\r/);
-        partial = lines.pop() ?? '';
-        // git pads `remote:` lines with spaces to overwrite progress output; they say nothing.
-        for (const line of lines)
-            if (line.trim())
-                onLine(line.trimEnd());
-    };
+/**
+ * The environment of the push: the key as a Basic `Authorization` header in git's configuration,
+ * scoped to this one remote (never in the URL or an argument); no prompt, no credential helper, no
+ * redirect to another host, no tracing that could print the header; English messages to parse.
+ * Configuration the job already passes this way is kept.
+ */
+function pushEnv(remoteUrl, apiKey, base = process.env) {
+    const env = {};
+    for (const [name, value] of Object.entries(base))
+        if (!/^GIT_TRACE|^GIT_CURL_VERBOSE$|^GIT_REDACT/.test(name))
+            env[name] = value;
+    const config = [
+        [`http.${remoteUrl}.extraHeader`, `Authorization: Basic ${Buffer.from(`heroku:${apiKey}`).toString('base64')}`],
+        ['credential.helper', ''],
+        ['http.followRedirects', 'false']
+    ];
+    const first = /^\d+$/.test(base.GIT_CONFIG_COUNT ?? '') ? Number(base.GIT_CONFIG_COUNT) : 0;
+    config.forEach(([key, value], i) => {
+        env[`GIT_CONFIG_KEY_${first + i}`] = key;
+        env[`GIT_CONFIG_VALUE_${first + i}`] = value;
+    });
+    env.GIT_CONFIG_COUNT = String(first + config.length);
+    return { ...env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: '', SSH_ASKPASS: '', LC_ALL: 'C' };
+}
+/** Replaces the key, in every form git could print it (plain, URL-encoded, Basic credentials), with `***`. */
+function scrubber(secret) {
+    const forms = [...new Set([
+            Buffer.from(`heroku:${secret}`).toString('base64'),
+            Buffer.from(`:${secret}`).toString('base64'),
+            encodeURIComponent(secret),
+            secret
+        ])].filter((form) => form.length > 0);
+    return (text) => forms.reduce((out, form) => out.split(form).join('***'), text);
+}
+/** Heroku names a pushed commit in the release it makes: "Deploy 1a2b3c4d". */
+function releaseRuns(release, commit) {
+    const named = /^Deploy ([0-9a-f]{7,40})\b/.exec(release.description ?? '')?.[1];
+    return named !== undefined && commit.startsWith(named);
+}
+const FIND_RELEASE_MS = 60_000;
+/**
+ * The release a push created: the newest release above `afterVersion` that names the pushed commit.
+ * Heroku makes it at the end of the build, so it is normally there at once; a moment's lag is waited for.
+ */
+async function findPushedRelease(ctx, app, commit, afterVersion, windowMs = FIND_RELEASE_MS) {
+    const window = new Deadline(Math.min(windowMs, ctx.deadline.remainingMs()), 'finding the release');
+    const made = (releases) => releases.find((release) => release.version > afterVersion && releaseRuns(release, commit));
+    try {
+        const releases = await pollUntil(() => ctx.api.latestReleases(app, 10), (list) => made(list) !== undefined, {
+            deadline: window,
+            signal: ctx.signal,
+            intervalMs: ctx.pollMs ?? 500,
+            maxIntervalMs: 3000
+        });
+        return made(releases);
+    }
+    catch (error) {
+        if (!(error instanceof TimeoutError))
+            throw error;
+        ctx.deadline.check(); // the whole deploy ran out of time: say that
+        throw new DeployError('release', `Heroku accepted the push of ${commit.slice(0, 7)} to ${app}, but no release of it appeared within ${formatSeconds(window.totalMs)}.`);
+    }
+}
+const RECENT_RELEASES = 25;
+/**
+ * When Heroku's main already is the commit, the push builds nothing (a re-run, or a redeploy after a
+ * rollback). Then the release that runs the commit is the result when the app still runs it;
+ * otherwise that release's slug is released again, as a redeploy of the same commit would.
+ */
+async function releaseOfUnchangedPush(ctx, app, commit) {
+    const short = commit.slice(0, 7);
+    const releases = await ctx.api.latestReleases(app, RECENT_RELEASES);
+    const built = releases.find((release) => releaseRuns(release, commit) && release.slug?.id);
+    if (!built?.slug) {
+        throw new DeployError('push', `Heroku's main of ${app} already is ${short}, so the push built nothing, and none of its last ${RECENT_RELEASES} releases runs it: push a new commit, or deploy with strategy: api.`);
+    }
+    const current = releases.find((release) => release.current);
+    if (current?.status === 'succeeded' && current.slug?.id === built.slug.id) {
+        ctx.log.info(`${app} already runs ${short} (v${current.version}): nothing new to build or release.`);
+        return current.id;
+    }
+    ctx.log.info(`${app} runs ${current ? `v${current.version}` : 'no release'}, not ${short}: releasing the slug of v${built.version} again.`);
+    const release = await ctx.api.createRelease(app, { slug: built.slug.id, description: `Deploy ${commit.slice(0, 8)}` });
+    return release.id;
+}
+
+;// CONCATENATED MODULE: ./src/heroku/release.ts
+
+
+
+
+const RELEASE_STATUS_WORDS = {
+    failed: 'the release command failed',
+    expired: 'the release expired before it finished'
+};
+/**
+ * Waits for a release to settle: streams its release phase (migrations) when it has one, then polls
+ * until it is not `pending`. `failed` and `expired` throw with the release output's reason.
+ */
+async function awaitRelease(ctx, app, releaseId) {
+    const { api } = ctx;
+    const first = await api.getRelease(app, releaseId);
+    // Streamed even when the phase is already over: the stream replays it, and a failure needs its lines.
+    const tail = await streamIntoLog(ctx, `Release phase of v${first.version} (${app})`, first.output_stream_url);
+    const release = await pollUntil(() => api.getRelease(app, releaseId), (r) => r.status !== 'pending', {
+        deadline: ctx.deadline,
+        signal: ctx.signal,
+        intervalMs: ctx.pollMs
+    });
+    if (release.status === 'failed' || release.status === 'expired') {
+        const detail = herokuReason(tail);
+        const what = RELEASE_STATUS_WORDS[release.status];
+        throw new DeployError('release', `Release v${release.version} failed on ${app}: ${what}${detail ? ` (${detail})` : ''}`, tail);
+    }
+    return release;
 }
 
 // EXTERNAL MODULE: external "node:http"
@@ -34114,13 +34306,7 @@ var external_node_zlib_ = __nccwpck_require__(8522);
  */
 async function createSourceArchive(request) {
     const { sourceDir, sha, tempDir, signal } = request;
-    const root = await repositoryRoot(sourceDir);
-    await requireCommit(root, sha);
-    const folder = external_node_path_namespaceObject.relative(root, sourceDir).split(external_node_path_namespaceObject.sep).join('/');
-    const treeish = `${sha}:${folder}`;
-    const hasTree = await runGit(['cat-file', '-e', treeish], root).then(() => true, () => false);
-    if (!hasTree)
-        throw emptyFolder(folder, sha);
+    const { root, treeish } = await locateCommit(sourceDir, sha);
     await external_node_fs_namespaceObject.promises.mkdir(tempDir, { recursive: true });
     const file = external_node_path_namespaceObject.join(tempDir, `heroku-cd-source-${(0,external_node_crypto_.randomUUID)()}.tar.gz`);
     const hash = (0,external_node_crypto_.createHash)('sha256');
@@ -34428,13 +34614,14 @@ function firstFailure(results) {
 
 
 /**
- * One run: check every app, package the commit once and upload it once (api) or get the commit
- * ready to push (git), then ship and release it on each app in turn. Never throws: every outcome, cancel included, ends up in the RunResult.
+ * One run: check every app, get the commit to Heroku's builders once (api: package and upload it;
+ * git: make it pushable), then on each app in turn build it (api: a build; git: a push), wait for
+ * the release and verify it. Never throws: every outcome, cancel included, ends up in the RunResult.
  */
 async function runDeploy(settings, deps) {
     const started = Date.now();
     const results = settings.apps.map(newResult);
-    let archive;
+    let shipper;
     try {
         for (const result of results) {
             const app = await deps.api.getApp(result.app);
@@ -34443,41 +34630,69 @@ async function runDeploy(settings, deps) {
             if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure)
                 result.previousRelease = await currentRelease(deps.api, result.app);
         }
-        let ship;
-        if (settings.strategy === 'git') {
-            const source = await timed(results, 'package', () => preparePush(settings.sourceDir, settings.sha, deps.log));
-            ship = async (ctx, result) => {
-                await pushToHeroku(ctx, { app: result.app, gitUrl: settings.herokuGitUrl, apiKey: settings.apiKey, source });
-                return releaseOfPush(ctx, result.app, source.commit);
-            };
-        }
-        else {
-            archive = await timed(results, 'package', () => createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal }));
-            deps.log.info(`Packaged ${settings.sha.slice(0, 7)} (${formatBytes(archive.bytes)}, sha256 ${archive.sha256.slice(0, 12)}…).`);
-            const source = await deps.api.createSource();
-            const shipped = archive;
-            await timed(results, 'upload', () => uploadSource(shipped, source.source_blob.put_url, { signal: deps.signal, onRetry: (message) => deps.log.warning(message) }));
-            ship = async (ctx, result) => {
-                const { build, releaseId } = await runBuild(ctx, { app: result.app, sourceUrl: source.source_blob.get_url, version: settings.version, checksum: `SHA256:${shipped.sha256}`, description: describeRun(settings) }, (created) => (result.buildId = created.id));
-                result.buildId = build.id;
-                return releaseId;
-            };
-        }
+        shipper = settings.strategy === 'git' ? await gitShipper(settings, deps, results) : await apiShipper(settings, deps, results);
         for (const result of results) {
-            await deployApp(settings, deps, result, ship);
+            await deployApp(settings, deps, result, shipper);
         }
     }
     catch (error) {
         markUnfinished(results, error, deps.log);
     }
     finally {
-        if (archive)
-            await external_node_fs_namespaceObject.promises.rm(archive.path, { force: true });
+        await shipper?.dispose();
     }
     return { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started };
 }
-/** Ship and release on one app, bounded by the `timeout` input; then verify. Only a cancel escapes. */
-async function deployApp(settings, deps, result, ship) {
+/** api: the tarball is packaged and uploaded once, then built on each app through the Builds API. */
+async function apiShipper(settings, deps, results) {
+    const archive = await timed(results, 'package', () => createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal }));
+    const dispose = () => external_node_fs_namespaceObject.promises.rm(archive.path, { force: true });
+    try {
+        deps.log.info(`Packaged ${settings.sha.slice(0, 7)} (${formatBytes(archive.bytes)}, sha256 ${archive.sha256.slice(0, 12)}…).`);
+        const source = await deps.api.createSource();
+        await timed(results, 'upload', () => uploadSource(archive, source.source_blob.put_url, { signal: deps.signal, onRetry: (message) => deps.log.warning(message) }));
+        const request = { sourceUrl: source.source_blob.get_url, version: settings.version, checksum: `SHA256:${archive.sha256}`, description: describeRun(settings) };
+        return {
+            dispose,
+            ship: async (ctx, result) => {
+                const { build, releaseId } = await timed([result], 'build', () => runBuild(ctx, { app: result.app, ...request }, (created) => (result.buildId = created.id)));
+                result.buildId = build.id;
+                return releaseId;
+            }
+        };
+    }
+    catch (error) {
+        await dispose();
+        throw error;
+    }
+}
+/** git: the commit is made pushable once (history, or a commit of source-dir), then pushed to each app. */
+async function gitShipper(settings, deps, results) {
+    if (settings.version !== settings.sha) {
+        deps.log.warning("Input 'version' has no effect with strategy git: Heroku labels a pushed build with its commit.");
+    }
+    const source = await timed(results, 'package', () => preparePush({
+        sourceDir: settings.sourceDir,
+        sha: settings.sha,
+        log: deps.log,
+        signal: deps.signal,
+        deadline: new Deadline(settings.timeoutMs, 'Preparing the commit for git push')
+    }));
+    return {
+        dispose: async () => undefined,
+        ship: async (ctx, result) => {
+            const { app } = result;
+            const before = (await deps.api.latestReleases(app, 1))[0]?.version ?? 0;
+            const remoteUrl = `${settings.herokuGitUrl}/${encodeURIComponent(app)}.git`;
+            const pushed = await timed([result], 'push', () => pushToHeroku(ctx, { app, remoteUrl, apiKey: settings.apiKey, source }));
+            if (pushed.upToDate)
+                return releaseOfUnchangedPush(ctx, app, source.commit);
+            return (await findPushedRelease(ctx, app, source.commit, before)).id;
+        }
+    };
+}
+/** Build (or push) and release on one app, bounded by the `timeout` input; then verify. Only a cancel escapes. */
+async function deployApp(settings, deps, result, shipper) {
     const ctx = {
         api: deps.api,
         log: deps.log,
@@ -34492,7 +34707,7 @@ async function deployApp(settings, deps, result, ship) {
             deps.log.info(`Maintenance mode is on for ${result.app}.`);
         }
         try {
-            const releaseId = await timed([result], 'build', () => ship(ctx, result));
+            const releaseId = await shipper.ship(ctx, result);
             result.releaseId = releaseId;
             const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, releaseId));
             result.releaseVersion = release.version;
@@ -35050,7 +35265,7 @@ function readSettings(input, env, mask) {
     if (!isHttpUrl(herokuApiUrl))
         problem(`HEROKU_API_URL must be an http(s) URL (got '${herokuApiUrl}').`);
     const herokuGitUrl = (env.HEROKU_GIT_URL || DEFAULT_HEROKU_GIT_URL).replace(/\/+$/, '');
-    if (!isHttpUrl(herokuGitUrl) || new URL(herokuGitUrl).username) {
+    if (!isHttpUrl(herokuGitUrl) || hasCredentials(herokuGitUrl)) {
         problem(`HEROKU_GIT_URL must be an http(s) URL without credentials (got '${herokuGitUrl.replace(/\/\/[^@/]*@/, '//***@')}').`);
     }
     if (problems.length > 0)
@@ -35147,6 +35362,10 @@ function isHttpUrl(value) {
     catch {
         return false;
     }
+}
+function hasCredentials(value) {
+    const url = new URL(value);
+    return url.username !== '' || url.password !== '';
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts

@@ -3,9 +3,9 @@ import { CancelledError, DeployError, oneLine } from './errors.js'
 import type { HerokuApi } from './heroku/api.js'
 import { runBuild } from './heroku/build.js'
 import type { StageContext } from './heroku/context.js'
+import { findPushedRelease, preparePush, pushToHeroku, releaseOfUnchangedPush } from './heroku/git-push.js'
 import { awaitRelease } from './heroku/release.js'
-import { preparePush, pushToHeroku, releaseOfPush } from './heroku/git-push.js'
-import { createSourceArchive, type SourceArchive, uploadSource } from './heroku/source.js'
+import { createSourceArchive, uploadSource } from './heroku/source.js'
 import type { Log } from './log.js'
 import { type DeployResult, newResult, type RunResult, type StageName, worstStatus } from './result.js'
 import type { Settings } from './settings.js'
@@ -21,13 +21,14 @@ export interface PipelineDeps {
 }
 
 /**
- * One run: check every app, package the commit once and upload it once (api) or get the commit
- * ready to push (git), then ship and release it on each app in turn. Never throws: every outcome, cancel included, ends up in the RunResult.
+ * One run: check every app, get the commit to Heroku's builders once (api: package and upload it;
+ * git: make it pushable), then on each app in turn build it (api: a build; git: a push), wait for
+ * the release and verify it. Never throws: every outcome, cancel included, ends up in the RunResult.
  */
 export async function runDeploy(settings: Settings, deps: PipelineDeps): Promise<RunResult> {
   const started = Date.now()
   const results = settings.apps.map(newResult)
-  let archive: SourceArchive | undefined
+  let shipper: Shipper | undefined
   try {
     for (const result of results) {
       const app = await deps.api.getApp(result.app)
@@ -35,49 +36,83 @@ export async function runDeploy(settings: Settings, deps: PipelineDeps): Promise
       // Remembered before anything ships: what a failed smoke check rolls back to.
       if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure) result.previousRelease = await currentRelease(deps.api, result.app)
     }
-    let ship: Ship
-    if (settings.strategy === 'git') {
-      const source = await timed(results, 'package', () => preparePush(settings.sourceDir, settings.sha, deps.log))
-      ship = async (ctx, result) => {
-        await pushToHeroku(ctx, { app: result.app, gitUrl: settings.herokuGitUrl, apiKey: settings.apiKey, source })
-        return releaseOfPush(ctx, result.app, source.commit)
-      }
-    } else {
-      archive = await timed(results, 'package', () =>
-        createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal })
-      )
-      deps.log.info(`Packaged ${settings.sha.slice(0, 7)} (${formatBytes(archive.bytes)}, sha256 ${archive.sha256.slice(0, 12)}…).`)
-      const source = await deps.api.createSource()
-      const shipped = archive
-      await timed(results, 'upload', () =>
-        uploadSource(shipped, source.source_blob.put_url, { signal: deps.signal, onRetry: (message) => deps.log.warning(message) })
-      )
-      ship = async (ctx, result) => {
-        const { build, releaseId } = await runBuild(
-          ctx,
-          { app: result.app, sourceUrl: source.source_blob.get_url, version: settings.version, checksum: `SHA256:${shipped.sha256}`, description: describeRun(settings) },
-          (created) => (result.buildId = created.id)
+    shipper = settings.strategy === 'git' ? await gitShipper(settings, deps, results) : await apiShipper(settings, deps, results)
+    for (const result of results) {
+      await deployApp(settings, deps, result, shipper)
+    }
+  } catch (error) {
+    markUnfinished(results, error, deps.log)
+  } finally {
+    await shipper?.dispose()
+  }
+  return { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started }
+}
+
+/** How the commit reaches one app's builders; everything from "the release exists" on is shared. */
+interface Shipper {
+  /** Builds the commit on the app (timing its own stages) and resolves with the id of the release that build made. */
+  ship(ctx: StageContext, result: DeployResult): Promise<string>
+  dispose(): Promise<void>
+}
+
+/** api: the tarball is packaged and uploaded once, then built on each app through the Builds API. */
+async function apiShipper(settings: Settings, deps: PipelineDeps, results: DeployResult[]): Promise<Shipper> {
+  const archive = await timed(results, 'package', () =>
+    createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal })
+  )
+  const dispose = () => fs.promises.rm(archive.path, { force: true })
+  try {
+    deps.log.info(`Packaged ${settings.sha.slice(0, 7)} (${formatBytes(archive.bytes)}, sha256 ${archive.sha256.slice(0, 12)}…).`)
+    const source = await deps.api.createSource()
+    await timed(results, 'upload', () =>
+      uploadSource(archive, source.source_blob.put_url, { signal: deps.signal, onRetry: (message) => deps.log.warning(message) })
+    )
+    const request = { sourceUrl: source.source_blob.get_url, version: settings.version, checksum: `SHA256:${archive.sha256}`, description: describeRun(settings) }
+    return {
+      dispose,
+      ship: async (ctx, result) => {
+        const { build, releaseId } = await timed([result], 'build', () =>
+          runBuild(ctx, { app: result.app, ...request }, (created) => (result.buildId = created.id))
         )
         result.buildId = build.id
         return releaseId
       }
     }
-    for (const result of results) {
-      await deployApp(settings, deps, result, ship)
-    }
   } catch (error) {
-    markUnfinished(results, error, deps.log)
-  } finally {
-    if (archive) await fs.promises.rm(archive.path, { force: true })
+    await dispose()
+    throw error
   }
-  return { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started }
 }
 
-/** Ships the source to one app (a build, or a push) and answers the id of the release it made. */
-type Ship = (ctx: StageContext, result: DeployResult) => Promise<string>
+/** git: the commit is made pushable once (history, or a commit of source-dir), then pushed to each app. */
+async function gitShipper(settings: Settings, deps: PipelineDeps, results: DeployResult[]): Promise<Shipper> {
+  if (settings.version !== settings.sha) {
+    deps.log.warning("Input 'version' has no effect with strategy git: Heroku labels a pushed build with its commit.")
+  }
+  const source = await timed(results, 'package', () =>
+    preparePush({
+      sourceDir: settings.sourceDir,
+      sha: settings.sha,
+      log: deps.log,
+      signal: deps.signal,
+      deadline: new Deadline(settings.timeoutMs, 'Preparing the commit for git push')
+    })
+  )
+  return {
+    dispose: async () => undefined,
+    ship: async (ctx, result) => {
+      const { app } = result
+      const before = (await deps.api.latestReleases(app, 1))[0]?.version ?? 0
+      const remoteUrl = `${settings.herokuGitUrl}/${encodeURIComponent(app)}.git`
+      const pushed = await timed([result], 'push', () => pushToHeroku(ctx, { app, remoteUrl, apiKey: settings.apiKey, source }))
+      if (pushed.upToDate) return releaseOfUnchangedPush(ctx, app, source.commit)
+      return (await findPushedRelease(ctx, app, source.commit, before)).id
+    }
+  }
+}
 
-/** Ship and release on one app, bounded by the `timeout` input; then verify. Only a cancel escapes. */
-async function deployApp(settings: Settings, deps: PipelineDeps, result: DeployResult, ship: Ship): Promise<void> {
+/** Build (or push) and release on one app, bounded by the `timeout` input; then verify. Only a cancel escapes. */
+async function deployApp(settings: Settings, deps: PipelineDeps, result: DeployResult, shipper: Shipper): Promise<void> {
   const ctx: StageContext = {
     api: deps.api,
     log: deps.log,
@@ -92,7 +127,7 @@ async function deployApp(settings: Settings, deps: PipelineDeps, result: DeployR
       deps.log.info(`Maintenance mode is on for ${result.app}.`)
     }
     try {
-      const releaseId = await timed([result], 'build', () => ship(ctx, result))
+      const releaseId = await shipper.ship(ctx, result)
       result.releaseId = releaseId
       const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, releaseId))
       result.releaseVersion = release.version

@@ -4,7 +4,7 @@ import type { SmokeResult } from './verify/smoke.js'
 export type DeployStatus = 'success' | 'failure' | 'rolled-back' | 'skipped' | 'dry-run' | 'cancelled'
 
 /** The stages a person sees in the timeline, in the order they run. */
-export type StageName = 'package' | 'upload' | 'build' | 'release' | 'verify' | 'rollback'
+export type StageName = 'package' | 'upload' | 'build' | 'push' | 'release' | 'verify' | 'rollback'
 
 export interface StageTiming {
   stage: StageName

@@ -133,7 +133,7 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
   const herokuApiUrl = (env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL).replace(/\/+$/, '')
   if (!isHttpUrl(herokuApiUrl)) problem(`HEROKU_API_URL must be an http(s) URL (got '${herokuApiUrl}').`)
   const herokuGitUrl = (env.HEROKU_GIT_URL || DEFAULT_HEROKU_GIT_URL).replace(/\/+$/, '')
-  if (!isHttpUrl(herokuGitUrl) || new URL(herokuGitUrl).username) {
+  if (!isHttpUrl(herokuGitUrl) || hasCredentials(herokuGitUrl)) {
     problem(`HEROKU_GIT_URL must be an http(s) URL without credentials (got '${herokuGitUrl.replace(/\/\/[^@/]*@/, '//***@')}').`)
   }
 
@@ -227,4 +227,9 @@ function isHttpUrl(value: string): boolean {
   } catch {
     return false
   }
+}
+
+function hasCredentials(value: string): boolean {
+  const url = new URL(value)
+  return url.username !== '' || url.password !== ''
 }

@@ -28,3 +28,13 @@ test.each([
   expect(run.summary).toContain(message.slice(0, 30))
   expect(world.emulator.requests.length).toBe(before)
 })
+
+test('a HEROKU_GIT_URL with credentials in it fails before any request, without printing it', async () => {
+  const before = world.emulator.requests.length
+  const url = 'https://heroku:s3cret-in-url@git.example.com'
+  const run = await world.deploy({ strategy: 'git' }, { HEROKU_GIT_URL: url })
+  expect(run.exitCode).toBe(1)
+  expect(run.stdout).toContain("::error::HEROKU_GIT_URL must be an http(s) URL without credentials (got 'https://***@git.example.com').")
+  expect(run.everything).not.toContain('s3cret-in-url')
+  expect(world.emulator.requests.length).toBe(before)
+})

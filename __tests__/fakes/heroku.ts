@@ -1,5 +1,5 @@
 import type { HerokuApi } from '../../src/heroku/api.js'
-import type { CreateBuildBody, HerokuApp, HerokuBuild, HerokuRelease, SourceBlob } from '../../src/heroku/types.js'
+import type { CreateBuildBody, CreateReleaseBody, HerokuApp, HerokuBuild, HerokuRelease, SourceBlob } from '../../src/heroku/types.js'
 
 /**
  * An in-memory HerokuApi: builds and releases move through the states each test scripts, one state
@@ -10,6 +10,7 @@ export class FakeHeroku implements HerokuApi {
   releaseStates: Partial<HerokuRelease>[] = [{ status: 'succeeded' }]
   releases: HerokuRelease[] = []
   createdBuilds: CreateBuildBody[] = []
+  createdReleases: CreateReleaseBody[] = []
   private buildReads = 0
   private releaseReads = 0
 
@@ -47,6 +48,13 @@ export class FakeHeroku implements HerokuApi {
   }
   async latestReleases(_app: string, count: number): Promise<HerokuRelease[]> {
     return this.releases.slice(0, count)
+  }
+  async createRelease(_app: string, body: CreateReleaseBody): Promise<HerokuRelease> {
+    this.createdReleases.push(body)
+    const version = Math.max(0, ...this.releases.map((r) => r.version)) + 1
+    const release: HerokuRelease = { id: `rel-${version}`, version, status: 'pending', description: body.description, slug: { id: body.slug } }
+    this.releases.unshift(release)
+    return release
   }
   private build(index: number): HerokuBuild {
     return { id: 'build-1', status: 'pending', created_at: '', updated_at: '', release: null, slug: null, ...this.buildStates[index] } as HerokuBuild

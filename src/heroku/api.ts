@@ -5,7 +5,7 @@ import { HerokuApiError } from '../errors.js'
 import type { Log } from '../log.js'
 import { backoffDelay, type RetryPolicy, withRetry } from '../util/retry.js'
 import { sleep, withTimeout } from '../util/time.js'
-import type { CreateBuildBody, HerokuApp, HerokuBuild, HerokuRelease, SourceBlob } from './types.js'
+import type { CreateBuildBody, CreateReleaseBody, HerokuApp, HerokuBuild, HerokuRelease, SourceBlob } from './types.js'
 
 /** The Platform API calls the deploy makes. Stages depend on this, so tests can give a fake. */
 export interface HerokuApi {
@@ -22,6 +22,8 @@ export interface HerokuApi {
   cancelBuild(app: string, buildId: string): Promise<unknown>
   /** Cleanup-safe: runs even after a cancel, so maintenance is never left on. */
   setMaintenance(app: string, on: boolean): Promise<HerokuApp>
+  /** Releases a slug again (a redeploy of code Heroku already built). */
+  createRelease(app: string, body: CreateReleaseBody): Promise<HerokuRelease>
 }
 
 export interface PlatformApiOptions {
@@ -103,6 +105,10 @@ class PlatformApi implements HerokuApi {
 
   setMaintenance(app: string, on: boolean): Promise<HerokuApp> {
     return this.call('PATCH', `/apps/${encodeURIComponent(app)}`, { body: { maintenance: on }, cleanup: true })
+  }
+
+  createRelease(app: string, body: CreateReleaseBody): Promise<HerokuRelease> {
+    return this.call('POST', `/apps/${encodeURIComponent(app)}/releases`, { body })
   }
 
   private async call<T>(

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import { DeployError } from '../errors.js'
 import { backoffDelay, withRetry } from '../util/retry.js'
-import { emptyFolder, repositoryRoot, requireCommit, runGit } from './git.js'
+import { locateCommit } from './git.js'
 
 /** The gzipped tarball of the commit, spooled to disk: a presigned PUT needs its length up front. */
 export interface SourceArchive {
@@ -34,12 +34,7 @@ export interface ArchiveRequest {
  */
 export async function createSourceArchive(request: ArchiveRequest): Promise<SourceArchive> {
   const { sourceDir, sha, tempDir, signal } = request
-  const root = await repositoryRoot(sourceDir)
-  await requireCommit(root, sha)
-  const folder = path.relative(root, sourceDir).split(path.sep).join('/')
-  const treeish = `${sha}:${folder}`
-  const hasTree = await runGit(['cat-file', '-e', treeish], root).then(() => true, () => false)
-  if (!hasTree) throw emptyFolder(folder, sha)
+  const { root, treeish } = await locateCommit(sourceDir, sha)
 
   await fs.promises.mkdir(tempDir, { recursive: true })
   const file = path.join(tempDir, `heroku-cd-source-${randomUUID()}.tar.gz`)

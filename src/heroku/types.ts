@@ -32,3 +32,8 @@ export interface SourceBlob {
 export interface CreateBuildBody {
   source_blob: { url: string; version: string; checksum: string; version_description?: string }
 }
+
+export interface CreateReleaseBody {
+  slug: string
+  description?: string
+}
