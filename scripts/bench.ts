@@ -5,6 +5,10 @@
  * 1. Packaging + upload of a large repository (incompressible files): peak RSS of the process that
  *    does it must stay flat (target below), whatever the size: the archive is streamed, never held.
  * 2. A deploy of examples/hello-app to the emulator through dist/index.js: wall time, median of 3.
+ * 3. strategy api vs git for the same app, from a depth-1 clone as actions/checkout leaves it: time of
+ *    the step and bytes the emulator received (API calls, upload, git push), for a first deploy and
+ *    for the next one after a one-line change; for hello-app and for a larger app with history.
+ *    `npm run bench -- --strategies` runs only this part.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -56,43 +60,6 @@ function makeLargeRepo(sizeMb: number): { dir: string; sha: string; remove: () =
   return { dir: repo.dir, sha: repo.commit('large tree'), remove: () => repo.remove() }
 }
 
-interface StrategyFigures {
-  seconds: number[]
-  /** Request bytes the action sent to Heroku (bodies: uploads, pushes, JSON), per deploy. */
-  bytesSent: number
-}
-
-/** The same app deployed by each strategy: wall time and bytes sent, the figures README's "git or api?" quotes. */
-async function measureStrategies(times: number): Promise<Record<'api' | 'git', StrategyFigures>> {
-  const apiKey = `HRKU-bench-${randomBytes(8).toString('hex')}`
-  const emulator = await startEmulator({ apiKey, apps: ['hello-app'] })
-  const repo = makeRepo(path.join(projectRoot, 'examples', 'hello-app'))
-  const figures = { api: { seconds: [] as number[], bytesSent: 0 }, git: { seconds: [] as number[], bytesSent: 0 } }
-  try {
-    for (let i = 0; i < times; i++) {
-      for (const strategy of ['api', 'git'] as const) {
-        repo.write('deploy.txt', `${strategy} ${i}\n`)
-        const sha = repo.commit(`${strategy} ${i}`)
-        const first = emulator.requests.length
-        const started = Date.now()
-        const run = await runAction({ workspace: repo.dir, sha, inputs: { 'api-key': apiKey, app: 'hello-app', strategy }, env: { HEROKU_API_URL: emulator.apiUrl, HEROKU_GIT_URL: emulator.apiUrl } })
-        figures[strategy].seconds.push((Date.now() - started) / 1000)
-        cleanup(run)
-        if (run.exitCode !== 0) throw new Error(`${strategy} deploy failed`)
-        // The emulator's own git hook calls its API too; those are Heroku's work, not bytes the action sent.
-        const sent = emulator.requests.slice(first).filter((r) => r.headers['user-agent'] !== 'heroku-emulator-git-hook')
-        figures[strategy].bytesSent += sent.reduce((sum, r) => sum + (Number(r.headers['content-length']) || Buffer.byteLength(r.body)), 0)
-      }
-    }
-  } finally {
-    await emulator.close()
-    repo.remove()
-  }
-  figures.api.bytesSent /= times
-  figures.git.bytesSent /= times
-  return figures
-}
-
 async function measureDeploys(times: number): Promise<number[]> {
   const apiKey = `HRKU-bench-${randomBytes(8).toString('hex')}`
   const emulator = await startEmulator({ apiKey, apps: ['hello-app'] })
@@ -115,6 +82,102 @@ async function measureDeploys(times: number): Promise<number[]> {
   return seconds
 }
 
+interface StrategyFigures {
+  seconds: number
+  bytes: number
+  /** The job summary's timeline, e.g. "package 0.4 s, push 1.1 s, release 0.3 s". */
+  stages: string
+}
+
+/** An app repository: hello-app, optionally with `extraFiles` text files (~8 KiB each) changed over `commits` commits. */
+function makeAppRepo(extraFiles: number, commits: number): { repo: ReturnType<typeof makeRepo>; sha: string } {
+  const repo = makeRepo(path.join(projectRoot, 'examples', 'hello-app'))
+  let sha = repo.commit('hello-app')
+  for (let c = 0; c < (extraFiles > 0 ? commits : 0); c++) {
+    for (let i = 0; i < extraFiles; i++) {
+      if (c > 0 && i % 10 !== c % 10) continue // later commits touch a tenth of the files
+      const lines = Array.from({ length: 128 }, (_, n) => `line ${n} of module ${i}, revision ${c}: ${randomBytes(16).toString('hex')}`)
+      repo.write(`lib/module-${String(i).padStart(3, '0')}.txt`, `${lines.join('\n')}\n`)
+    }
+    sha = repo.commit(`revision ${c}`)
+  }
+  return { repo, sha }
+}
+
+/** One deploy through dist/index.js from a fresh depth-1 clone; time of the step and bytes Heroku received. */
+async function deployOnce(strategy: string, emulator: Awaited<ReturnType<typeof startEmulator>>, apiKey: string, origin: string, sha: string): Promise<StrategyFigures> {
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ws-'))
+  execFileSync('git', ['clone', '--quiet', '--depth', '1', `file://${origin}`, workspace])
+  const bytesBefore = emulator.bytesReceived()
+  const started = Date.now()
+  const run = await runAction({
+    workspace,
+    sha,
+    inputs: { 'api-key': apiKey, app: 'hello-app', strategy },
+    env: { HEROKU_API_URL: emulator.apiUrl, HEROKU_GIT_URL: emulator.gitUrl }
+  })
+  const stages = [...run.summary.matchAll(/^\| (package|upload|build|push|release) \| ([\d.]+ s) \|/gm)].map((m) => `${m[1]} ${m[2]}`).join(', ')
+  const figures = { seconds: (Date.now() - started) / 1000, bytes: emulator.bytesReceived() - bytesBefore, stages }
+  cleanup(run)
+  fs.rmSync(workspace, { recursive: true, force: true })
+  if (run.exitCode !== 0) throw new Error(`${strategy} deploy failed: ${run.stdout.split('\n').find((l) => l.startsWith('::error::'))}`)
+  return figures
+}
+
+/** First deploy and next deploy (one line changed), per strategy, median of `rounds` fresh rounds. */
+async function measureStrategies(rounds: number): Promise<[string, string, string, boolean][]> {
+  const rows: [string, string, string, boolean][] = []
+  const apps = [
+    { name: 'hello-app', extraFiles: 0, commits: 1 },
+    { name: 'larger app', extraFiles: 200, commits: 10 }
+  ]
+  for (const app of apps) {
+    for (const strategy of ['api', 'git']) {
+      const first: StrategyFigures[] = []
+      const next: StrategyFigures[] = []
+      for (let round = 0; round < rounds; round++) {
+        const apiKey = `HRKU-bench-${randomBytes(8).toString('hex')}`
+        const emulator = await startEmulator({ apiKey, apps: ['hello-app'] })
+        const { repo, sha } = makeAppRepo(app.extraFiles, app.commits)
+        if (round === 0 && strategy === 'api') rows.push([`${app.name}: the app`, describeRepo(repo.dir), 'report', true])
+        try {
+          first.push(await deployOnce(strategy, emulator, apiKey, repo.dir, sha))
+          repo.write('server.js', fs.readFileSync(path.join(repo.dir, 'server.js'), 'utf8').replace('Hello from', 'Hi from'))
+          next.push(await deployOnce(strategy, emulator, apiKey, repo.dir, repo.commit('one line')))
+        } finally {
+          await emulator.close()
+          repo.remove()
+        }
+      }
+      for (const [label, runs] of [['first deploy', first], ['next deploy, one line changed', next]] as const) {
+        const mid = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
+        const seconds = mid(runs.map((r) => r.seconds))
+        const stages = runs.find((r) => r.seconds === seconds)?.stages
+        rows.push([`${app.name}, ${strategy}: ${label}`, `${seconds.toFixed(1)} s (${stages}), ${formatKiB(mid(runs.map((r) => r.bytes)))} sent`, 'report', true])
+      }
+    }
+  }
+  return rows
+}
+
+/** Files, bytes and commits of a repository's HEAD. */
+function describeRepo(dir: string): string {
+  const files = execFileSync('git', ['ls-files', '-z'], { cwd: dir, encoding: 'utf8' }).split('\0').filter(Boolean)
+  const bytes = files.reduce((sum, file) => sum + fs.statSync(path.join(dir, file)).size, 0)
+  const commits = execFileSync('git', ['rev-list', '--count', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim()
+  return `${files.length} files, ${formatKiB(bytes)}, ${commits} commit${commits === '1' ? '' : 's'}`
+}
+
+function formatKiB(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1048576).toFixed(2)} MiB`
+}
+
+function printRows(rows: [string, string, string, boolean][]): void {
+  console.log(`\n| measure | value | target | ok |\n|---|---|---|---|`)
+  for (const [name, value, target, ok] of rows) console.log(`| ${name} | ${value} | ${target} | ${ok ? 'yes' : 'NO'} |`)
+  console.log(`\nMachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${execFileSync('git', ['version'], { encoding: 'utf8' }).trim()}`)
+}
+
 async function main(): Promise<number> {
   if (process.argv[2] === '--child-package') {
     await packageChild(process.argv[3], process.argv[4])
@@ -122,6 +185,11 @@ async function main(): Promise<number> {
   }
   if (process.argv[2] === '--child-baseline') {
     console.log(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 }))
+    return 0
+  }
+  if (process.argv.includes('--strategies')) {
+    console.log('strategy api vs git, from depth-1 clones, median of 3 fresh rounds...')
+    printRows(await measureStrategies(3))
     return 0
   }
   const sizeMb = arg('--size-mb', 1024)
@@ -141,22 +209,18 @@ async function main(): Promise<number> {
   console.log('Deploying examples/hello-app to the emulator through dist/index.js, 3 times...')
   const deploys = await measureDeploys(3)
   const median = [...deploys].sort((a, b) => a - b)[1]
-  console.log('Deploying the same app by each strategy, 3 times each...')
+  console.log('strategy api vs git, from depth-1 clones, median of 3 fresh rounds...')
   const strategies = await measureStrategies(3)
-  const mid = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
 
   const rows: [string, string, string, boolean][] = [
     [`package + upload ${sizeMb} MiB: peak RSS`, `${pack.maxRssMb.toFixed(0)} MiB`, `< ${PEAK_RSS_TARGET_MB} MiB`, pack.maxRssMb < PEAK_RSS_TARGET_MB],
     ['same process doing nothing (tsx + modules loaded): peak RSS', `${baseline.maxRssMb.toFixed(0)} MiB`, 'report', true],
     [`package ${sizeMb} MiB (git archive + gzip + sha256)`, `${(pack.packagedMs / 1000).toFixed(1)} s (${(pack.bytes / 1048576).toFixed(0)} MiB gz)`, 'report', true],
     [`package + upload ${sizeMb} MiB`, `${(pack.totalMs / 1000).toFixed(1)} s`, 'report', true],
-    ['strategy api: deploy time (median of 3) / bytes sent per deploy', `${mid(strategies.api.seconds).toFixed(1)} s / ${(strategies.api.bytesSent / 1024).toFixed(1)} KiB`, 'report', true],
-    ['strategy git: deploy time (median of 3) / bytes sent per deploy', `${mid(strategies.git.seconds).toFixed(1)} s / ${(strategies.git.bytesSent / 1024).toFixed(1)} KiB`, 'report', true],
-    ['deploy of hello-app to the emulator (median of 3)', `${median.toFixed(1)} s (${deploys.map((s) => s.toFixed(1)).join(', ')})`, `< ${DEPLOY_TARGET_S} s`, median < DEPLOY_TARGET_S]
+    ['deploy of hello-app to the emulator (median of 3)', `${median.toFixed(1)} s (${deploys.map((s) => s.toFixed(1)).join(', ')})`, `< ${DEPLOY_TARGET_S} s`, median < DEPLOY_TARGET_S],
+    ...strategies
   ]
-  console.log(`\n| measure | value | target | ok |\n|---|---|---|---|`)
-  for (const [name, value, target, ok] of rows) console.log(`| ${name} | ${value} | ${target} | ${ok ? 'yes' : 'NO'} |`)
-  console.log(`\nMachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`)
+  printRows(rows)
   return rows.every((row) => row[3]) ? 0 : 1
 }
 
