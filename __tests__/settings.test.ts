@@ -14,7 +14,11 @@ afterAll(() => fs.rmSync(workspace, { recursive: true, force: true }))
 
 function read(inputs: Record<string, string>, env: Record<string, string> = {}) {
   const masked: string[] = []
-  const settings = readSettings((name) => inputs[name] ?? '', { GITHUB_WORKSPACE: workspace, GITHUB_SHA: SHA, ...env }, (s) => masked.push(s))
+  const settings = readSettings(
+    (name) => inputs[name] ?? '',
+    { GITHUB_WORKSPACE: workspace, GITHUB_SHA: SHA, GITHUB_REF: 'refs/heads/main', GITHUB_REPOSITORY: 'octo/app', ...env },
+    (s) => masked.push(s)
+  )
   return { settings, masked }
 }
 
@@ -28,7 +32,7 @@ function problems(inputs: Record<string, string>, env: Record<string, string> = 
   throw new Error('expected a SettingsError')
 }
 
-const good = { 'api-key': 'k-123', app: 'my-app' }
+const good = { 'api-key': 'k-123', app: 'my-app', 'github-token': 'ghs-456' }
 
 test('defaults: api strategy, repository root, version = commit, 1800 s', () => {
   const { settings, masked } = read(good)
@@ -40,9 +44,18 @@ test('defaults: api strategy, repository root, version = commit, 1800 s', () => 
     version: SHA,
     timeoutMs: 1_800_000,
     herokuApiUrl: 'https://api.heroku.com',
-    herokuGitUrl: 'https://git.heroku.com'
+    herokuGitUrl: 'https://git.heroku.com',
+    sha: SHA,
+    branch: '',
+    skipReason: undefined,
+    requiredChecks: [],
+    checksTimeoutMs: 600_000,
+    environment: undefined,
+    githubDeployment: true,
+    githubToken: 'ghs-456',
+    githubApiUrl: 'https://api.github.com'
   })
-  expect(masked).toEqual(['k-123', Buffer.from('heroku:k-123').toString('base64')])
+  expect(masked).toEqual(['k-123', Buffer.from('heroku:k-123').toString('base64'), 'ghs-456'])
   expect(Object.isFrozen(settings)).toBe(true)
 })
 
@@ -60,8 +73,9 @@ test('reads every implemented input', () => {
 
 test('the key is masked even when other inputs are bad', () => {
   const masked: string[] = []
-  expect(() => readSettings((n) => ({ 'api-key': 'secret-key', app: 'BAD' })[n] ?? '', { GITHUB_SHA: SHA }, (s) => masked.push(s))).toThrow(SettingsError)
-  expect(masked).toEqual(['secret-key', Buffer.from('heroku:secret-key').toString('base64')])
+  const inputs: Record<string, string> = { 'api-key': 'secret-key', app: 'BAD', 'github-token': 'ghs-secret' }
+  expect(() => readSettings((n) => inputs[n] ?? '', { GITHUB_SHA: SHA }, (s) => masked.push(s))).toThrow(SettingsError)
+  expect(masked).toEqual(['secret-key', Buffer.from('heroku:secret-key').toString('base64'), 'ghs-secret'])
 })
 
 test.each([
@@ -99,7 +113,7 @@ test('smoke checks, their timeout, rollback and maintenance', () => {
 
 test('notification URLs and the webhook secret are masked before they are checked', () => {
   const { settings, masked } = read({ ...good, 'slack-webhook': 'https://hooks.slack.com/services/T/B/xyz', 'webhook-url': 'https://ops.example.com/hook', 'webhook-secret': 'shh' })
-  expect(masked.slice(2)).toEqual(['https://hooks.slack.com/services/T/B/xyz', 'https://ops.example.com/hook', 'shh'])
+  expect(masked.slice(2, 5)).toEqual(['https://hooks.slack.com/services/T/B/xyz', 'https://ops.example.com/hook', 'shh'])
   expect(settings).toMatchObject({ slackWebhook: 'https://hooks.slack.com/services/T/B/xyz', webhookUrl: 'https://ops.example.com/hook', webhookSecret: 'shh' })
   const masks: string[] = []
   expect(() => readSettings((n) => ({ 'api-key': 'k', app: 'my-app', 'slack-webhook': 'not a url' })[n] ?? '', { GITHUB_SHA: SHA, GITHUB_WORKSPACE: workspace }, (m) => masks.push(m))).toThrow(
@@ -109,7 +123,68 @@ test('notification URLs and the webhook secret are masked before they are checke
 })
 
 test('every problem is reported, not only the first', () => {
-  expect(problems({ app: 'Bad', timeout: 'x' })).toHaveLength(3)
+  expect(problems({ app: 'Bad', timeout: 'x', 'github-token': 't' })).toHaveLength(3)
+})
+
+test('reads the gate and GitHub inputs', () => {
+  const { settings } = read(
+    {
+      ...good,
+      branch: 'release/*',
+      'required-checks': 'test, lint\nci/*',
+      'checks-timeout': '30',
+      environment: 'production',
+      'github-deployment': 'False'
+    },
+    { GITHUB_API_URL: 'https://ghe.example.com/api/v3/' }
+  )
+  expect(settings).toMatchObject({
+    branch: 'release/*',
+    requiredChecks: ['test', 'lint', 'ci/*'],
+    checksTimeoutMs: 30_000,
+    environment: 'production',
+    githubDeployment: false,
+    githubApiUrl: 'https://ghe.example.com/api/v3'
+  })
+})
+
+test('no token is needed when nothing calls GitHub; one is when a deployment or a check does', () => {
+  expect(read({ ...good, 'github-token': '', 'github-deployment': 'false' }).settings.githubToken).toBe('')
+  const message = "Input 'github-token' is empty, but 'github-deployment' is true"
+  expect(problems({ ...good, 'github-token': '' })).toEqual([expect.stringContaining(message)])
+  expect(problems({ ...good, 'github-token': '', 'github-deployment': 'false', 'required-checks': 'test' })).toEqual([
+    expect.stringContaining("Input 'github-token' is empty, but 'required-checks' is set")
+  ])
+  expect(problems(good, { GITHUB_REPOSITORY: 'nope' })).toEqual([expect.stringContaining("GITHUB_REPOSITORY is 'nope', not owner/name")])
+})
+
+test.each([
+  [{ ...good, 'checks-timeout': '0' }, "Input 'checks-timeout' must be a whole number of seconds from 1 to 21600 (got '0')"],
+  [{ ...good, environment: 'prod\nstaging' }, "Input 'environment' must be one line of at most 255 characters"],
+  [{ ...good, 'github-deployment': 'yes' }, "Input 'github-deployment' must be true or false (got 'yes')"]
+])('bad gate or GitHub input %j is named: %s', (inputs, message) => {
+  expect(problems(inputs as Record<string, string>).join('\n')).toContain(message)
+})
+
+describe('the commit comes from the event', () => {
+  const HEAD = 'b'.repeat(40)
+  function withEvent(eventName: string, payload: unknown) {
+    const file = path.join(workspace, `${eventName}.json`)
+    fs.writeFileSync(file, JSON.stringify(payload))
+    return { GITHUB_EVENT_NAME: eventName, GITHUB_EVENT_PATH: file }
+  }
+
+  test('workflow_run: the triggering run\'s head_sha, also as the default version', () => {
+    const env = withEvent('workflow_run', { workflow_run: { head_sha: HEAD, head_branch: 'main', conclusion: 'success', name: 'CI', run_number: 3 } })
+    const { settings } = read(good, env)
+    expect(settings.sha).toBe(HEAD)
+    expect(settings.version).toBe(HEAD)
+    expect(settings.skipReason).toBeUndefined()
+  })
+
+  test('a workflow_run event without head_sha is a problem that says so', () => {
+    expect(problems(good, withEvent('workflow_run', { workflow_run: {} }))).toEqual([expect.stringContaining("The workflow_run event's head_sha is ''")])
+  })
 })
 
 test('environment: HEROKU_API_URL and GITHUB_SHA are checked', () => {

@@ -13,7 +13,12 @@ export const Inputs = {
   Maintenance: 'maintenance',
   SlackWebhook: 'slack-webhook',
   WebhookUrl: 'webhook-url',
-  WebhookSecret: 'webhook-secret'
+  WebhookSecret: 'webhook-secret',
+  RequiredChecks: 'required-checks',
+  ChecksTimeout: 'checks-timeout',
+  Environment: 'environment',
+  GitHubDeployment: 'github-deployment',
+  GitHubToken: 'github-token'
 } as const
 
 export const Outputs = {
@@ -22,10 +27,12 @@ export const Outputs = {
   ReleaseVersion: 'release-version',
   ReleaseId: 'release-id',
   BuildId: 'build-id',
+  DeploymentId: 'deployment-id',
   Results: 'results',
   Duration: 'duration'
 } as const
 
 export const DEFAULT_HEROKU_API_URL = 'https://api.heroku.com'
 export const DEFAULT_HEROKU_GIT_URL = 'https://git.heroku.com'
+export const DEFAULT_GITHUB_API_URL = 'https://api.github.com'
 export const USER_AGENT = 'heroku-cd/1'

@@ -38,6 +38,29 @@ export class HerokuApiError extends Error {
   }
 }
 
+/** A GitHub REST answer that is not a success, with GitHub's own message and what to do about it. */
+export class GitHubApiError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    /** undefined: no answer (dropped connection, timeout). */
+    readonly status: number | undefined,
+    readonly githubMessage: string,
+    readonly hint?: string,
+    /** Set for rate-limit answers: how long GitHub asks us to wait (ms). */
+    readonly retryAfterMs?: number
+  ) {
+    const what = status === undefined ? 'failed' : `answered ${status}`
+    super(`GitHub API ${method} ${path} ${what}: ${githubMessage}${hint ? ` (${hint})` : ''}`)
+    this.name = 'GitHubApiError'
+  }
+
+  /** 5xx, rate limits and no answer at all are worth another try. */
+  get transient(): boolean {
+    return this.status === undefined || this.status >= 500 || this.retryAfterMs !== undefined
+  }
+}
+
 /** One line for the log and `setFailed`, whatever was thrown. */
 export function oneLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error)

@@ -1,6 +1,7 @@
 import * as core from '@actions/core'
 import { coreLog } from './core-log.js'
 import { oneLine } from './errors.js'
+import { createGitHubApi } from './github/api.js'
 import { createPlatformApi } from './heroku/api.js'
 import { runDeploy } from './pipeline.js'
 import { failureMessage, outputsOf } from './report/outputs.js'
@@ -34,7 +35,11 @@ export async function run(): Promise<RunResult> {
       result = { status: 'skipped', apps: settings.apps.map(newResult), reason: settings.skipReason, durationMs: 0 }
     } else {
       const api = createPlatformApi({ apiKey: settings.apiKey, baseUrl: settings.herokuApiUrl, log: coreLog, signal: cancel.signal })
-      result = await runDeploy(settings, { api, log: coreLog, signal: cancel.signal })
+      // Settings insists on a token when the run needs GitHub; the pipeline calls it only then.
+      const github = settings.githubToken
+        ? createGitHubApi({ token: settings.githubToken, baseUrl: settings.githubApiUrl, repository: settings.github.repository, log: coreLog, signal: cancel.signal })
+        : undefined
+      result = await runDeploy(settings, { api, github, log: coreLog, signal: cancel.signal })
     }
   } catch (error) {
     if (error instanceof SettingsError) error.problems.slice(1).forEach((problem) => core.error(problem))

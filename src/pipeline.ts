@@ -1,5 +1,7 @@
 import * as fs from 'node:fs'
 import { CancelledError, DeployError, oneLine } from './errors.js'
+import { awaitRequiredChecks } from './gate/checks.js'
+import type { GitHubApi } from './github/api.js'
 import type { HerokuApi } from './heroku/api.js'
 import { runBuild } from './heroku/build.js'
 import type { StageContext } from './heroku/context.js'
@@ -7,27 +9,35 @@ import { findPushedRelease, preparePush, pushToHeroku, releaseOfUnchangedPush } 
 import { awaitRelease } from './heroku/release.js'
 import { createSourceArchive, uploadSource } from './heroku/source.js'
 import type { Log } from './log.js'
+import { GitHubDeployments } from './report/deployment.js'
 import { type DeployResult, newResult, type RunResult, type StageName, worstStatus } from './result.js'
 import type { Settings } from './settings.js'
-import { Deadline, withTimeout } from './util/time.js'
+import { AFTER_CANCEL_MS, Deadline, withTimeout } from './util/time.js'
 import { verifyRelease } from './verify/verify.js'
 
 export interface PipelineDeps {
   api: HerokuApi
+  /** Needed for `required-checks` and for GitHub deployments. */
+  github?: GitHubApi
   log: Log
   signal?: AbortSignal
   /** First poll interval for builds and releases (ms). */
   pollMs?: number
+  /** First poll interval for pending required checks (ms). */
+  checksPollMs?: number
 }
 
 /**
- * One run: check every app, get the commit to Heroku's builders once (api: package and upload it;
- * git: make it pushable), then on each app in turn build it (api: a build; git: a push), wait for
- * the release and verify it. Never throws: every outcome, cancel included, ends up in the RunResult.
+ * One run, once the branch gate let it through: check every app, wait for the required checks, open
+ * the GitHub deployments, get the commit to Heroku's builders once (api: package and upload it; git:
+ * make it pushable), then on each app in turn build it (api: a build; git: a push), wait for the
+ * release and verify it, and close the deployments whatever happened. Never throws: every outcome,
+ * cancel included, ends up in the RunResult.
  */
 export async function runDeploy(settings: Settings, deps: PipelineDeps): Promise<RunResult> {
   const started = Date.now()
   const results = settings.apps.map(newResult)
+  const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log) : undefined
   let shipper: Shipper | undefined
   try {
     for (const result of results) {
@@ -36,6 +46,19 @@ export async function runDeploy(settings: Settings, deps: PipelineDeps): Promise
       // Remembered before anything ships: what a failed smoke check rolls back to.
       if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure) result.previousRelease = await currentRelease(deps.api, result.app)
     }
+    if (settings.requiredChecks.length > 0) {
+      if (!deps.github) throw new Error('required checks need the GitHub API')
+      const github = deps.github
+      await timed(results, 'checks', () =>
+        awaitRequiredChecks(github, settings.sha, settings.requiredChecks, {
+          deadline: new Deadline(settings.checksTimeoutMs, 'The required checks'),
+          log: deps.log,
+          signal: deps.signal,
+          pollMs: deps.checksPollMs
+        })
+      )
+    }
+    await deployments?.open(results)
     shipper = settings.strategy === 'git' ? await gitShipper(settings, deps, results) : await apiShipper(settings, deps, results)
     for (const result of results) {
       await deployApp(settings, deps, result, shipper)
@@ -44,6 +67,7 @@ export async function runDeploy(settings: Settings, deps: PipelineDeps): Promise
     markUnfinished(results, error, deps.log)
   } finally {
     await shipper?.dispose()
+    await deployments?.close(results, deps.signal?.aborted ?? false)
   }
   return { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started }
 }
@@ -158,8 +182,8 @@ async function deployApp(settings: Settings, deps: PipelineDeps, result: DeployR
   }
 }
 
-// A cancelled job has seconds before the runner kills it: the build cancel gets this long, no more.
-const CANCEL_BUILD_MS = 5000
+// A cancelled job has seconds before the runner's SIGTERM, and the GitHub deployment must still be closed.
+const CANCEL_BUILD_MS = AFTER_CANCEL_MS
 
 /** Cancels a build still running on Heroku when the job is cancelled; a failure is only a warning. */
 async function cancelBuild(deps: PipelineDeps, app: string, buildId: string): Promise<void> {

@@ -4,7 +4,7 @@ import type { SmokeResult } from './verify/smoke.js'
 export type DeployStatus = 'success' | 'failure' | 'rolled-back' | 'skipped' | 'dry-run' | 'cancelled'
 
 /** The stages a person sees in the timeline, in the order they run. */
-export type StageName = 'package' | 'upload' | 'build' | 'push' | 'release' | 'verify' | 'rollback'
+export type StageName = 'checks' | 'package' | 'upload' | 'build' | 'push' | 'release' | 'verify' | 'rollback'
 
 export interface StageTiming {
   stage: StageName
@@ -19,6 +19,8 @@ export interface DeployResult {
   buildId?: string
   releaseId?: string
   releaseVersion?: number
+  /** The GitHub deployment that records this deploy, once created. */
+  deploymentId?: number
   /** One line: what went wrong, with Heroku's own message. */
   reason?: string
   /** The last lines of the build or release output, when it failed. */

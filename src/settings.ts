@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { DEFAULT_HEROKU_API_URL, DEFAULT_HEROKU_GIT_URL, Inputs } from './constants.js'
+import { DEFAULT_GITHUB_API_URL, DEFAULT_HEROKU_API_URL, DEFAULT_HEROKU_GIT_URL, Inputs } from './constants.js'
 import { gateReason, resolveTarget } from './gate/branch.js'
 import { parseSmokeChecks, type SmokeCheck, SmokeGrammarError } from './verify/smoke-grammar.js'
 
@@ -33,6 +33,14 @@ export interface Settings {
   readonly branch: string
   /** Why this run must not deploy (branch mismatch, failed triggering run); set = skip, no request. */
   readonly skipReason?: string
+  /** Check-run names or status contexts (globs) that must have passed. */
+  readonly requiredChecks: readonly string[]
+  readonly checksTimeoutMs: number
+  /** Environment of the GitHub deployments; undefined: each app's name. */
+  readonly environment?: string
+  readonly githubDeployment: boolean
+  readonly githubToken: string
+  readonly githubApiUrl: string
   readonly workspace: string
   readonly tempDir: string
   readonly github: GitHubRun
@@ -45,6 +53,11 @@ export interface GitHubRun {
   readonly runId: string
   readonly actor: string
   readonly ref: string
+}
+
+/** The secrets among the settings: never to be sent anywhere a person can read them (the runner masks only its log). */
+export function secretsOf(settings: Settings): string[] {
+  return [settings.apiKey, settings.githubToken, settings.slackWebhook, settings.webhookUrl, settings.webhookSecret].filter((secret): secret is string => Boolean(secret))
 }
 
 /** Every problem found in the inputs; each message names its input. */
@@ -137,6 +150,26 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
     problem(`HEROKU_GIT_URL must be an http(s) URL without credentials (got '${herokuGitUrl.replace(/\/\/[^@/]*@/, '//***@')}').`)
   }
 
+  const requiredChecks = splitList(input(Inputs.RequiredChecks))
+  const checksTimeoutMs = readSeconds(input(Inputs.ChecksTimeout), 600, Inputs.ChecksTimeout, problem)
+  const environment = input(Inputs.Environment).trim() || undefined
+  if (environment && (/[\r\n]/.test(environment) || environment.length > 255)) {
+    problem(`Input '${Inputs.Environment}' must be one line of at most 255 characters, the name of a GitHub environment such as 'production'.`)
+  }
+  const githubDeployment = readBoolean(input(Inputs.GitHubDeployment), true, Inputs.GitHubDeployment, problem)
+  const githubToken = input(Inputs.GitHubToken).trim()
+  if (githubToken) mask(githubToken)
+  const githubApiUrl = (env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '')
+  const repository = env.GITHUB_REPOSITORY ?? ''
+  if (githubDeployment || requiredChecks.length > 0) {
+    const why = githubDeployment ? `'${Inputs.GitHubDeployment}' is true` : `'${Inputs.RequiredChecks}' is set`
+    if (!githubToken) {
+      problem(`Input '${Inputs.GitHubToken}' is empty, but ${why}: keep its default \${{ github.token }} or pass a token, or set '${Inputs.GitHubDeployment}: false' and no '${Inputs.RequiredChecks}'.`)
+    }
+    if (!isHttpUrl(githubApiUrl)) problem(`GITHUB_API_URL must be an http(s) URL (got '${githubApiUrl}').`)
+    if (!/^[^/\s]+\/[^/\s]+$/.test(repository)) problem(`GITHUB_REPOSITORY is '${repository}', not owner/name: run this action in a GitHub Actions job.`)
+  }
+
   if (problems.length > 0) throw new SettingsError(problems)
 
   return Object.freeze({
@@ -158,10 +191,16 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
     sha: sha.toLowerCase(),
     branch,
     skipReason: gateReason(target, branch),
+    requiredChecks: Object.freeze(requiredChecks),
+    checksTimeoutMs,
+    environment,
+    githubDeployment,
+    githubToken,
+    githubApiUrl,
     workspace,
     tempDir: env.RUNNER_TEMP || os.tmpdir(),
     github: Object.freeze({
-      repository: env.GITHUB_REPOSITORY ?? '',
+      repository,
       serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
       runId: env.GITHUB_RUN_ID ?? '',
       actor: env.GITHUB_ACTOR ?? '',

@@ -16,6 +16,7 @@ test('deploys the commit through the Platform API and the new release answers on
   const app = world.emulator.app(APP)
   const release = app.currentRelease()
   const build = app.builds.at(-1)
+  const deployment = world.github.deployments.at(-1)
   expect(release?.status).toBe('succeeded')
   expect(build?.status).toBe('succeeded')
   expect(run.outputs).toMatchObject({
@@ -23,7 +24,8 @@ test('deploys the commit through the Platform API and the new release answers on
     'app-url': app.webUrl,
     'release-version': String(release?.version),
     'release-id': release?.id,
-    'build-id': build?.id
+    'build-id': build?.id,
+    'deployment-id': String(deployment?.id)
   })
   expect(Number(run.outputs.duration)).toBeGreaterThan(0)
   expect(JSON.parse(run.outputs.results)).toEqual([
@@ -34,7 +36,7 @@ test('deploys the commit through the Platform API and the new release answers on
       release_id: release?.id,
       build_id: build?.id,
       app_url: app.webUrl,
-      deployment_id: null,
+      deployment_id: deployment?.id,
       smoke: []
     }
   ])
@@ -74,13 +76,18 @@ test('a second deploy makes a new release that takes over the traffic', async ()
   expect(body).toContain(`Release v${run.outputs['release-version']}`)
 })
 
-test('the API key appears in no byte the action wrote, in any encoding', async () => {
+test('the API key and the GitHub token appear in no byte the action wrote, in any encoding', async () => {
   const run = await world.deploy()
   expect(run.exitCode).toBe(0)
-  // The runner's masker learns the key from this one command, which it consumes and never shows.
-  expect(run.stdout).toContain(`::add-mask::${world.apiKey}`)
-  const written = writtenBytes(run, world.apiKey)
-  for (const form of secretForms(world.apiKey)) expect(written).not.toContain(form)
+  // The runner's masker learns each secret from this one command, which it consumes and never shows.
+  for (const secret of [world.apiKey, world.githubToken]) {
+    expect(run.stdout).toContain(`::add-mask::${secret}`)
+    const written = writtenBytes(run, secret)
+    for (const form of secretForms(secret)) expect(written).not.toContain(form)
+  }
+  // Nor in anything sent to GitHub, where the runner's masker cannot help.
+  const sentToGitHub = world.github.requests.map((request) => request.body).join('\n')
+  for (const secret of [world.apiKey, world.githubToken]) expect(sentToGitHub).not.toContain(secret)
 })
 
 test("the action's requests follow the official Platform API schema", async () => {

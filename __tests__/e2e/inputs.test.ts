@@ -18,15 +18,19 @@ test.each([
   ['smoke-checks', { 'smoke-checks': '/health 200 ok\nGET /health' }, "Input 'smoke-checks' line 2 ('GET /health') must start with a path such as /health or an http(s) URL."],
   ['smoke-timeout', { 'smoke-timeout': '0' }, "Input 'smoke-timeout' must be a whole number of seconds from 1 to 21600 (got '0')."],
   ['rollback-on-failure', { 'rollback-on-failure': 'maybe' }, "Input 'rollback-on-failure' must be true or false (got 'maybe')."],
-  ['maintenance', { maintenance: 'yes' }, "Input 'maintenance' must be true or false (got 'yes')."]
+  ['maintenance', { maintenance: 'yes' }, "Input 'maintenance' must be true or false (got 'yes')."],
+  ['branch', { branch: 'main, develop' }, "Input 'branch' must be one branch name or glob, such as 'main' or 'release/*' (got 'main, develop')."],
+  ['checks-timeout', { 'required-checks': 'test', 'checks-timeout': '-1' }, "Input 'checks-timeout' must be a whole number of seconds from 1 to 21600 (got '-1')."],
+  ['github-deployment', { 'github-deployment': 'on' }, "Input 'github-deployment' must be true or false (got 'on')."],
+  ['github-token', { 'github-token': '' }, "Input 'github-token' is empty, but 'github-deployment' is true"]
 ])('a bad %s fails before any request', async (_name, inputs, message) => {
-  const before = world.emulator.requests.length
+  const before = { heroku: world.emulator.requests.length, github: world.github.requests.length }
   const run = await world.deploy(inputs)
   expect(run.exitCode).toBe(1)
   expect(run.outputs.status).toBe('failure')
   expect(run.stdout).toContain(`::error::${message}`)
   expect(run.summary).toContain(message.slice(0, 30))
-  expect(world.emulator.requests.length).toBe(before)
+  expect({ heroku: world.emulator.requests.length, github: world.github.requests.length }).toEqual(before)
 })
 
 test('a HEROKU_GIT_URL with credentials in it fails before any request, without printing it', async () => {

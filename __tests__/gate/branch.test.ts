@@ -1,3 +1,6 @@
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { branchMatches, gateReason, resolveTarget } from '../../src/gate/branch.js'
 
 const SHA = 'a'.repeat(40)
@@ -39,4 +42,40 @@ test('the gate explains each refusal', () => {
   expect(gateReason({ sha: SHA, branch: 'main' }, '')).toBeUndefined()
   expect(gateReason({ sha: SHA, branch: 'main' }, 'release/*')).toBe("Not deployed: the branch 'main' does not match the 'branch' input 'release/*'.")
   expect(gateReason({ sha: SHA }, 'main')).toBe("Not deployed: the run is not on a branch (input 'branch' is 'main').")
+})
+
+describe('on the webhook payloads GitHub sends (__tests__/fixtures/events)', () => {
+  const here = path.dirname(fileURLToPath(import.meta.url))
+  const TESTED = '8f2c0e5a1b7d4c3e9f6a0b1c2d3e4f5a6b7c8d9e'
+  const event = (name: string, edit: (payload: any) => void = () => undefined): unknown => {
+    const payload = JSON.parse(fs.readFileSync(path.join(here, '..', 'fixtures', 'events', `${name}.json`), 'utf8'))
+    edit(payload)
+    return payload
+  }
+
+  test.each([
+    ['push', 'refs/heads/main', 'main'],
+    ['push-tag', 'refs/tags/v1.4.0', undefined],
+    ['workflow_dispatch', 'refs/heads/release/2.0', 'release/2.0'],
+    ['schedule', 'refs/heads/main', 'main']
+  ])('%s: the run\'s own commit and ref', (name, ref, branch) => {
+    const eventName = name === 'push-tag' ? 'push' : name
+    expect(resolveTarget(eventName, event(name), { GITHUB_SHA: TESTED, GITHUB_REF: ref })).toEqual({ sha: TESTED, branch })
+  })
+
+  test('workflow_run: the commit CI tested and its branch, not GITHUB_SHA', () => {
+    expect(resolveTarget('workflow_run', event('workflow_run'), { GITHUB_SHA: SHA, GITHUB_REF: 'refs/heads/main' })).toEqual({ sha: TESTED, branch: 'main' })
+  })
+
+  test('workflow_run from a fork\'s pull request is refused, whatever its branch is called', () => {
+    const fromFork = event('workflow_run', (p) => {
+      p.workflow_run.event = 'pull_request'
+      p.workflow_run.head_repository.full_name = 'mallory/hello-app'
+    })
+    const target = resolveTarget('workflow_run', fromFork, {})
+    expect(target).toMatchObject({ sha: TESTED, branch: 'main' })
+    expect(gateReason(target, 'main')).toBe(
+      "The workflow run \"CI\" that triggered this one ran on a commit of the fork mallory/hello-app: a fork's code is never deployed."
+    )
+  })
 })

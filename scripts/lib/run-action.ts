@@ -21,6 +21,8 @@ export interface ActionOptions {
   env?: Record<string, string>
   eventName?: string
   event?: unknown
+  /** The job's token: what `${{ github.token }}` in action.yml's defaults evaluates to. */
+  githubToken?: string
   /** Live stdout, e.g. to echo the log in the demo. */
   onStdout?: (text: string) => void
 }
@@ -79,7 +81,9 @@ export function startAction(options: ActionOptions): RunningAction {
   const eventPath = path.join(runnerTemp, 'event.json')
   fs.writeFileSync(eventPath, JSON.stringify(options.event ?? {}))
 
-  const inputs = { ...actionDefaults(), ...options.inputs }
+  // The runner evaluates expressions in defaults; the one action.yml uses is the job's token.
+  const defaults = Object.entries(actionDefaults()).map(([name, value]) => [name, value.replace('${{ github.token }}', options.githubToken ?? '')])
+  const inputs: Record<string, string> = { ...Object.fromEntries(defaults), ...options.inputs }
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: process.env.HOME ?? os.homedir(),

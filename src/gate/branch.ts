@@ -8,19 +8,32 @@ export interface Target {
 }
 
 interface WorkflowRunPayload {
-  workflow_run?: { head_sha?: string; head_branch?: string | null; conclusion?: string | null; name?: string; html_url?: string }
+  workflow_run?: {
+    head_sha?: string
+    head_branch?: string | null
+    conclusion?: string | null
+    name?: string
+    html_url?: string
+    head_repository?: { full_name?: string } | null
+    repository?: { full_name?: string }
+  }
 }
 
 /**
  * `workflow_run` (the usual "deploy after CI" trigger) deploys the triggering run's head commit and
- * branch, and only when that run succeeded; every other event deploys the run's own ref.
+ * branch, and only when that run succeeded on a commit of this repository; every other event deploys
+ * the run's own ref.
  */
 export function resolveTarget(eventName: string, payload: unknown, env: NodeJS.ProcessEnv): Target {
   if (eventName === 'workflow_run') {
     const run = (payload as WorkflowRunPayload).workflow_run ?? {}
     const target: Target = { sha: (run.head_sha ?? '').trim(), branch: run.head_branch ?? undefined }
-    if (run.conclusion !== 'success') {
-      const name = run.name ? `"${run.name}" ` : ''
+    const name = run.name ? `"${run.name}" ` : ''
+    // A fork's pull request runs CI too, and its head_branch can be called anything, 'main' included.
+    const fork = run.head_repository?.full_name
+    if (fork && run.repository?.full_name && fork.toLowerCase() !== run.repository.full_name.toLowerCase()) {
+      target.refusal = `The workflow run ${name}that triggered this one ran on a commit of the fork ${fork}: a fork's code is never deployed.`
+    } else if (run.conclusion !== 'success') {
       target.refusal = `The workflow run ${name}that triggered this one concluded '${run.conclusion ?? 'unknown'}', not 'success': nothing is deployed.${run.html_url ? ` See ${run.html_url}` : ''}`
     }
     return target

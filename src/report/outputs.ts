@@ -16,6 +16,7 @@ export function outputsOf(run: RunResult): Record<string, string> {
     [Outputs.ReleaseVersion]: first?.releaseVersion === undefined ? '' : String(first.releaseVersion),
     [Outputs.ReleaseId]: first?.releaseId ?? '',
     [Outputs.BuildId]: first?.buildId ?? '',
+    [Outputs.DeploymentId]: first?.deploymentId === undefined ? '' : String(first.deploymentId),
     [Outputs.Results]: JSON.stringify(
       run.apps.map((app) => ({
         app: app.app,
@@ -24,7 +25,7 @@ export function outputsOf(run: RunResult): Record<string, string> {
         release_id: app.releaseId ?? null,
         build_id: app.buildId ?? null,
         app_url: app.appUrl ?? null,
-        deployment_id: null,
+        deployment_id: app.deploymentId ?? null,
         smoke: smokeJson(app.smoke),
         ...(app.rollback ? { rolled_back_to: app.previousRelease?.version ?? null, rollback_release_version: app.rollback.releaseVersion, healthy_after_rollback: app.rollback.healthy } : {}),
         ...(app.reason ? { reason: app.reason } : {})
@@ -37,6 +38,6 @@ export function outputsOf(run: RunResult): Record<string, string> {
 /** The one-line reason the step fails with, or undefined when it does not fail. */
 export function failureMessage(run: RunResult): string | undefined {
   if (run.reason) return run.reason
-  const reasons = run.apps.filter((app) => app.reason && app.status !== 'success').map((app) => app.reason)
-  return reasons.length > 0 ? reasons.join('; ') : undefined
+  const reasons = new Set(run.apps.filter((app) => app.reason && app.status !== 'success').map((app) => app.reason))
+  return reasons.size > 0 ? [...reasons].join('; ') : undefined
 }

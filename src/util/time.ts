@@ -18,6 +18,12 @@ export function throwIfCancelled(signal?: AbortSignal): void {
   if (signal?.aborted) throw new CancelledError()
 }
 
+/**
+ * How long one clean-up request may take once the job is cancelled (cancel the build, close the
+ * GitHub deployment): the runner sends SIGTERM 7.5 s after SIGINT, and the step must have reported by then.
+ */
+export const AFTER_CANCEL_MS = 3000
+
 /** A sleep that a cancel cuts short (rejecting with CancelledError). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   throwIfCancelled(signal)

@@ -1,0 +1,103 @@
+/**
+ * The pipeline's order and its promises, with in-memory Heroku and GitHub, a real git repository and
+ * a real local HTTP server taking the upload: the required checks run before anything ships, and the
+ * GitHub deployment ends in a final state on every path.
+ */
+import { makeRepo, type Repo } from '../scripts/lib/git-repo.js'
+import { runDeploy } from '../src/pipeline.js'
+import { readSettings, type Settings } from '../src/settings.js'
+import { checkRun, FakeGitHub } from './fakes/github.js'
+import { FakeHeroku } from './fakes/heroku.js'
+import { scriptedServer } from './fakes/http.js'
+import { MemoryLog } from './fakes/log.js'
+
+let repo: Repo
+let sha: string
+let blobs: Awaited<ReturnType<typeof scriptedServer>>
+
+beforeAll(async () => {
+  repo = makeRepo()
+  repo.write('Procfile', 'web: node server.js\n')
+  sha = repo.commit('first')
+  blobs = await scriptedServer((_req, res) => res.writeHead(200).end())
+})
+afterAll(async () => {
+  repo.remove()
+  await blobs.close()
+})
+
+function settings(inputs: Record<string, string> = {}, env: Record<string, string> = {}): Settings {
+  const all: Record<string, string> = { 'api-key': 'HRKU-k', app: 'web-app', 'github-token': 'ghs-t', ...inputs }
+  return readSettings((name) => all[name] ?? '', { GITHUB_WORKSPACE: repo.dir, GITHUB_SHA: sha, GITHUB_REF: 'refs/heads/main', GITHUB_REPOSITORY: 'octo/app', GITHUB_RUN_ID: '7', RUNNER_TEMP: repo.dir, ...env }, () => undefined)
+}
+
+function world() {
+  const api = new FakeHeroku()
+  api.createSource = async () => ({ source_blob: { get_url: `${blobs.url}/get`, put_url: `${blobs.url}/put` } })
+  return { api, github: new FakeGitHub(), log: new MemoryLog() }
+}
+
+test('a failed required check stops the deploy before any upload and opens no deployment', async () => {
+  const deps = world()
+  deps.github.checkStates = [{ runs: [checkRun('test', 'completed', 'failure', 3)] }]
+  const uploads = blobs.received.length
+  const run = await runDeploy(settings({ 'required-checks': 'test' }), { ...deps, checksPollMs: 1 })
+  expect(run.status).toBe('failure')
+  expect(run.apps[0].reason).toBe(`Required check failed on ${sha.slice(0, 7)}: 'test' concluded failure (https://github.com/o/r/runs/3).`)
+  expect(run.apps[0].stages).toEqual([{ stage: 'checks', ms: expect.any(Number), ok: false }])
+  expect(blobs.received.length).toBe(uploads)
+  expect(deps.api.createdBuilds).toEqual([])
+  expect(deps.github.deployments).toEqual([])
+})
+
+test('a deploy after passing checks: deployment in_progress, then success with the app URL', async () => {
+  const deps = world()
+  deps.github.checkStates = [{ runs: [checkRun('test', 'in_progress')] }, { runs: [checkRun('test', 'completed', 'success')] }]
+  const run = await runDeploy(settings({ 'required-checks': 'test' }), { ...deps, checksPollMs: 1, pollMs: 1 })
+  expect(run.status).toBe('success')
+  expect(run.apps[0].deploymentId).toBe(100)
+  expect(deps.github.deployments[0].statuses.map((s) => [s.state, s.environment_url])).toEqual([
+    ['in_progress', undefined],
+    ['success', 'https://web-app.example/']
+  ])
+  expect(run.apps[0].stages.map((s) => s.stage)).toEqual(['checks', 'package', 'upload', 'build', 'release'])
+})
+
+test('a failed build closes the deployment as a failure with the reason', async () => {
+  const deps = world()
+  deps.api.buildStates = [{ status: 'pending' }, { status: 'failed' }]
+  const run = await runDeploy(settings(), { ...deps, pollMs: 1 })
+  expect(run.status).toBe('failure')
+  expect(deps.github.deployments[0].statuses.at(-1)).toMatchObject({ state: 'failure', description: 'Build build-1 failed on web-app: no reason given' })
+})
+
+test('a failure before the build (the commit is not there) still closes the deployment', async () => {
+  const deps = world()
+  const run = await runDeploy(settings({}, { GITHUB_SHA: 'f'.repeat(40) }), { ...deps, pollMs: 1 })
+  expect(run.status).toBe('failure')
+  expect(deps.github.deployments[0].statuses.map((s) => s.state)).toEqual(['in_progress', 'failure'])
+  expect(deps.github.deployments[0].statuses[1].description).toContain(`The commit ${'f'.repeat(40)} is not in the repository`)
+})
+
+test('a cancel during the build cancels the build on Heroku and ends the deployment in error', async () => {
+  const deps = world()
+  deps.api.buildStates = [{ status: 'pending' }]
+  const cancel = new AbortController()
+  const running = runDeploy(settings(), { ...deps, pollMs: 5, signal: cancel.signal })
+  while (deps.api.createdBuilds.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+  cancel.abort()
+  const run = await running
+  expect(run.status).toBe('cancelled')
+  expect(run.apps[0].reason).toBe('The job was cancelled while deploying web-app.')
+  expect(deps.api.cancelled).toEqual(['build-1'])
+  expect(deps.github.deployments[0].statuses.at(-1)).toMatchObject({ state: 'error', afterCancel: true })
+  expect(deps.log.text()).toContain('Cancelled build build-1 on web-app.')
+})
+
+test('github-deployment: false makes no deployment', async () => {
+  const deps = world()
+  const run = await runDeploy(settings({ 'github-deployment': 'false' }), { ...deps, pollMs: 1 })
+  expect(run.status).toBe('success')
+  expect(deps.github.deployments).toEqual([])
+  expect(run.apps[0].deploymentId).toBeUndefined()
+})

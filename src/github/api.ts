@@ -1,0 +1,231 @@
+import { getOctokit } from '@actions/github'
+import { USER_AGENT } from '../constants.js'
+import { CancelledError, GitHubApiError } from '../errors.js'
+import type { Log } from '../log.js'
+import { backoffDelay, type RetryPolicy, withRetry } from '../util/retry.js'
+import { AFTER_CANCEL_MS } from '../util/time.js'
+
+/** A check run, with the fields the gate reads. */
+export interface CheckRun {
+  id: number
+  name: string
+  status: string
+  conclusion: string | null
+  html_url: string | null
+  details_url: string | null
+}
+
+/** The latest commit status of one context. */
+export interface CommitStatus {
+  context: string
+  state: string
+  target_url: string | null
+  description: string | null
+}
+
+export type DeploymentState = 'error' | 'failure' | 'inactive' | 'in_progress' | 'queued' | 'pending' | 'success'
+
+export interface NewDeployment {
+  sha: string
+  environment: string
+  description: string
+  payload: Record<string, unknown>
+}
+
+export interface NewDeploymentStatus {
+  state: DeploymentState
+  description?: string
+  log_url?: string
+  environment_url?: string
+}
+
+/** The GitHub REST calls the action makes. Stages depend on this, so tests can give a fake. */
+export interface GitHubApi {
+  /** Every check run of the commit (all pages), the latest of each name. */
+  checkRuns(sha: string): Promise<CheckRun[]>
+  /** The latest status of each context of the commit (all pages of the combined status). */
+  commitStatuses(sha: string): Promise<CommitStatus[]>
+  /** Creates a deployment of the commit; answers its id. */
+  createDeployment(deployment: NewDeployment): Promise<number>
+  /**
+   * With `afterCancel`, the call is made although the job is cancelled: once, within AFTER_CANCEL_MS,
+   * so that a cancelled deploy still closes its deployment and exits in time.
+   */
+  createDeploymentStatus(deploymentId: number, status: NewDeploymentStatus, options?: { afterCancel?: boolean }): Promise<void>
+}
+
+export interface GitHubApiOptions {
+  token: string
+  /** GITHUB_API_URL. */
+  baseUrl: string
+  /** owner/name */
+  repository: string
+  log: Log
+  signal?: AbortSignal
+  retry?: RetryPolicy
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000 }
+const CALL_TIMEOUT_MS = 30_000
+const PER_PAGE = 100
+// 100 pages of 100: far more check runs than any commit has; a bound, not a limit anyone meets.
+const MAX_PAGES = 100
+// A rate limit that resets later than this is not waited for: the step fails and says so.
+const MAX_RATE_LIMIT_WAIT_MS = 60_000
+
+// The `permissions:` line each call needs when the job sets permissions (GITHUB_TOKEN).
+const PERMISSION = {
+  checks: 'checks: read',
+  statuses: 'statuses: read',
+  deployments: 'deployments: write'
+} as const
+
+export function createGitHubApi(options: GitHubApiOptions): GitHubApi {
+  return new RestGitHub(options)
+}
+
+class RestGitHub implements GitHubApi {
+  private readonly octokit: ReturnType<typeof getOctokit>
+  private readonly owner: string
+  private readonly repo: string
+  private readonly retry: RetryPolicy
+
+  constructor(private readonly options: GitHubApiOptions) {
+    ;[this.owner, this.repo] = options.repository.split('/')
+    this.retry = options.retry ?? DEFAULT_RETRY
+    this.octokit = getOctokit(options.token, {
+      baseUrl: options.baseUrl,
+      userAgent: USER_AGENT,
+      log: { debug: () => undefined, info: () => undefined, warn: (message: string) => options.log.warning(message), error: () => undefined }
+    })
+  }
+
+  checkRuns(sha: string): Promise<CheckRun[]> {
+    return this.allPages(`/commits/${sha}/check-runs`, PERMISSION.checks, async (page, signal) => {
+      const { data } = await this.octokit.rest.checks.listForRef({ owner: this.owner, repo: this.repo, ref: sha, per_page: PER_PAGE, page, request: { signal } })
+      const items = data.check_runs.map(({ id, name, status, conclusion, html_url, details_url }) => ({ id, name, status, conclusion, html_url, details_url }))
+      return { items, total: data.total_count }
+    })
+  }
+
+  commitStatuses(sha: string): Promise<CommitStatus[]> {
+    return this.allPages(`/commits/${sha}/status`, PERMISSION.statuses, async (page, signal) => {
+      const { data } = await this.octokit.rest.repos.getCombinedStatusForRef({ owner: this.owner, repo: this.repo, ref: sha, per_page: PER_PAGE, page, request: { signal } })
+      const items = data.statuses.map(({ context, state, target_url, description }) => ({ context, state, target_url, description }))
+      return { items, total: data.total_count }
+    })
+  }
+
+  async createDeployment(deployment: NewDeployment): Promise<number> {
+    const path = '/deployments'
+    return this.call('POST', path, PERMISSION.deployments, false, async (signal) => {
+      const response = await this.octokit.rest.repos.createDeployment({
+        owner: this.owner,
+        repo: this.repo,
+        ref: deployment.sha,
+        environment: deployment.environment,
+        description: deployment.description,
+        payload: deployment.payload,
+        // We deploy exactly this commit, and we gate on checks ourselves (required-checks).
+        auto_merge: false,
+        required_contexts: [],
+        request: { signal }
+      })
+      if (!('id' in response.data)) throw new GitHubApiError('POST', this.url(path), response.status, response.data.message ?? 'no deployment was created')
+      return response.data.id
+    })
+  }
+
+  async createDeploymentStatus(deploymentId: number, status: NewDeploymentStatus, options: { afterCancel?: boolean } = {}): Promise<void> {
+    await this.call('POST', `/deployments/${deploymentId}/statuses`, PERMISSION.deployments, options.afterCancel ?? false, (signal) =>
+      this.octokit.rest.repos.createDeploymentStatus({ owner: this.owner, repo: this.repo, deployment_id: deploymentId, ...status, request: { signal } })
+    )
+  }
+
+  /** Every page of a list, 100 at a time, until a short page or the total count. */
+  private async allPages<T>(path: string, permission: string, fetchPage: (page: number, signal: AbortSignal) => Promise<{ items: T[]; total: number }>): Promise<T[]> {
+    const all: T[] = []
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      const { items, total } = await this.call('GET', path, permission, false, (signal) => fetchPage(page, signal))
+      all.push(...items)
+      if (items.length < PER_PAGE || all.length >= total) break
+    }
+    return all
+  }
+
+  /**
+   * One call, retried on 5xx, rate limits and dropped connections, each attempt bounded in time. A
+   * cancel of the job ends it with CancelledError, unless the call is the clean-up after a cancel.
+   */
+  private call<T>(method: string, path: string, permission: string, afterCancel: boolean, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const jobSignal = afterCancel ? undefined : this.options.signal
+    const timeoutMs = afterCancel ? AFTER_CANCEL_MS : CALL_TIMEOUT_MS
+    const url = this.url(path)
+    return withRetry(
+      async () => {
+        const timeout = AbortSignal.timeout(timeoutMs)
+        try {
+          return await fn(jobSignal ? AbortSignal.any([jobSignal, timeout]) : timeout)
+        } catch (error) {
+          if (jobSignal?.aborted) throw new CancelledError()
+          if (error instanceof GitHubApiError) throw error
+          throw toGitHubError(method, url, error, permission, this.options.repository, timeout.aborted ? timeoutMs : undefined)
+        }
+      },
+      {
+        ...this.retry,
+        attempts: afterCancel ? 1 : this.retry.attempts,
+        signal: jobSignal,
+        retryDelay: (error, attempt) => {
+          if (!(error instanceof GitHubApiError) || !error.transient) return undefined
+          const wait = error.retryAfterMs ?? 0
+          return wait > MAX_RATE_LIMIT_WAIT_MS ? undefined : Math.max(wait, backoffDelay(this.retry, attempt))
+        },
+        onRetry: (error, attempt, delayMs) =>
+          this.options.log.warning(`${(error as Error).message}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts})`)
+      }
+    )
+  }
+
+  private url(path: string): string {
+    return `/repos/${this.owner}/${this.repo}${path}`
+  }
+}
+
+interface OctokitError {
+  message: string
+  status?: number
+  response?: { status: number; headers: Record<string, string | undefined>; data?: unknown }
+}
+
+/** GitHub's answer as one GitHubApiError: its message, the permission to add, how long to wait. */
+function toGitHubError(method: string, path: string, error: unknown, permission: string, repository: string, timedOutAfterMs?: number): GitHubApiError {
+  const { response, message } = error as OctokitError
+  if (!response) {
+    const why = timedOutAfterMs === undefined ? message : `no answer within ${timedOutAfterMs / 1000} s`
+    return new GitHubApiError(method, path, undefined, `no answer (${why})`)
+  }
+  const { status, headers } = response
+  const data = response.data as { message?: string } | string | undefined
+  const text = (typeof data === 'object' && data?.message) || (typeof data === 'string' && data.trim().slice(0, 200)) || 'no message'
+  const rateLimited = status === 429 || (status === 403 && (/rate limit/i.test(text) || headers['x-ratelimit-remaining'] === '0'))
+  if (rateLimited) return new GitHubApiError(method, path, status, text, undefined, rateLimitWait(headers))
+  const hint =
+    status === 401
+      ? "check the 'github-token' input"
+      : status === 403
+        ? `the token lacks a permission: add '${permission}' under the job's 'permissions:'`
+        : status === 404
+          ? `check that the 'github-token' input can see ${repository}`
+          : undefined
+  return new GitHubApiError(method, path, status, text, hint)
+}
+
+/** What GitHub asks: `retry-after` seconds, or until `x-ratelimit-reset` when the budget is spent. */
+function rateLimitWait(headers: Record<string, string | undefined>): number {
+  const retryAfter = Number(headers['retry-after'])
+  if (Number.isFinite(retryAfter) && retryAfter >= 0) return retryAfter * 1000
+  const reset = Number(headers['x-ratelimit-reset'])
+  if (headers['x-ratelimit-remaining'] === '0' && Number.isFinite(reset)) return Math.max(0, reset * 1000 - Date.now())
+  return 0
+}

@@ -1,0 +1,93 @@
+/**
+ * The GitHub deployment of each app, kept true: created before anything ships and set `in_progress`
+ * with the run as its log, then closed with `success` (and the app's URL), `failure` (and the reason)
+ * or `error` when the job was cancelled. Recording the deployment is a side effect: when GitHub refuses
+ * (a missing `permissions:` line, say), that is a warning and the deploy goes on.
+ */
+import { CancelledError, GitHubApiError, oneLine } from '../errors.js'
+import type { GitHubApi, NewDeploymentStatus } from '../github/api.js'
+import type { Log } from '../log.js'
+import type { DeployResult } from '../result.js'
+import { secretsOf, type Settings } from '../settings.js'
+import { runUrl } from './notification.js'
+
+// GitHub refuses a deployment status description longer than this.
+const MAX_DESCRIPTION = 140
+
+export class GitHubDeployments {
+  private readonly logUrl: string | undefined
+
+  constructor(
+    private readonly github: GitHubApi,
+    private readonly settings: Settings,
+    private readonly log: Log
+  ) {
+    this.logUrl = runUrl(settings.github)
+  }
+
+  /** Creates each app's deployment and sets it `in_progress`. Only a cancel escapes. */
+  async open(results: readonly DeployResult[]): Promise<void> {
+    const short = this.settings.sha.slice(0, 7)
+    for (const result of results) {
+      const environment = this.settings.environment ?? result.app
+      try {
+        result.deploymentId = await this.github.createDeployment({
+          sha: this.settings.sha,
+          environment,
+          description: `heroku-cd: ${short} to the Heroku app ${result.app}`,
+          payload: { app: result.app }
+        })
+        await this.github.createDeploymentStatus(result.deploymentId, this.status({ state: 'in_progress', description: `Deploying ${short} to ${result.app}` }))
+        this.log.info(`GitHub deployment ${result.deploymentId} of ${short} to the environment '${environment}' is in progress.`)
+      } catch (error) {
+        if (error instanceof CancelledError) throw error
+        this.log.warning(`Could not record the GitHub deployment of ${result.app}: ${oneLine(error)}. The deploy goes on without it.`)
+        // GitHub gives every app the same answer about the token: ask once.
+        if (error instanceof GitHubApiError && [401, 403, 404].includes(error.status ?? 0)) return
+      }
+    }
+  }
+
+  /** Gives every deployment opened its final state. Never throws: a failure here is a warning. */
+  async close(results: readonly DeployResult[], cancelled: boolean): Promise<void> {
+    await Promise.all(
+      results.map(async (result) => {
+        if (result.deploymentId === undefined) return
+        const status = this.status(finalStatus(result))
+        try {
+          await this.github.createDeploymentStatus(result.deploymentId, status, { afterCancel: cancelled })
+          this.log.info(`GitHub deployment ${result.deploymentId} of ${result.app}: ${status.state}.`)
+        } catch (error) {
+          this.log.warning(`Could not set the GitHub deployment ${result.deploymentId} of ${result.app} to ${status.state}: ${oneLine(error)}`)
+        }
+      })
+    )
+  }
+
+  /** Every status links the run; descriptions are short and carry no secret. */
+  private status(status: NewDeploymentStatus): NewDeploymentStatus {
+    let description = status.description ?? ''
+    for (const secret of secretsOf(this.settings)) description = description.split(secret).join('***')
+    if (description.length > MAX_DESCRIPTION) description = `${description.slice(0, MAX_DESCRIPTION - 1)}…`
+    return { ...status, description, ...(this.logUrl ? { log_url: this.logUrl } : {}) }
+  }
+}
+
+/** The state a deployment ends in, from the app's result. */
+export function finalStatus(result: DeployResult): NewDeploymentStatus {
+  switch (result.status) {
+    case 'success':
+      return {
+        state: 'success',
+        description: `Released${result.releaseVersion === undefined ? '' : ` v${result.releaseVersion}`} on ${result.app}`,
+        ...(result.appUrl ? { environment_url: result.appUrl } : {})
+      }
+    case 'cancelled':
+      return { state: 'error', description: 'Cancelled: the job was cancelled before the deploy finished.' }
+    case 'failure':
+    case 'rolled-back':
+      return { state: 'failure', description: result.reason ?? `The deploy ended with status ${result.status}.` }
+    default:
+      return { state: 'error', description: `Not deployed (${result.status}).` }
+  }
+}
