@@ -18,6 +18,7 @@ import type { AddressInfo } from 'node:net'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { startGitHub } from '../emulator/github/index.js'
 import { startEmulator } from '../emulator/index.js'
 import { createSourceArchive, uploadSource } from '../src/heroku/source.js'
 import { makeRepo } from './lib/git-repo.js'
@@ -63,6 +64,8 @@ function makeLargeRepo(sizeMb: number): { dir: string; sha: string; remove: () =
 async function measureDeploys(times: number): Promise<number[]> {
   const apiKey = `HRKU-bench-${randomBytes(8).toString('hex')}`
   const emulator = await startEmulator({ apiKey, apps: ['hello-app'] })
+  const githubToken = `ghs_bench${randomBytes(8).toString('hex')}`
+  const github = await startGitHub({ token: githubToken })
   const repo = makeRepo(path.join(projectRoot, 'examples', 'hello-app'))
   const seconds: number[] = []
   try {
@@ -70,13 +73,20 @@ async function measureDeploys(times: number): Promise<number[]> {
       repo.write('deploy.txt', `deploy ${i}\n`)
       const sha = repo.commit(`deploy ${i}`)
       const started = Date.now()
-      const run = await runAction({ workspace: repo.dir, sha, inputs: { 'api-key': apiKey, app: 'hello-app' }, env: { HEROKU_API_URL: emulator.apiUrl } })
+      // With the GitHub deployment (the default): created, in_progress, success.
+      const run = await runAction({
+        workspace: repo.dir,
+        sha,
+        inputs: { 'api-key': apiKey, app: 'hello-app' },
+        env: { HEROKU_API_URL: emulator.apiUrl, GITHUB_API_URL: github.apiUrl },
+        githubToken
+      })
       seconds.push((Date.now() - started) / 1000)
       cleanup(run)
       if (run.exitCode !== 0) throw new Error(`deploy ${i} failed: ${run.stdout.split('\n').find((l) => l.startsWith('::error::'))}`)
     }
   } finally {
-    await emulator.close()
+    await Promise.all([emulator.close(), github.close()])
     repo.remove()
   }
   return seconds
