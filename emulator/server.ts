@@ -108,7 +108,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
   res.end(text)
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+export function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -133,7 +133,7 @@ function parseJson(text: string): unknown {
   }
 }
 
-function flatten(headers: IncomingHttpHeaders): Record<string, string> {
+export function flatten(headers: IncomingHttpHeaders): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, headerText(value)]))
 }
 

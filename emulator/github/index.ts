@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { FaultInjector } from '../faults.js'
+import { flatten, readBody } from '../server.js'
 import type { RecordedRequest, RequestMatch } from '../types.js'
 import { type Operation, RestDescription } from './openapi.js'
 import { type Answer, type CheckRunHandle, type CheckRunSpec, type CommitStatusSpec, DOCS, type DeploymentView, notFound, RepositoryState } from './state.js'
@@ -85,7 +86,7 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
     void (async () => {
       const method = req.method ?? 'GET'
       const target = req.url ?? '/'
-      const record: RecordedRequest = { method, path: target, headers: flatten(req), body: '', status: 0 }
+      const record: RecordedRequest = { method, path: target, headers: flatten(req.headers), body: '', status: 0 }
       requests.push(record)
       record.body = await readBody(req)
       if (faults.takeDrop(method, target)) return void req.socket.destroy()
@@ -192,15 +193,3 @@ function authorized(header: string | undefined, token: string): boolean {
   return match?.[1] === token
 }
 
-function flatten(req: IncomingMessage): Record<string, string> {
-  return Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : (value ?? '')]))
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
-}

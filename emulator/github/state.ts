@@ -80,7 +80,7 @@ interface CommitStatusRecord extends CommitStatusSpec {
   createdAt: string
 }
 
-const DOCS = 'https://docs.github.com/rest'
+export const DOCS = 'https://docs.github.com/rest'
 const DEFAULT_PER_PAGE = 30
 const MAX_PER_PAGE = 100
 
@@ -332,4 +332,3 @@ function validationFailed(message: string, resource?: string, field?: string): A
   }
 }
 
-export { DOCS }
