@@ -39,8 +39,7 @@ async function main(): Promise<number> {
     const running = startAction({
       workspace: repo.dir,
       sha,
-      inputs: { 'api-key': apiKey, app: APP, branch: 'main', 'required-checks': 'test', 'smoke-checks': '/health 200 ok
-/ Hello from hello-app' },
+      inputs: { 'api-key': apiKey, app: APP, branch: 'main', 'required-checks': 'test', 'smoke-checks': '/health 200 ok\n/ Hello from hello-app' },
       env: { HEROKU_API_URL: emulator.apiUrl, GITHUB_API_URL: github.apiUrl },
       githubToken,
       onStdout: prettyPrinter((line) => process.stdout.write(`  ${line}\n`))
