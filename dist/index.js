@@ -41674,7 +41674,6 @@ async function run() {
     try {
         settings = readSettings((name) => getInput(name), process.env, (secret) => core_setSecret(secret));
         context = { sha: settings.sha, github: settings.github, commitTitle: await commitTitle(settings) };
-<<<<<<< HEAD
         if (settings.skipReason) {
             // The gate said no: not a single Heroku or GitHub request.
             notice(settings.skipReason);
@@ -41688,14 +41687,6 @@ async function run() {
                 : undefined;
             result = await runDeploy(settings, { api, github, log: coreLog, signal: cancel.signal });
         }
-=======
-        const api = createPlatformApi({ apiKey: settings.apiKey, baseUrl: settings.herokuApiUrl, log: coreLog, signal: cancel.signal });
-        // Settings insists on a token when the run needs GitHub; the pipeline calls it only then.
-        const github = settings.githubToken
-            ? createGitHubApi({ token: settings.githubToken, baseUrl: settings.githubApiUrl, repository: settings.github.repository, log: coreLog, signal: cancel.signal })
-            : undefined;
-        result = await runDeploy(settings, { api, github, log: coreLog, signal: cancel.signal });
->>>>>>> 244e280 (Reuse the emulator's body reader and header flattening in the local GitHub; main builds the GitHub client from the token alone)
     }
     catch (error) {
         if (error instanceof SettingsError)

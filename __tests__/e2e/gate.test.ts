@@ -64,7 +64,7 @@ test('a required check still running is waited for, and the deploy follows once 
   expect(run.outputs.status).toBe('success')
   expect(run.stdout).toContain(`All required checks passed on ${world.sha.slice(0, 7)}.`)
   expect(world.emulator.app(APP).builds.length).toBe(before.builds + 1)
-  expect(run.summary).toMatch(/\| Duration \| [\d.]+ s \(checks [\d.]+ s, package/)
+  expect(run.summary).toMatch(/\| checks \| [\d.]+ s \| ✅ \|\n\| package \|/)
 })
 
 test('a failed required check stops the deploy before any upload, naming and linking it', async () => {

@@ -19,7 +19,7 @@ test.each([
   ['smoke-timeout', { 'smoke-timeout': '0' }, "Input 'smoke-timeout' must be a whole number of seconds from 1 to 21600 (got '0')."],
   ['rollback-on-failure', { 'rollback-on-failure': 'maybe' }, "Input 'rollback-on-failure' must be true or false (got 'maybe')."],
   ['maintenance', { maintenance: 'yes' }, "Input 'maintenance' must be true or false (got 'yes')."],
-  ['branch', { branch: 'main, develop' }, "Input 'branch' must be one branch name or glob, such as 'main' or 'release/*' (got 'main, develop')."],
+  ['branch', { branch: 'main develop' }, "Input 'branch' must be one branch name or glob such as main or release/* (got 'main develop')."],
   ['checks-timeout', { 'required-checks': 'test', 'checks-timeout': '-1' }, "Input 'checks-timeout' must be a whole number of seconds from 1 to 21600 (got '-1')."],
   ['github-deployment', { 'github-deployment': 'on' }, "Input 'github-deployment' must be true or false (got 'on')."],
   ['github-token', { 'github-token': '' }, "Input 'github-token' is empty, but 'github-deployment' is true"]
