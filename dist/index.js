@@ -41579,7 +41579,7 @@ function renderSummary(run, context = {}) {
     if (run.reason)
         out.push(`**Why:** ${escapeInline(run.reason)}`, '');
     for (const app of run.apps)
-        out.push(...renderApp(app, context, run.reason));
+        out.push(...renderApp(app, context));
     return capSize(out.join('\n'));
 }
 function capSize(markdown) {
@@ -41588,7 +41588,7 @@ function capSize(markdown) {
     const cut = Buffer.from(markdown).subarray(0, MAX_SUMMARY_BYTES - 200).toString('utf8').replace(/\uFFFD$/, '');
     return `${cut}\n\n_(summary cut to stay within GitHub's size limit; the full output is in the job log)_\n`;
 }
-function renderApp(app, context, runReason) {
+function renderApp(app, context) {
     const rows = [
         ['Status', `${summary_ICON[app.status]} ${app.status}`],
         ['App', app.appUrl ? `[${app.app}](${app.appUrl})` : app.app],
@@ -41602,7 +41602,7 @@ function renderApp(app, context, runReason) {
         const total = app.stages.reduce((sum, stage) => sum + stage.ms, 0);
         out.push('**Timeline**', '', '| stage | time | |', '|:--|--:|:--|', ...app.stages.map((stage) => `| ${stage.stage} | ${seconds(stage.ms)} | ${stage.ok ? '✅' : '❌'} |`), `| **total** | **${seconds(total)}** | |`, '');
     }
-    if (app.reason && app.status !== 'success' && app.reason !== runReason)
+    if (app.reason && app.status !== 'success')
         out.push(`**Why:** ${escapeInline(app.reason)}`, '');
     if (app.maintenanceError)
         out.push(`> [!CAUTION]`, `> ${escapeInline(app.maintenanceError)} Turn it off by hand.`, '');

@@ -37,7 +37,7 @@ export function renderSummary(run: RunResult, context: RunContext = {}): string 
   if (url) facts.push(`[workflow run](${url})`)
   out.push(facts.join(' · '), '')
   if (run.reason) out.push(`**Why:** ${escapeInline(run.reason)}`, '')
-  for (const app of run.apps) out.push(...renderApp(app, context, run.reason))
+  for (const app of run.apps) out.push(...renderApp(app, context))
   return capSize(out.join('\n'))
 }
 
@@ -47,7 +47,7 @@ function capSize(markdown: string): string {
   return `${cut}\n\n_(summary cut to stay within GitHub's size limit; the full output is in the job log)_\n`
 }
 
-function renderApp(app: DeployResult, context: RunContext, runReason?: string): string[] {
+function renderApp(app: DeployResult, context: RunContext): string[] {
   const rows: [string, string][] = [
     ['Status', `${ICON[app.status]} ${app.status}`],
     ['App', app.appUrl ? `[${app.app}](${app.appUrl})` : app.app],
@@ -68,7 +68,7 @@ function renderApp(app: DeployResult, context: RunContext, runReason?: string): 
       ''
     )
   }
-  if (app.reason && app.status !== 'success' && app.reason !== runReason) out.push(`**Why:** ${escapeInline(app.reason)}`, '')
+  if (app.reason && app.status !== 'success') out.push(`**Why:** ${escapeInline(app.reason)}`, '')
   if (app.maintenanceError) out.push(`> [!CAUTION]`, `> ${escapeInline(app.maintenanceError)} Turn it off by hand.`, '')
   out.push(...smokeTable(`Smoke checks of v${app.releaseVersion}`, app.smoke))
   if (app.rollback) {
