@@ -123,7 +123,8 @@ async function deployOnce(strategy: string, emulator: Awaited<ReturnType<typeof 
   const run = await runAction({
     workspace,
     sha,
-    inputs: { 'api-key': apiKey, app: 'hello-app', strategy },
+    // Heroku's side only: the strategies differ there, not in the GitHub deployment.
+    inputs: { 'api-key': apiKey, app: 'hello-app', strategy, 'github-deployment': 'false' },
     env: { HEROKU_API_URL: emulator.apiUrl, HEROKU_GIT_URL: emulator.gitUrl }
   })
   const stages = [...run.summary.matchAll(/^\| (package|upload|build|push|release) \| ([\d.]+ s) \|/gm)].map((m) => `${m[1]} ${m[2]}`).join(', ')
