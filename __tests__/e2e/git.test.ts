@@ -67,7 +67,7 @@ test('a shallow clone is unshallowed and pushed: main is the commit, the release
     'build-id': ''
   })
   expect(JSON.parse(run.outputs.results)).toEqual([
-    { app: APP, status: 'success', release_version: release?.version, release_id: release?.id, build_id: null, app_url: app.webUrl, deployment_id: null, smoke: [] }
+    { app: APP, status: 'success', release_version: release?.version, release_id: release?.id, build_id: null, app_url: app.webUrl, deployment_id: world.github.deployments.at(-1)?.id, smoke: [] }
   ])
   // The dyno runs exactly the pushed commit.
   expect(JSON.parse(await (await fetch(new URL('version', app.webUrl))).text())).toMatchObject({ commit: world.sha, release: `v${release?.version}` })
