@@ -31234,7 +31234,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5254);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9901);
 /* harmony import */ var _quiet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8351);
 
 
@@ -31249,7 +31249,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5254:
+/***/ 9901:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40418,6 +40418,44 @@ async function releaseOfUnchangedPush(ctx, app, commit) {
     return release.id;
 }
 
+;// CONCATENATED MODULE: ./src/heroku/maintenance.ts
+
+const WHAT = { deploy: 'the release', rollback: 'the rollback' };
+/**
+ * Runs `release` with the app in maintenance mode: on just before, off in a `finally` however it
+ * ends (failure and cancel included; the off call ignores the cancel signal). Failing to turn it
+ * off is loud: an error in the log and `result.maintenanceError`, which the summary shows.
+ */
+async function inMaintenance(api, log, result, kind, release) {
+    try {
+        await api.setMaintenance(result.app, true);
+        log.info(`Maintenance mode is on for ${result.app} during ${WHAT[kind]}.`);
+    }
+    catch (error) {
+        // The deploy's release may migrate, so it never goes out without maintenance; a rollback matters more.
+        if (kind === 'deploy')
+            throw error;
+        log.warning(`Could not turn maintenance mode on for ${WHAT[kind]} of ${result.app}; rolling back without it: ${oneLine(error)}`);
+        return release();
+    }
+    try {
+        return await release();
+    }
+    finally {
+        await maintenanceOff(api, log, result);
+    }
+}
+async function maintenanceOff(api, log, result) {
+    try {
+        await api.setMaintenance(result.app, false);
+        log.info(`Maintenance mode is off for ${result.app}.`);
+    }
+    catch (error) {
+        result.maintenanceError = `Maintenance mode could not be turned off on ${result.app}, which still shows the maintenance page: ${oneLine(error)}`;
+        log.error(`${result.maintenanceError}. Turn it off by hand (Heroku dashboard → Settings → Maintenance mode).`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/heroku/release.ts
 
 
@@ -41046,6 +41084,7 @@ function newResult(app) {
 
 
 const MAX_REDIRECTS = 5;
+// A round squeezed into the last milliseconds would only report timeouts instead of the real failure.
 const MIN_ROUND_MS = 1000;
 const POLICY = { attempts: Number.POSITIVE_INFINITY, maxDelayMs: 10_000 };
 /**
@@ -41063,10 +41102,12 @@ async function runSmokeChecks(checks, webUrl, options) {
             log.info(`${result.passed ? '✓' : '✗'} ${smoke_describe(result)}`);
         if (failing.length === 0)
             return results;
-        const delay = backoffDelay(policy, round);
-        // A round squeezed into the last milliseconds would only report timeouts instead of the real failure.
-        if (deadline.remainingMs() - delay < MIN_ROUND_MS)
+        // The last pause is shortened rather than skipped, so the checks get the whole smoke-timeout,
+        // yet the last round still starts with MIN_ROUND_MS left.
+        const remaining = deadline.remainingMs() - MIN_ROUND_MS;
+        if (remaining <= 0)
             return results;
+        const delay = Math.min(backoffDelay(policy, round), remaining);
         log.info(`${failing.length} of ${results.length} smoke checks failing; trying again in ${(delay / 1000).toFixed(1)} s.`);
         await deadline.sleep(delay, signal).catch((error) => {
             if (signal?.aborted)
@@ -41081,8 +41122,6 @@ function smoke_describe(result) {
 async function runCheck(check, webUrl, options) {
     const started = Date.now();
     let url = checkUrl(check, webUrl);
-    const timeout = Math.max(1, Math.min(options.requestTimeoutMs ?? 10_000, options.deadline.remainingMs()));
-    const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout);
     const result = (status, passed, detail) => ({
         check: check.line,
         url,
@@ -41091,9 +41130,15 @@ async function runCheck(check, webUrl, options) {
         passed,
         ...(detail ? { detail } : {})
     });
-    try {
-        for (let hop = 0;; hop++) {
+    for (let hop = 0;; hop++) {
+        // Each request (each hop of a redirect chain) has its own timeout, within what smoke-timeout leaves.
+        const timeoutMs = Math.max(1, Math.min(options.requestTimeoutMs ?? 10_000, options.deadline.remainingMs()));
+        const timeout = AbortSignal.timeout(timeoutMs);
+        const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+        let status = 0;
+        try {
             const response = await fetch(url, { redirect: 'manual', signal, headers: { 'User-Agent': USER_AGENT } });
+            status = response.status;
             const location = response.headers.get('location');
             if (response.status >= 300 && response.status < 400 && location) {
                 await response.body?.cancel();
@@ -41102,23 +41147,41 @@ async function runCheck(check, webUrl, options) {
                 url = new URL(location, url).toString();
                 continue;
             }
-            const body = check.text === undefined ? '' : await response.text();
-            if (check.text === undefined)
-                await response.body?.cancel();
             const statusOk = check.status === undefined ? response.ok : response.status === check.status;
-            if (!statusOk)
-                return result(response.status, false, `expected ${check.status ?? 'a 2xx status'}`);
-            if (check.text !== undefined && !body.includes(check.text))
+            if (!statusOk || check.text === undefined) {
+                await response.body?.cancel();
+                return statusOk ? result(response.status, true) : result(response.status, false, `expected ${check.status ?? 'a 2xx status'}`);
+            }
+            if (!(await bodyContains(response.body, check.text)))
                 return result(response.status, false, `body does not contain '${check.text}'`);
             return result(response.status, true);
         }
+        catch (error) {
+            if (options.signal?.aborted)
+                throw error;
+            const cause = error.cause?.code;
+            const what = status === 0 ? 'no answer' : 'the body did not arrive';
+            return result(status, false, timeout.aborted ? `${what} within ${timeoutMs} ms` : (cause ?? error.message));
+        }
     }
-    catch (error) {
-        if (options.signal?.aborted)
-            throw error;
-        const cause = error.cause?.code;
-        return result(0, false, signal.aborted ? `no answer within ${timeout} ms` : (cause ?? error.message));
+}
+/**
+ * Whether a body contains `text`, read as a stream: it stops at the first match and keeps only a
+ * text-sized overlap between chunks, so a large page is never held in memory.
+ */
+async function bodyContains(body, text) {
+    if (!body)
+        return false;
+    const decoder = new TextDecoder();
+    const overlap = text.length - 1;
+    let carry = '';
+    for await (const chunk of body) {
+        const window = carry + decoder.decode(chunk, { stream: true });
+        if (window.includes(text))
+            return true; // leaving the loop cancels the rest of the body
+        carry = overlap > 0 ? window.slice(-overlap) : '';
     }
+    return (carry + decoder.decode()).includes(text);
 }
 
 ;// CONCATENATED MODULE: ./src/verify/verify.ts
@@ -41160,7 +41223,8 @@ async function verifyRelease(ctx, result, options, timed) {
     ctx.log.warning(`${why}. Rolling back to v${previous.version}.`);
     try {
         const rollbackCtx = { ...ctx, deadline: new Deadline(options.releaseTimeoutMs, `The rollback of ${result.app}`) };
-        const release = await timed('rollback', async () => awaitRelease(rollbackCtx, result.app, (await ctx.api.rollback(result.app, previous.id)).id));
+        const duringRelease = options.duringRelease ?? ((_kind, release) => release());
+        const release = await timed('rollback', () => duringRelease('rollback', async () => awaitRelease(rollbackCtx, result.app, (await ctx.api.rollback(result.app, previous.id)).id)));
         const after = await timed('verify', () => smoke(`after the rollback to v${previous.version}`), allPassed);
         const healthy = allPassed(after);
         result.rollback = { releaseVersion: release.version, healthy, smoke: after };
@@ -41182,6 +41246,7 @@ function firstFailure(results) {
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline.ts
+
 
 
 
@@ -41296,25 +41361,27 @@ async function deployApp(settings, deps, result, shipper) {
         pollMs: deps.pollMs,
         deadline: new Deadline(settings.timeoutMs, `The build and release of ${result.app}`)
     };
+    // With `maintenance`, every release this run makes (the deploy's, a rollback's) is in maintenance mode.
+    const duringRelease = settings.maintenance
+        ? (kind, release) => inMaintenance(deps.api, deps.log, result, kind, release)
+        : (_kind, release) => release();
     try {
         // The build creates the release, so maintenance goes on before the build and off once the release settled.
-        if (settings.maintenance) {
-            await deps.api.setMaintenance(result.app, true);
-            deps.log.info(`Maintenance mode is on for ${result.app}.`);
-        }
-        try {
+        await duringRelease('deploy', async () => {
             const releaseId = await shipper.ship(ctx, result);
             result.releaseId = releaseId;
             const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, releaseId));
             result.releaseVersion = release.version;
             result.status = 'success';
             deps.log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`);
-        }
-        finally {
-            if (settings.maintenance)
-                await maintenanceOff(deps, result);
-        }
-        await verifyRelease(ctx, result, { checks: settings.smokeChecks, smokeTimeoutMs: settings.smokeTimeoutMs, rollbackOnFailure: settings.rollbackOnFailure, releaseTimeoutMs: settings.timeoutMs }, (stage, fn, passed) => timed([result], stage, fn, passed));
+        });
+        await verifyRelease(ctx, result, {
+            checks: settings.smokeChecks,
+            smokeTimeoutMs: settings.smokeTimeoutMs,
+            rollbackOnFailure: settings.rollbackOnFailure,
+            releaseTimeoutMs: settings.timeoutMs,
+            duringRelease
+        }, (stage, fn, passed) => timed([result], stage, fn, passed));
         if (result.maintenanceError && result.status === 'success') {
             result.status = 'failure';
             result.reason = result.maintenanceError;
@@ -41342,17 +41409,6 @@ async function cancelBuild(deps, app, buildId) {
     }
     catch (error) {
         deps.log.warning(`Could not cancel build ${buildId} on ${app} (it may have finished already): ${oneLine(error)}`);
-    }
-}
-/** Turns maintenance off after the release, whatever happened; a failure to do so is loud, never silent. */
-async function maintenanceOff(deps, result) {
-    try {
-        await deps.api.setMaintenance(result.app, false);
-        deps.log.info(`Maintenance mode is off for ${result.app}.`);
-    }
-    catch (error) {
-        result.maintenanceError = `Maintenance mode could not be turned off on ${result.app}, which still shows the maintenance page: ${oneLine(error)}`;
-        deps.log.error(`${result.maintenanceError}. Turn it off by hand (Heroku dashboard → Settings → Maintenance mode).`);
     }
 }
 async function currentRelease(api, app) {
@@ -41623,11 +41679,22 @@ function smokeTable(title, results) {
     return [
         `**${title}**`,
         '',
-        '| check | answer | time | |',
-        '|:--|:--|--:|:--|',
-        ...results.map((r) => `| \`${r.check.replace(/\|/g, '\\|')}\` | ${r.status === 0 ? 'no answer' : r.status}${r.detail ? ` — ${escapeInline(r.detail).replace(/\|/g, '\\|')}` : ''} | ${r.latencyMs} ms | ${r.passed ? '✅' : '❌'} |`),
+        '| check | final URL | answer | time | |',
+        '|:--|:--|:--|--:|:--|',
+        ...results.map((r) => `| ${codeSpan(r.check)} | ${urlLink(r.url)} | ${r.status === 0 ? 'no answer' : r.status}${r.detail ? ` — ${escapeInline(r.detail).replace(/\|/g, '\\|')}` : ''} | ${r.latencyMs} ms | ${r.passed ? '✅' : '❌'} |`),
         ''
     ];
+}
+/** Inline code that a backtick or a pipe in the text cannot break, inside a table cell too. */
+function codeSpan(text) {
+    const fence = '`'.repeat(longestBacktickRun([text]) + 1);
+    const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+    return `${fence}${pad}${text.replace(/\|/g, '\\|')}${pad}${fence}`;
+}
+/** A Markdown link showing the URL itself; characters that would end the link or the cell are escaped. */
+function urlLink(url) {
+    const href = url.replace(/[()|\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+    return `[${url.replace(/[\\`*_[\]|<>]/g, '\\$&')}](${href})`;
 }
 function commitLink(sha, github) {
     const short = `\`${sha.slice(0, 7)}\``;

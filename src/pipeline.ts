@@ -6,6 +6,7 @@ import type { HerokuApi } from './heroku/api.js'
 import { runBuild } from './heroku/build.js'
 import type { StageContext } from './heroku/context.js'
 import { findPushedRelease, preparePush, pushToHeroku, releaseOfUnchangedPush } from './heroku/git-push.js'
+import { inMaintenance } from './heroku/maintenance.js'
 import { awaitRelease } from './heroku/release.js'
 import { createSourceArchive, uploadSource } from './heroku/source.js'
 import type { Log } from './log.js'
@@ -13,7 +14,7 @@ import { GitHubDeployments } from './report/deployment.js'
 import { type DeployResult, newResult, type RunResult, type StageName, worstStatus } from './result.js'
 import type { Settings } from './settings.js'
 import { AFTER_CANCEL_MS, Deadline, withTimeout } from './util/time.js'
-import { verifyRelease } from './verify/verify.js'
+import { type DuringRelease, verifyRelease } from './verify/verify.js'
 
 export interface PipelineDeps {
   api: HerokuApi
@@ -144,26 +145,30 @@ async function deployApp(settings: Settings, deps: PipelineDeps, result: DeployR
     pollMs: deps.pollMs,
     deadline: new Deadline(settings.timeoutMs, `The build and release of ${result.app}`)
   }
+  // With `maintenance`, every release this run makes (the deploy's, a rollback's) is in maintenance mode.
+  const duringRelease: DuringRelease = settings.maintenance
+    ? (kind, release) => inMaintenance(deps.api, deps.log, result, kind, release)
+    : (_kind, release) => release()
   try {
     // The build creates the release, so maintenance goes on before the build and off once the release settled.
-    if (settings.maintenance) {
-      await deps.api.setMaintenance(result.app, true)
-      deps.log.info(`Maintenance mode is on for ${result.app}.`)
-    }
-    try {
+    await duringRelease('deploy', async () => {
       const releaseId = await shipper.ship(ctx, result)
       result.releaseId = releaseId
       const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, releaseId))
       result.releaseVersion = release.version
       result.status = 'success'
       deps.log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`)
-    } finally {
-      if (settings.maintenance) await maintenanceOff(deps, result)
-    }
+    })
     await verifyRelease(
       ctx,
       result,
-      { checks: settings.smokeChecks, smokeTimeoutMs: settings.smokeTimeoutMs, rollbackOnFailure: settings.rollbackOnFailure, releaseTimeoutMs: settings.timeoutMs },
+      {
+        checks: settings.smokeChecks,
+        smokeTimeoutMs: settings.smokeTimeoutMs,
+        rollbackOnFailure: settings.rollbackOnFailure,
+        releaseTimeoutMs: settings.timeoutMs,
+        duringRelease
+      },
       (stage, fn, passed) => timed([result], stage, fn, passed)
     )
     if (result.maintenanceError && result.status === 'success') {
@@ -192,17 +197,6 @@ async function cancelBuild(deps: PipelineDeps, app: string, buildId: string): Pr
     deps.log.info(`Cancelled build ${buildId} on ${app}.`)
   } catch (error) {
     deps.log.warning(`Could not cancel build ${buildId} on ${app} (it may have finished already): ${oneLine(error)}`)
-  }
-}
-
-/** Turns maintenance off after the release, whatever happened; a failure to do so is loud, never silent. */
-async function maintenanceOff(deps: PipelineDeps, result: DeployResult): Promise<void> {
-  try {
-    await deps.api.setMaintenance(result.app, false)
-    deps.log.info(`Maintenance mode is off for ${result.app}.`)
-  } catch (error) {
-    result.maintenanceError = `Maintenance mode could not be turned off on ${result.app}, which still shows the maintenance page: ${oneLine(error)}`
-    deps.log.error(`${result.maintenanceError}. Turn it off by hand (Heroku dashboard → Settings → Maintenance mode).`)
   }
 }
 

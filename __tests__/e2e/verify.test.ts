@@ -3,11 +3,14 @@ import { APP, startWorld, type World } from './world.js'
 
 let world: World
 const server = () => `${world.repo.dir}/server.js`
+const procfile = () => `${world.repo.dir}/Procfile`
 let goodServer: string
+let goodProcfile: string
 
 beforeAll(async () => {
   world = await startWorld()
   goodServer = fs.readFileSync(server(), 'utf8')
+  goodProcfile = fs.readFileSync(procfile(), 'utf8')
 })
 afterAll(() => world.close())
 
@@ -19,6 +22,7 @@ function commitBrokenHealth(): void {
 
 function commitGood(message: string): void {
   fs.writeFileSync(server(), goodServer.replace('Hello from', `Hello (${message}) from`))
+  fs.writeFileSync(procfile(), goodProcfile)
   world.sha = world.repo.commit(message)
 }
 
@@ -41,7 +45,8 @@ test('a good deploy passes its smoke checks against the live dyno', async () => 
   ])
   expect(run.stdout).toContain('::group::Smoke checks of v')
   expect(run.stdout).toMatch(/✓ \/health 200 ok → 200 in \d+ ms/)
-  expect(run.summary).toMatch(/\| `\/health 200 ok` \| 200 \| \d+ ms \| ✅ \|/)
+  expect(run.summary).toContain(`| \`/health 200 ok\` | [${base}health](${base}health) | 200 |`)
+  expect(run.summary).toMatch(/\| `\/health 200 ok` \| \S+ \| 200 \| \d+ ms \| ✅ \|/)
 })
 
 test('a broken commit is rolled back and the earlier version answers again', async () => {
@@ -110,7 +115,7 @@ test('maintenance is on during the release and off after it, also when the relea
   expect(on).toBeLessThan(build)
   expect(off).toBeGreaterThan(lastReleaseRead)
 
-  fs.writeFileSync(`${world.repo.dir}/Procfile`, "web: node server.js\nrelease: sh -c 'echo migrating; exit 1'\n")
+  fs.writeFileSync(procfile(), "web: node server.js\nrelease: sh -c 'echo migrating; exit 1'\n")
   world.sha = world.repo.commit('Failing migration')
   const failed = await world.deploy({ maintenance: 'true' })
   expect(failed.exitCode).toBe(1)
@@ -118,4 +123,77 @@ test('maintenance is on during the release and off after it, also when the relea
   expect(app.maintenanceHistory.slice(history)).toEqual([true, false, true, false])
   expect(app.maintenance).toBe(false)
   expect(await health()).toBe('200 ok')
+})
+
+/** Each request the emulator received since `before`, as `METHOD path` (with the body of a PATCH). */
+const requestsSince = (before: number) => world.emulator.requests.slice(before).map((r) => `${r.method} ${r.path}${r.method === 'PATCH' ? ` ${r.body}` : ''}`)
+
+test('with maintenance, the rollback release is in maintenance mode too, and the app ends out of it', async () => {
+  commitGood('good before a broken one')
+  expect((await world.deploy()).exitCode).toBe(0)
+  const app = world.emulator.app(APP)
+  const history = app.maintenanceHistory.length
+  const before = world.emulator.requests.length
+  commitBrokenHealth()
+  const run = await world.deploy({ 'smoke-checks': '/health 200 ok', 'smoke-timeout': '3', maintenance: 'true' })
+  expect(run.exitCode).toBe(1)
+  expect(run.outputs.status).toBe('rolled-back')
+  expect(app.maintenanceHistory.slice(history)).toEqual([true, false, true, false])
+  expect(app.maintenance).toBe(false)
+  expect(await health()).toBe('200 ok')
+  // The second on/off pair surrounds the rollback request, and the checks ran with maintenance off.
+  const made = requestsSince(before)
+  const rollback = made.indexOf(`POST /apps/${APP}/releases`)
+  const ons = made.flatMap((line, i) => (line === `PATCH /apps/${APP} {"maintenance":true}` ? [i] : []))
+  const offs = made.flatMap((line, i) => (line === `PATCH /apps/${APP} {"maintenance":false}` ? [i] : []))
+  expect(ons[1]).toBeLessThan(rollback)
+  expect(offs[1]).toBeGreaterThan(rollback)
+  expect(run.stdout).toContain(`Maintenance mode is on for ${APP} during the rollback.`)
+  expect(JSON.parse(run.outputs.results)[0]).toMatchObject({ healthy_after_rollback: true })
+})
+
+test('SIGTERM during the build turns maintenance off again', async () => {
+  commitGood('cancelled in maintenance')
+  const app = world.emulator.app(APP)
+  const history = app.maintenanceHistory.length
+  world.emulator.faults.buildDelayMs = 30_000
+  try {
+    const running = world.start({ maintenance: 'true' })
+    await running.waitForOutput('::group::Build output')
+    running.child.kill('SIGTERM')
+    const run = await running.done
+    expect(run.exitCode).toBe(1)
+    expect(run.outputs.status).toBe('cancelled')
+    expect(app.maintenanceHistory.slice(history)).toEqual([true, false])
+    expect(app.maintenance).toBe(false)
+  } finally {
+    world.emulator.faults.buildDelayMs = 0
+  }
+})
+
+test('a failure to turn maintenance off fails the step loudly, in the log and the summary', async () => {
+  commitGood('maintenance stuck on')
+  const app = world.emulator.app(APP)
+  world.emulator.faults.buildDelayMs = 1500
+  try {
+    const running = world.start({ maintenance: 'true' })
+    await running.waitForOutput(`Maintenance mode is on for ${APP}`)
+    // The next PATCH, the one that turns maintenance off, is refused.
+    world.emulator.faults.failNext(1, 403, { method: 'PATCH', path: new RegExp(`^/apps/${APP}$`) })
+    const run = await running.done
+    expect(run.exitCode).toBe(1)
+    expect(run.outputs.status).toBe('failure')
+    expect(app.maintenance).toBe(true)
+    expect(run.stdout).toMatch(new RegExp(`::error::Maintenance mode could not be turned off on ${APP}, which still shows the maintenance page: Heroku API PATCH /apps/${APP} answered 403`))
+    expect(run.summary).toContain('> [!CAUTION]')
+    expect(run.summary).toMatch(/> Maintenance mode could not be turned off on hello-app.*Turn it off by hand\./)
+  } finally {
+    world.emulator.faults.buildDelayMs = 0
+    await fetch(`${world.emulator.apiUrl}/apps/${APP}`, {
+      method: 'PATCH',
+      headers: { Accept: 'application/vnd.heroku+json; version=3', Authorization: `Bearer ${world.apiKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ maintenance: false })
+    })
+  }
+  expect(app.maintenance).toBe(false)
 })

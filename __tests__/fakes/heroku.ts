@@ -42,7 +42,10 @@ export class FakeHeroku implements HerokuApi {
     this.rollbacks.push(releaseId)
     return { id: `rollback-of-${releaseId}`, version: 6, status: 'pending' }
   }
+  /** When set, turning maintenance to this value fails with this error. */
+  maintenanceFails?: { on: boolean; error: Error }
   async setMaintenance(app: string, on: boolean): Promise<HerokuApp> {
+    if (this.maintenanceFails?.on === on) throw this.maintenanceFails.error
     this.maintenance.push(on)
     return { ...(await this.getApp(app)), maintenance: on }
   }

@@ -92,9 +92,17 @@ test('the rollback summary shows the failing check, the rollback and the re-chec
   expect(md).toContain('## ↩️ Heroku: hello-app rolled back')
   expect(md).toContain('the app was rolled back to the previous release')
   expect(md).toContain('**Smoke checks of v8**')
-  expect(md).toContain('| `/health 200` | 500 — expected 200 | 3 ms | ❌ |')
+  expect(md).toContain('| `/health 200` | [https://hello-app.herokuapp.com/health](https://hello-app.herokuapp.com/health) | 500 — expected 200 | 3 ms | ❌ |')
   expect(md).toContain('**Rolled back** to v7 (now v9): ✅ healthy.')
-  expect(md).toContain('| `/health 200` | 200 | 2 ms | ✅ |')
+  expect(md).toContain('| `/health 200` | [https://hello-app.herokuapp.com/health](https://hello-app.herokuapp.com/health) | 200 | 2 ms | ✅ |')
+})
+
+test('smoke-check cells hold backticks, pipes and odd URLs without breaking the table', () => {
+  const odd: RunResult = {
+    ...rolledBack,
+    apps: [{ ...rolledBack.apps[0], rollback: undefined, smoke: [{ check: '/q?a=`x` a|b', url: 'https://x.example/q_(1)?a=|', status: 200, latencyMs: 1, passed: true }] }]
+  }
+  expect(renderSummary(odd)).toContain('| ``/q?a=`x` a\\|b`` | [https://x.example/q\\_(1)?a=\\|](https://x.example/q_%281%29?a=%7C) | 200 | 1 ms | ✅ |')
 })
 
 test('the summary stays under GitHub\'s size limit however long the log is', () => {

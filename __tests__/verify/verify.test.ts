@@ -2,7 +2,7 @@ import type { StageContext } from '../../src/heroku/context.js'
 import { newResult } from '../../src/result.js'
 import { Deadline } from '../../src/util/time.js'
 import { parseSmokeChecks } from '../../src/verify/smoke-grammar.js'
-import { runSmokeChecks } from '../../src/verify/smoke.js'
+import { bodyContains, runSmokeChecks } from '../../src/verify/smoke.js'
 import { verifyRelease } from '../../src/verify/verify.js'
 import { FakeHeroku } from '../fakes/heroku.js'
 import { scriptedServer } from '../fakes/http.js'
@@ -35,6 +35,57 @@ test('a redirect loop is bounded', async () => {
   const server = await scriptedServer((_req, res) => void res.writeHead(302, { Location: '/loop' }).end())
   const [result] = await runSmokeChecks(parseSmokeChecks('/loop'), server.url, { ...quick, deadline: new Deadline(1000, 'x') })
   expect(result).toMatchObject({ passed: false, status: 302, detail: 'more than 5 redirects' })
+  await server.close()
+})
+
+test('each hop of a redirect chain has its own request timeout', async () => {
+  // Three hops of 300 ms each: 900 ms in all, more than one 500 ms request timeout.
+  const server = await scriptedServer((req, res) => {
+    const hop = Number(req.url.slice(1))
+    setTimeout(() => (hop < 3 ? res.writeHead(302, { Location: `/${hop + 1}` }).end() : res.writeHead(200).end('done')), 300)
+  })
+  const [result] = await runSmokeChecks(parseSmokeChecks('/1 200 done'), server.url, { ...quick, deadline: new Deadline(5000, 'x'), requestTimeoutMs: 500 })
+  expect(result).toMatchObject({ passed: true, url: `${server.url}/3`, status: 200 })
+  await server.close()
+})
+
+test('the text is found in a body that is still streaming, without waiting for its end', async () => {
+  const server = await scriptedServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain' })
+    res.write('x'.repeat(256 * 1024))
+    res.write('status: ok') // and the response never ends
+  })
+  try {
+    const [result] = await runSmokeChecks(parseSmokeChecks('/ 200 status: ok'), server.url, { ...quick, deadline: new Deadline(5000, 'x'), requestTimeoutMs: 2000 })
+    expect(result).toMatchObject({ passed: true, status: 200 })
+    expect(result.latencyMs).toBeLessThan(2000)
+  } finally {
+    await server.close()
+  }
+})
+
+test('a text split across chunks, multi-byte characters included, is found; an absent one is not', async () => {
+  const stream = (...chunks: (string | Uint8Array)[]) =>
+    new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const chunk of chunks) controller.enqueue(typeof chunk === 'string' ? new TextEncoder().encode(chunk) : chunk)
+        controller.close()
+      }
+    })
+  const cafe = new TextEncoder().encode('café ok')
+  expect(await bodyContains(stream('<p>Hel', 'lo wo', 'rld</p>'), 'Hello world')).toBe(true)
+  expect(await bodyContains(stream(cafe.subarray(0, 4), cafe.subarray(4)), 'café ok')).toBe(true)
+  expect(await bodyContains(stream('a', 'b', 'c'), 'c')).toBe(true)
+  expect(await bodyContains(stream('Hello wor', 'ld'), 'Hello there')).toBe(false)
+  expect(await bodyContains(null, 'x')).toBe(false)
+})
+
+test('the last pause is shortened so the checks get one more round before smoke-timeout', async () => {
+  // The first pause (4-8 s) is longer than the 4 s timeout: the checks still try again before it ends.
+  const server = await scriptedServer((_req, res, count) => void res.writeHead(count === 1 ? 503 : 200).end('ok'))
+  const results = await runSmokeChecks(parseSmokeChecks('/health 200 ok'), server.url, { ...quick, deadline: new Deadline(4000, 'x'), retryBaseMs: 8000 })
+  expect(results[0]).toMatchObject({ passed: true, status: 200 })
+  expect(server.received).toHaveLength(2)
   await server.close()
 })
 

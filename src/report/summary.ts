@@ -100,13 +100,27 @@ function smokeTable(title: string, results: readonly SmokeResult[]): string[] {
   return [
     `**${title}**`,
     '',
-    '| check | answer | time | |',
-    '|:--|:--|--:|:--|',
+    '| check | final URL | answer | time | |',
+    '|:--|:--|:--|--:|:--|',
     ...results.map(
-      (r) => `| \`${r.check.replace(/\|/g, '\\|')}\` | ${r.status === 0 ? 'no answer' : r.status}${r.detail ? ` — ${escapeInline(r.detail).replace(/\|/g, '\\|')}` : ''} | ${r.latencyMs} ms | ${r.passed ? '✅' : '❌'} |`
+      (r) =>
+        `| ${codeSpan(r.check)} | ${urlLink(r.url)} | ${r.status === 0 ? 'no answer' : r.status}${r.detail ? ` — ${escapeInline(r.detail).replace(/\|/g, '\\|')}` : ''} | ${r.latencyMs} ms | ${r.passed ? '✅' : '❌'} |`
     ),
     ''
   ]
+}
+
+/** Inline code that a backtick or a pipe in the text cannot break, inside a table cell too. */
+function codeSpan(text: string): string {
+  const fence = '`'.repeat(longestBacktickRun([text]) + 1)
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : ''
+  return `${fence}${pad}${text.replace(/\|/g, '\\|')}${pad}${fence}`
+}
+
+/** A Markdown link showing the URL itself; characters that would end the link or the cell are escaped. */
+function urlLink(url: string): string {
+  const href = url.replace(/[()|\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
+  return `[${url.replace(/[\\`*_[\]|<>]/g, '\\$&')}](${href})`
 }
 
 function commitLink(sha: string, github?: GitHubRun): string {

@@ -27,6 +27,7 @@ export interface SmokeOptions {
 }
 
 const MAX_REDIRECTS = 5
+// A round squeezed into the last milliseconds would only report timeouts instead of the real failure.
 const MIN_ROUND_MS = 1000
 const POLICY = { attempts: Number.POSITIVE_INFINITY, maxDelayMs: 10_000 }
 
@@ -43,9 +44,11 @@ export async function runSmokeChecks(checks: readonly SmokeCheck[], webUrl: stri
     const failing = results.filter((result) => !result.passed)
     for (const result of results) log.info(`${result.passed ? '✓' : '✗'} ${describe(result)}`)
     if (failing.length === 0) return results
-    const delay = backoffDelay(policy, round)
-    // A round squeezed into the last milliseconds would only report timeouts instead of the real failure.
-    if (deadline.remainingMs() - delay < MIN_ROUND_MS) return results
+    // The last pause is shortened rather than skipped, so the checks get the whole smoke-timeout,
+    // yet the last round still starts with MIN_ROUND_MS left.
+    const remaining = deadline.remainingMs() - MIN_ROUND_MS
+    if (remaining <= 0) return results
+    const delay = Math.min(backoffDelay(policy, round), remaining)
     log.info(`${failing.length} of ${results.length} smoke checks failing; trying again in ${(delay / 1000).toFixed(1)} s.`)
     await deadline.sleep(delay, signal).catch((error: unknown) => {
       if (signal?.aborted) throw error
@@ -61,8 +64,6 @@ export function describe(result: SmokeResult): string {
 async function runCheck(check: SmokeCheck, webUrl: string, options: SmokeOptions): Promise<SmokeResult> {
   const started = Date.now()
   let url = checkUrl(check, webUrl)
-  const timeout = Math.max(1, Math.min(options.requestTimeoutMs ?? 10_000, options.deadline.remainingMs()))
-  const signal = options.signal ? AbortSignal.any([options.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout)
   const result = (status: number, passed: boolean, detail?: string): SmokeResult => ({
     check: check.line,
     url,
@@ -71,9 +72,15 @@ async function runCheck(check: SmokeCheck, webUrl: string, options: SmokeOptions
     passed,
     ...(detail ? { detail } : {})
   })
-  try {
-    for (let hop = 0; ; hop++) {
+  for (let hop = 0; ; hop++) {
+    // Each request (each hop of a redirect chain) has its own timeout, within what smoke-timeout leaves.
+    const timeoutMs = Math.max(1, Math.min(options.requestTimeoutMs ?? 10_000, options.deadline.remainingMs()))
+    const timeout = AbortSignal.timeout(timeoutMs)
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout
+    let status = 0
+    try {
       const response = await fetch(url, { redirect: 'manual', signal, headers: { 'User-Agent': USER_AGENT } })
+      status = response.status
       const location = response.headers.get('location')
       if (response.status >= 300 && response.status < 400 && location) {
         await response.body?.cancel()
@@ -81,16 +88,35 @@ async function runCheck(check: SmokeCheck, webUrl: string, options: SmokeOptions
         url = new URL(location, url).toString()
         continue
       }
-      const body = check.text === undefined ? '' : await response.text()
-      if (check.text === undefined) await response.body?.cancel()
       const statusOk = check.status === undefined ? response.ok : response.status === check.status
-      if (!statusOk) return result(response.status, false, `expected ${check.status ?? 'a 2xx status'}`)
-      if (check.text !== undefined && !body.includes(check.text)) return result(response.status, false, `body does not contain '${check.text}'`)
+      if (!statusOk || check.text === undefined) {
+        await response.body?.cancel()
+        return statusOk ? result(response.status, true) : result(response.status, false, `expected ${check.status ?? 'a 2xx status'}`)
+      }
+      if (!(await bodyContains(response.body, check.text))) return result(response.status, false, `body does not contain '${check.text}'`)
       return result(response.status, true)
+    } catch (error) {
+      if (options.signal?.aborted) throw error
+      const cause = (error as { cause?: { code?: string } }).cause?.code
+      const what = status === 0 ? 'no answer' : 'the body did not arrive'
+      return result(status, false, timeout.aborted ? `${what} within ${timeoutMs} ms` : (cause ?? (error as Error).message))
     }
-  } catch (error) {
-    if (options.signal?.aborted) throw error
-    const cause = (error as { cause?: { code?: string } }).cause?.code
-    return result(0, false, signal.aborted ? `no answer within ${timeout} ms` : (cause ?? (error as Error).message))
   }
+}
+
+/**
+ * Whether a body contains `text`, read as a stream: it stops at the first match and keeps only a
+ * text-sized overlap between chunks, so a large page is never held in memory.
+ */
+export async function bodyContains(body: ReadableStream<Uint8Array> | null, text: string): Promise<boolean> {
+  if (!body) return false
+  const decoder = new TextDecoder()
+  const overlap = text.length - 1
+  let carry = ''
+  for await (const chunk of body) {
+    const window = carry + decoder.decode(chunk, { stream: true })
+    if (window.includes(text)) return true // leaving the loop cancels the rest of the body
+    carry = overlap > 0 ? window.slice(-overlap) : ''
+  }
+  return (carry + decoder.decode()).includes(text)
 }

@@ -1,5 +1,6 @@
 import { oneLine } from '../errors.js'
 import type { StageContext } from '../heroku/context.js'
+import type { ReleaseKind } from '../heroku/maintenance.js'
 import { awaitRelease } from '../heroku/release.js'
 import type { DeployResult } from '../result.js'
 import { Deadline } from '../util/time.js'
@@ -12,7 +13,12 @@ export interface VerifyOptions {
   rollbackOnFailure: boolean
   /** Bounds the rollback's release, like the deploy's. */
   releaseTimeoutMs: number
+  /** Wraps the rollback's release as the deploy's was (maintenance mode); runs it as is by default. */
+  duringRelease?: DuringRelease
 }
+
+/** Runs a release inside whatever must surround every release the run makes. */
+export type DuringRelease = <T>(kind: ReleaseKind, release: () => Promise<T>) => Promise<T>
 
 /**
  * Proves the new release works: the smoke checks against the live app until they pass or time out.
@@ -50,7 +56,10 @@ export async function verifyRelease(ctx: StageContext, result: DeployResult, opt
   ctx.log.warning(`${why}. Rolling back to v${previous.version}.`)
   try {
     const rollbackCtx = { ...ctx, deadline: new Deadline(options.releaseTimeoutMs, `The rollback of ${result.app}`) }
-    const release = await timed('rollback', async () => awaitRelease(rollbackCtx, result.app, (await ctx.api.rollback(result.app, previous.id)).id))
+    const duringRelease: DuringRelease = options.duringRelease ?? ((_kind, release) => release())
+    const release = await timed('rollback', () =>
+      duringRelease('rollback', async () => awaitRelease(rollbackCtx, result.app, (await ctx.api.rollback(result.app, previous.id)).id))
+    )
     const after = await timed('verify', () => smoke(`after the rollback to v${previous.version}`), allPassed)
     const healthy = allPassed(after)
     result.rollback = { releaseVersion: release.version, healthy, smoke: after }
