@@ -40932,15 +40932,47 @@ function runUrl(github) {
 function commitUrl(sha, github) {
     return github?.repository ? `${github.serverUrl}/${github.repository}/commit/${sha}` : undefined;
 }
-/** What a person should know or do next, for each way a run can end. */
-const NEXT_STEP = {
-    success: 'The new release is live.',
-    failure: 'Nothing new is live from this run; fix the cause below and push again.',
-    'rolled-back': 'The new release failed its smoke checks and the app was rolled back to the previous release; fix the cause and push again.',
-    skipped: 'Nothing was deployed.',
-    'dry-run': 'Nothing was changed: this was a dry run.',
-    cancelled: 'The job was cancelled while deploying: check the app on Heroku before deploying again.'
-};
+/** An app whose new release is live although it fails its smoke checks: not rolled back (off, impossible, or failed). */
+function liveButFailing(app) {
+    return app.status === 'failure' && app.releaseVersion !== undefined && app.smoke.some((r) => !r.passed) && !app.rollback;
+}
+/** What happened and what a person should do next, for each way a run can end. */
+function nextStep(run) {
+    const stuck = run.apps.filter((a) => a.maintenanceError);
+    const first = stuck.length > 0 ? `Maintenance mode is still on for ${names(stuck)}: turn it off by hand now (Heroku dashboard → Settings). ` : '';
+    return first + statusStep(run);
+}
+function statusStep(run) {
+    switch (run.status) {
+        case 'success':
+            return 'The new release is live.';
+        case 'failure': {
+            const broken = run.apps.filter(liveButFailing);
+            if (broken.length > 0)
+                return `The new release is live on ${names(broken)} but fails its smoke checks and was not rolled back: roll it back or fix it now.`;
+            const live = run.apps.filter((a) => a.releaseVersion !== undefined && !a.rollback);
+            if (live.length === run.apps.length && live.length > 0)
+                return 'The new release is live; fix the cause below.';
+            if (live.length > 0)
+                return `The new release is live on ${names(live)} only; fix the cause below and deploy again.`;
+            return 'Nothing new is live from this run; fix the cause below and push again.';
+        }
+        case 'rolled-back':
+            if (run.apps.some((a) => a.rollback && !a.rollback.healthy)) {
+                return 'The new release failed its smoke checks and was rolled back, but the app fails them after the rollback too: it needs attention now.';
+            }
+            return 'The new release failed its smoke checks and the app was rolled back to the previous release, which passes them; fix the cause and push again.';
+        case 'cancelled':
+            return 'The job was cancelled while deploying: check each app on Heroku (its current release, maintenance mode) before deploying again.';
+        case 'skipped':
+            return 'Nothing was deployed, as the inputs ask for this run (see why); nothing to do unless this commit should have gone out.';
+        case 'dry-run':
+            return 'Nothing was changed: this was a dry run.';
+    }
+}
+function names(apps) {
+    return apps.map((a) => a.app).join(', ');
+}
 /**
  * The run as JSON, the body of the generic webhook (its schema is documented in the README).
  * A pure function of the result, so the same facts reach every receiver.
@@ -40950,7 +40982,7 @@ function webhookBody(run, context) {
     return {
         schema: 'heroku-cd/v1',
         status: run.status,
-        summary: NEXT_STEP[run.status],
+        summary: nextStep(run),
         reason: run.reason ?? null,
         repository: github?.repository || null,
         ref: github?.ref || null,
@@ -40966,9 +40998,13 @@ function webhookBody(run, context) {
             build_id: app.buildId ?? null,
             release_id: app.releaseId ?? null,
             release_version: app.releaseVersion ?? null,
-            rollback: app.rollback ? { to_version: app.previousRelease?.version ?? null, release_version: app.rollback.releaseVersion, healthy: app.rollback.healthy } : null,
+            deployment_id: app.deploymentId ?? null,
+            rollback: app.rollback
+                ? { to_version: app.previousRelease?.version ?? null, release_version: app.rollback.releaseVersion, healthy: app.rollback.healthy, smoke: smokeJson(app.rollback.smoke) }
+                : null,
             smoke: smokeJson(app.smoke),
-            timings_ms: Object.fromEntries(app.stages.map((stage) => [stage.stage, stage.ms]))
+            // A list, not a map: after a rollback `verify` runs twice, and the order is the story.
+            timings: app.stages.map((stage) => ({ stage: stage.stage, ms: stage.ms, ok: stage.ok }))
         }))
     };
 }
@@ -41490,12 +41526,16 @@ async function deliver(url, payload, options) {
         await withRetry(async () => {
             let response;
             try {
-                response = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
+                // Never follow a redirect: a 301/302 would turn the POST into a GET, and the signed body must
+                // reach only the URL that was configured.
+                response = await fetch(url, { method: 'POST', body, headers, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
             }
             catch (error) {
                 throw new DeliveryError(`no answer from ${host} (${deliver_describe(error)})`, true);
             }
             await response.body?.cancel();
+            if (response.status >= 300 && response.status < 400)
+                throw new DeliveryError(`${host} answered ${response.status}, a redirect, which is not followed`, false);
             if (!response.ok)
                 throw new DeliveryError(`${host} answered ${response.status}`, response.status >= 500 || response.status === 429);
         }, { ...policy, retryDelay: (error, attempt) => (error.transient ? backoffDelay(policy, attempt) : undefined) });
@@ -41522,6 +41562,7 @@ function deliver_describe(error) {
 
 ;// CONCATENATED MODULE: ./src/report/slack.ts
 
+
 const ICON = {
     success: ':white_check_mark:',
     failure: ':x:',
@@ -41539,43 +41580,72 @@ const WORDS = {
     cancelled: 'deploy cancelled'
 };
 const TAIL_LINES = 5;
+const SMOKE_LINES = 10;
+// Block Kit refuses the whole message when one text is too long: a section's text holds 3000
+// characters, a field 2000, a button's label 75.
+const MAX_SECTION = 3000;
+const MAX_FIELD = 2000;
+const MAX_BUTTON = 75;
+const MAX_CODE = 2500;
 /** One Slack message (Block Kit, with a plain-text fallback) for the whole run. */
 function slackMessage(run, context) {
     const apps = run.apps.map((a) => a.app).join(', ') || 'Heroku';
     const headline = `${apps} ${WORDS[run.status]}`;
-    const releases = run.apps.filter((a) => a.releaseVersion !== undefined).map((a) => `${a.app} v${a.releaseVersion}`);
+    const releases = run.apps.filter((a) => a.releaseVersion !== undefined).map(release);
     const sha = context.sha;
     const commitLink = sha ? slack_link(commitUrl(sha, context.github), sha.slice(0, 7)) : undefined;
     const reasons = run.reason ? [run.reason] : run.apps.filter((a) => a.reason && a.status !== 'success').map((a) => a.reason);
-    const fallback = [`${headline}.`, releases.length ? `Release ${releases.join(', ')}.` : '', reasons.join(' '), NEXT_STEP[run.status]].filter(Boolean).join(' ');
+    const next = nextStep(run);
+    const fallback = [`${headline}.`, releases.length ? `Release ${releases.join(', ')}.` : '', reasons.join(' '), next].filter(Boolean).join(' ');
     const fields = [
         `*Status*\n${run.status}`,
-        `*Release*\n${releases.join(', ') || '—'}`,
+        `*Release*\n${slack_escape(releases.join(', ')) || '—'}`,
         `*Commit*\n${commitLink ? `${commitLink}${context.commitTitle ? ` ${slack_escape(context.commitTitle)}` : ''}` : '—'}`,
         `*Actor*\n${slack_escape(context.github?.actor || '—')}`,
         `*Duration*\n${(run.durationMs / 1000).toFixed(1)} s`
     ];
     const blocks = [
-        { type: 'section', text: { type: 'mrkdwn', text: `${ICON[run.status]} *${slack_escape(headline)}*\n${slack_escape(NEXT_STEP[run.status])}` } },
-        { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) }
+        section(`${ICON[run.status]} *${slack_escape(headline)}*\n${slack_escape(next)}`),
+        { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text: clip(text, MAX_FIELD) })) }
     ];
-    for (const reason of reasons)
-        blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Why:* ${slack_escape(reason)}` } });
-    const tail = run.apps.find((a) => a.logTail.length > 0);
-    if (tail) {
-        const lines = tail.logTail.slice(-TAIL_LINES).join('\n').replace(/```/g, "'''");
-        blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `Last lines of the ${tail.logTailOf ?? 'build'} output:\n\`\`\`${lines.slice(-2500)}\`\`\`` } });
+    if (reasons.length > 0)
+        blocks.push(section(`*Why:* ${reasons.map(slack_escape).join('\n')}`));
+    const failedChecks = run.apps.flatMap((a) => [...a.smoke, ...(a.rollback?.smoke ?? [])].filter((r) => !r.passed));
+    if (failedChecks.length > 0) {
+        blocks.push(section(`Failing smoke checks:\n${codeBlock(failedChecks.slice(0, SMOKE_LINES).map((r) => `✗ ${smoke_describe(r)}`))}`));
     }
+    const tail = run.apps.find((a) => a.logTail.length > 0);
+    if (tail)
+        blocks.push(section(`Last lines of the ${tail.logTailOf ?? 'build'} output:\n${codeBlock(tail.logTail.slice(-TAIL_LINES))}`));
     const buttons = [
-        ...run.apps.filter((a) => a.appUrl).map((a) => ({ type: 'button', text: { type: 'plain_text', text: `Open ${a.app}` }, url: a.appUrl })),
-        ...(runUrl(context.github) ? [{ type: 'button', text: { type: 'plain_text', text: 'View run' }, url: runUrl(context.github) }] : [])
+        ...run.apps.filter((a) => a.appUrl).map((a) => slack_button(`Open ${a.app}`, a.appUrl)),
+        ...(runUrl(context.github) ? [slack_button('View run', runUrl(context.github))] : [])
     ];
     if (buttons.length > 0)
         blocks.push({ type: 'actions', elements: buttons.slice(0, 25) });
     return { text: fallback, blocks };
 }
+/** "hello-app v8", or after a rollback "hello-app v8, rolled back to v7 (now v9)". */
+function release(app) {
+    const rolledBack = app.rollback ? `, rolled back to v${app.previousRelease?.version} (now v${app.rollback.releaseVersion})` : '';
+    return `${app.app} v${app.releaseVersion}${rolledBack}`;
+}
+function section(text) {
+    return { type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION) } };
+}
+function slack_button(label, url) {
+    return { type: 'button', text: { type: 'plain_text', text: clip(label, MAX_BUTTON) }, url };
+}
+/** A preformatted block whose content cannot close it early, short enough that clipping never cuts it. */
+function codeBlock(lines) {
+    const body = slack_escape(lines.join('\n').replace(/```/g, "'''"));
+    return `\`\`\`${body.length > MAX_CODE ? `…${body.slice(-MAX_CODE)}` : body}\`\`\``;
+}
 function slack_link(url, label) {
     return url ? `<${url}|${label}>` : label;
+}
+function clip(text, max) {
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 // Slack's mrkdwn treats these three as control characters.
 function slack_escape(text) {
@@ -41586,13 +41656,17 @@ function slack_escape(text) {
 
 
 
+
+// A cancelled job has seconds before the runner kills it: one short attempt each, sent side by side.
+const CANCELLED = { attempts: 1, timeoutMs: AFTER_CANCEL_MS };
 /** Sends the Slack message and the webhook, side by side; failures are warnings only. */
 async function notify(run, context, settings, log) {
+    const budget = run.status === 'cancelled' ? CANCELLED : {};
     const sends = [];
     if (settings.slackWebhook)
-        sends.push(deliver(settings.slackWebhook, slackMessage(run, context), { log, what: 'the Slack notification' }));
+        sends.push(deliver(settings.slackWebhook, slackMessage(run, context), { log, what: 'the Slack notification', ...budget }));
     if (settings.webhookUrl) {
-        sends.push(deliver(settings.webhookUrl, webhookBody(run, context), { log, what: 'the webhook notification', secret: settings.webhookSecret }));
+        sends.push(deliver(settings.webhookUrl, webhookBody(run, context), { log, what: 'the webhook notification', secret: settings.webhookSecret, ...budget }));
     }
     await Promise.all(sends);
 }
@@ -41615,14 +41689,39 @@ const HEADLINE = {
     'dry-run': 'dry run',
     cancelled: 'deploy cancelled'
 };
-/** Kept under GitHub's 1 MiB step-summary limit however long the logs are. */
+/** GitHub refuses a step summary over 1 MiB; this leaves headroom and is never exceeded. */
 const MAX_SUMMARY_BYTES = 900 * 1024;
 const MAX_LINE = 400;
+const MAX_REASON = 2000;
+// Until the summary fits, the log tails shrink to these many lines; the job log always has the whole output.
+const summary_TAIL_LINES = [Number.POSITIVE_INFINITY, 15, 5, 0];
 /** The job summary in GitHub-flavoured Markdown: what a person needs at a glance, per app. */
 function renderSummary(run, context = {}) {
+    const head = renderHead(run, context);
+    const apps = run.apps.filter((app) => app.status !== 'skipped' || app.stages.length > 0);
+    let sections = [];
+    for (const tailLines of summary_TAIL_LINES) {
+        sections = apps.map((app) => renderApp(app, context, tailLines).join('\n'));
+        const markdown = [head, ...sections].join('\n');
+        if (bytes(markdown) <= MAX_SUMMARY_BYTES)
+            return markdown;
+    }
+    // Still too big (a great many apps): whole sections while they fit, never a cut inside a table or block.
+    const note = (left) => `_${left} more app${left === 1 ? '' : 's'} not shown: GitHub limits a job summary to 1 MiB. Every app's result is in the \`results\` output and the job log._\n`;
+    const kept = [];
+    let size = bytes(head) + bytes(note(apps.length)) + 1;
+    for (const section of sections) {
+        if (size + bytes(section) + 1 > MAX_SUMMARY_BYTES)
+            break;
+        kept.push(section);
+        size += bytes(section) + 1;
+    }
+    return [head, ...kept, note(sections.length - kept.length)].join('\n');
+}
+function renderHead(run, context) {
     const out = [];
     const apps = run.apps.map((a) => a.app).join(', ');
-    out.push(`## ${summary_ICON[run.status]} Heroku: ${apps ? `${apps} ` : ''}${HEADLINE[run.status]}`, '', NEXT_STEP[run.status], '');
+    out.push(`## ${summary_ICON[run.status]} Heroku: ${apps ? `${apps} ` : ''}${HEADLINE[run.status]}`, '', escapeInline(nextStep(run)), '');
     const facts = [`${seconds(run.durationMs)}`];
     if (context.sha)
         facts.push(`commit ${commitLink(context.sha, context.github)}${context.commitTitle ? ` ${escapeInline(context.commitTitle)}` : ''}`);
@@ -41633,18 +41732,10 @@ function renderSummary(run, context = {}) {
         facts.push(`[workflow run](${url})`);
     out.push(facts.join(' · '), '');
     if (run.reason)
-        out.push(`**Why:** ${escapeInline(run.reason)}`, '');
-    for (const app of run.apps)
-        out.push(...renderApp(app, context));
-    return capSize(out.join('\n'));
+        out.push(`**Why:** ${summary_clip(escapeInline(run.reason), MAX_REASON)}`, '');
+    return out.join('\n');
 }
-function capSize(markdown) {
-    if (Buffer.byteLength(markdown) <= MAX_SUMMARY_BYTES)
-        return markdown;
-    const cut = Buffer.from(markdown).subarray(0, MAX_SUMMARY_BYTES - 200).toString('utf8').replace(/\uFFFD$/, '');
-    return `${cut}\n\n_(summary cut to stay within GitHub's size limit; the full output is in the job log)_\n`;
-}
-function renderApp(app, context) {
+function renderApp(app, context, tailLines) {
     const rows = [
         ['Status', `${summary_ICON[app.status]} ${app.status}`],
         ['App', app.appUrl ? `[${app.app}](${app.appUrl})` : app.app],
@@ -41659,19 +41750,31 @@ function renderApp(app, context) {
         out.push('**Timeline**', '', '| stage | time | |', '|:--|--:|:--|', ...app.stages.map((stage) => `| ${stage.stage} | ${seconds(stage.ms)} | ${stage.ok ? '✅' : '❌'} |`), `| **total** | **${seconds(total)}** | |`, '');
     }
     if (app.reason && app.status !== 'success')
-        out.push(`**Why:** ${escapeInline(app.reason)}`, '');
+        out.push(`**Why:** ${summary_clip(escapeInline(app.reason), MAX_REASON)}`, '');
     if (app.maintenanceError)
-        out.push(`> [!CAUTION]`, `> ${escapeInline(app.maintenanceError)} Turn it off by hand.`, '');
+        out.push(`> [!CAUTION]`, `> ${summary_clip(escapeInline(app.maintenanceError), MAX_REASON)} Turn it off by hand.`, '');
+    if (liveButFailing(app)) {
+        out.push('> [!WARNING]', `> v${app.releaseVersion} is live on ${app.app} and fails its smoke checks: roll it back or fix it now.`, '');
+    }
     out.push(...smokeTable(`Smoke checks of v${app.releaseVersion}`, app.smoke));
     if (app.rollback) {
-        out.push(`**Rolled back** to v${app.previousRelease?.version} (now v${app.rollback.releaseVersion}): ${app.rollback.healthy ? '✅ healthy' : '❌ still failing'}.`, '', ...smokeTable(`Smoke checks after the rollback`, app.rollback.smoke));
+        out.push(`**Rolled back** to v${app.previousRelease?.version} (now v${app.rollback.releaseVersion}): ${app.rollback.healthy ? '✅ healthy' : '❌ still failing'}.`, '', ...(app.rollback.healthy ? [] : ['> [!WARNING]', `> ${app.app} fails its smoke checks after the rollback too: it is not working now and needs attention.`, '']), ...smokeTable(`Smoke checks after the rollback`, app.rollback.smoke));
     }
-    if (app.logTail.length > 0) {
-        const lines = app.logTail.map((line) => (line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line));
-        const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines) + 1));
-        out.push('<details open><summary>Last lines of the ' + (app.logTailOf ?? 'build') + ' output</summary>', '', fence + 'text', ...lines, fence, '', '</details>', '');
-    }
+    out.push(...logBlock(app, tailLines));
     return out;
+}
+/** The last lines of the failed output, folded: the reason above says what went wrong, this shows it. */
+function logBlock(app, tailLines) {
+    if (app.logTail.length === 0)
+        return [];
+    const of = app.logTailOf ?? 'build';
+    if (tailLines === 0)
+        return [`_The last lines of the ${of} output are in the job log (left out here to fit GitHub's summary size limit)._`, ''];
+    const lines = app.logTail.slice(-tailLines).map((line) => summary_clip(line, MAX_LINE));
+    const shortened = lines.length < app.logTail.length ? " (shortened to fit GitHub's summary size limit; the job log has the whole output)" : '';
+    const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines) + 1));
+    // A blank line after <summary> lets GitHub render the Markdown inside the block.
+    return [`<details><summary>Last ${lines.length} lines of the ${of} output${shortened}</summary>`, '', fence + 'text', ...lines, fence, '', '</details>', ''];
 }
 function smokeTable(title, results) {
     if (results.length === 0)
@@ -41709,6 +41812,12 @@ function escapeInline(text) {
 }
 function longestBacktickRun(lines) {
     return Math.max(0, ...lines.map((line) => Math.max(0, ...(line.match(/`+/g) ?? []).map((run) => run.length))));
+}
+function summary_clip(text, max) {
+    return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+function bytes(text) {
+    return Buffer.byteLength(text);
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts

@@ -7,6 +7,7 @@ let world: World
 let receivers: Awaited<ReturnType<typeof scriptedServer>>
 let failNext = 0
 const SECRET = 'whsec-e2e-4f2b9c'
+let goodPackage: string
 
 beforeAll(async () => {
   world = await startWorld()
@@ -46,7 +47,8 @@ test('Slack gets exactly one message naming the app, status and release; the web
   const body = JSON.parse(hook.body.toString())
   expect(body).toMatchObject({ schema: 'heroku-cd/v1', status: 'success', repository: 'octo-org/hello-app', actor: 'octocat', commit: { sha: world.sha, title: 'Initial commit' } })
   expect(body.apps[0]).toMatchObject({ app: APP, status: 'success', release_version: Number(version), app_url: world.emulator.app(APP).webUrl })
-  expect(Object.keys(body.apps[0].timings_ms)).toEqual(['package', 'upload', 'build', 'release'])
+  expect(body.apps[0].timings.map((t: { stage: string }) => t.stage)).toEqual(['package', 'upload', 'build', 'release'])
+  expect(body.apps[0].timings.every((t: { ms: number; ok: boolean }) => t.ms >= 0 && t.ok)).toBe(true)
 
   const written = writtenBytes(run, world.apiKey)
   for (const secret of ['slack-token-7Hq2', 'hook-token-93xZ', SECRET]) {
@@ -64,7 +66,8 @@ test('a receiver answering 500 leaves a successful deploy successful, with a war
 
 test("a failed deploy's Slack message says it failed and why", async () => {
   const file = `${world.repo.dir}/package.json`
-  const pkg = JSON.parse(fs.readFileSync(file, 'utf8'))
+  goodPackage = fs.readFileSync(file, 'utf8')
+  const pkg = JSON.parse(goodPackage)
   pkg.scripts.build = 'echo "Error: assets missing" >&2; exit 2'
   fs.writeFileSync(file, JSON.stringify(pkg))
   world.sha = world.repo.commit('Break the build')
@@ -76,4 +79,39 @@ test("a failed deploy's Slack message says it failed and why", async () => {
   const message = JSON.parse(slack[0].body.toString())
   expect(message.text).toMatch(new RegExp(`^${APP} deploy failed\\. Build [0-9a-f-]+ failed on ${APP}: Build failed: npm run build exited with code 2`))
   expect(JSON.stringify(message.blocks)).toContain('Error: assets missing')
+})
+
+test("a rolled-back deploy's Slack message says so, names the releases and the failing check", async () => {
+  fs.writeFileSync(`${world.repo.dir}/package.json`, goodPackage)
+  const server = `${world.repo.dir}/server.js`
+  fs.writeFileSync(server, fs.readFileSync(server, 'utf8').replace("send(res, 200, 'text/plain', 'ok')", "send(res, 500, 'text/plain', 'down')"))
+  world.sha = world.repo.commit('Break /health')
+  const before = received('/services/').length
+  const run = await world.deploy({ 'slack-webhook': slackUrl(), 'smoke-checks': '/health 200 ok', 'smoke-timeout': '3' })
+  expect(run.outputs.status).toBe('rolled-back')
+  const slack = received('/services/').slice(before)
+  expect(slack).toHaveLength(1)
+  const message = JSON.parse(slack[0].body.toString())
+  const [result] = JSON.parse(run.outputs.results)
+  expect(message.text).toContain(`${APP} deploy rolled back. Release ${APP} v${result.release_version}, rolled back to v${result.rolled_back_to} (now v${result.rollback_release_version}).`)
+  expect(message.text).toContain('which passes them; fix the cause and push again.')
+  expect(JSON.stringify(message.blocks)).toMatch(/Failing smoke checks:.*✗ \/health 200 ok → 500/)
+})
+
+test("a cancelled deploy's Slack message says it was cancelled", async () => {
+  world.emulator.faults.buildDelayMs = 30_000
+  try {
+    const before = received('/services/').length
+    const running = world.start({ 'slack-webhook': slackUrl() })
+    await running.waitForOutput('::group::Build output')
+    running.child.kill('SIGTERM')
+    const run = await running.done
+    expect(run.outputs.status).toBe('cancelled')
+    const slack = received('/services/').slice(before)
+    expect(slack).toHaveLength(1)
+    const message = JSON.parse(slack[0].body.toString())
+    expect(message.text).toMatch(new RegExp(`^${APP} deploy cancelled\\. The job was cancelled while deploying ${APP}\\. The job was cancelled while deploying: check each app on Heroku`))
+  } finally {
+    world.emulator.faults.buildDelayMs = 0
+  }
 })

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto'
 import { deliver, signature } from '../../src/report/deliver.js'
 import { webhookBody } from '../../src/report/notification.js'
+import { notify } from '../../src/report/notify.js'
 import { slackMessage } from '../../src/report/slack.js'
 import type { RunResult } from '../../src/result.js'
 import { scriptedServer } from '../fakes/http.js'
@@ -54,9 +55,10 @@ test('the webhook body carries the run, per app, with timings', () => {
         build_id: 'b-2',
         release_id: null,
         release_version: null,
+        deployment_id: null,
         rollback: null,
         smoke: [],
-        timings_ms: { build: 4000 }
+        timings: [{ stage: 'build', ms: 4000, ok: false }]
       }
     ]
   })
@@ -87,5 +89,85 @@ test('a 4xx is not retried', async () => {
   const server = await scriptedServer((_req, res) => void res.writeHead(404).end())
   expect(await deliver(`${server.url}/x`, {}, { log: new MemoryLog(), what: 'x', retryBaseMs: 5 })).toBe(false)
   expect(server.received).toHaveLength(1)
+  await server.close()
+})
+
+const rolledBack: RunResult = {
+  status: 'rolled-back',
+  durationMs: 9000,
+  apps: [
+    {
+      app: 'hello-app',
+      status: 'rolled-back',
+      appUrl: 'https://hello-app.herokuapp.com/',
+      buildId: 'b-3',
+      releaseId: 'r-8',
+      releaseVersion: 8,
+      reason: 'Smoke checks failed on hello-app v8: /health 200 → 500 in 3 ms (https://hello-app.herokuapp.com/health): expected 200; rolled back to v7 (now v9), which passes its smoke checks',
+      logTail: [],
+      previousRelease: { id: 'r-7', version: 7 },
+      smoke: [{ check: '/health 200', url: 'https://hello-app.herokuapp.com/health', status: 500, latencyMs: 3, passed: false, detail: 'expected 200' }],
+      rollback: { releaseVersion: 9, healthy: true, smoke: [{ check: '/health 200', url: 'https://hello-app.herokuapp.com/health', status: 200, latencyMs: 2, passed: true }] },
+      stages: [
+        { stage: 'build', ms: 1000, ok: true },
+        { stage: 'release', ms: 300, ok: true },
+        { stage: 'verify', ms: 4000, ok: false },
+        { stage: 'rollback', ms: 300, ok: true },
+        { stage: 'verify', ms: 20, ok: true }
+      ]
+    }
+  ]
+}
+
+test('a rolled-back run: Slack names both releases and the failing check; the webhook keeps both verify timings and the re-check', () => {
+  const message = slackMessage(rolledBack, context)
+  expect(message.text).toMatch(/^hello-app deploy rolled back\. Release hello-app v8, rolled back to v7 \(now v9\)\. Smoke checks failed on hello-app v8/)
+  expect(message.text).toContain('rolled back to the previous release, which passes them')
+  const blocks = JSON.stringify(message.blocks)
+  expect(blocks).toContain('Failing smoke checks:\\n```✗ /health 200 → 500 in 3 ms (https://hello-app.herokuapp.com/health): expected 200```')
+  const [app] = webhookBody(rolledBack, context).apps as Record<string, unknown>[]
+  expect(app.rollback).toEqual({ to_version: 7, release_version: 9, healthy: true, smoke: [{ check: '/health 200', url: 'https://hello-app.herokuapp.com/health', status: 200, passed: true, latency_ms: 2 }] })
+  expect((app.timings as { stage: string }[]).map((t) => t.stage)).toEqual(['build', 'release', 'verify', 'rollback', 'verify'])
+})
+
+test('a cancelled run and a skipped run are worded for a reader', () => {
+  const cancelled = slackMessage({ ...failed, status: 'cancelled', apps: [{ ...failed.apps[0], status: 'cancelled', reason: 'The job was cancelled while deploying hello-app.', logTail: [] }] }, context)
+  expect(cancelled.text).toBe(
+    'hello-app deploy cancelled. The job was cancelled while deploying hello-app. The job was cancelled while deploying: check each app on Heroku (its current release, maintenance mode) before deploying again.'
+  )
+  const skipped = slackMessage({ status: 'skipped', durationMs: 1, reason: "The run's branch 'feature/x' is not 'main'.", apps: [] }, context)
+  expect(skipped.text).toBe(
+    "Heroku deploy skipped. The run's branch 'feature/x' is not 'main'. Nothing was deployed, as the inputs ask for this run (see why); nothing to do unless this commit should have gone out."
+  )
+})
+
+test('every Slack text stays within Block Kit limits however long the reason and the log lines', () => {
+  const long = failedBuild(Array.from({ length: 10 }, () => 'z'.repeat(5000)), 1)
+  long.apps[0].reason = `Build failed: ${'r'.repeat(10_000)}`
+  const { blocks } = slackMessage(long, context) as { blocks: { text?: { text: string }; fields?: { text: string }[] }[] }
+  for (const block of blocks) {
+    if (block.text) expect(block.text.text.length).toBeLessThanOrEqual(3000)
+    for (const field of block.fields ?? []) expect(field.text.length).toBeLessThanOrEqual(2000)
+  }
+  const code = blocks.map((b) => b.text?.text ?? '').find((t) => t.startsWith('Last lines'))
+  expect(code).toMatch(/```…z+```$/)
+})
+
+test('a redirect is not followed: the signed body goes only to the configured URL', async () => {
+  const server = await scriptedServer((_req, res) => void res.writeHead(302, { Location: '/elsewhere' }).end())
+  const log = new MemoryLog()
+  expect(await deliver(`${server.url}/hook`, { a: 1 }, { log, what: 'the webhook notification', secret: 'shh', retryBaseMs: 5 })).toBe(false)
+  expect(server.received.map((r) => `${r.method} ${r.url}`)).toEqual(['POST /hook'])
+  expect(log.text()).toMatch(/answered 302, a redirect, which is not followed\. The deploy's result is unchanged\.$/)
+  await server.close()
+})
+
+test('when the job is cancelled, each notification gets one short attempt', async () => {
+  const server = await scriptedServer((_req, res) => void res.writeHead(503).end())
+  const log = new MemoryLog()
+  const cancelled: RunResult = { ...failed, status: 'cancelled' }
+  await notify(cancelled, context, { slackWebhook: `${server.url}/slack`, webhookUrl: `${server.url}/hook` }, log)
+  expect(server.received.map((r) => r.url).sort()).toEqual(['/hook', '/slack'])
+  expect(log.text().match(/^warning: Could not send/gm)).toHaveLength(2)
   await server.close()
 })

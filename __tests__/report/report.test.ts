@@ -105,17 +105,85 @@ test('smoke-check cells hold backticks, pipes and odd URLs without breaking the 
   expect(renderSummary(odd)).toContain('| ``/q?a=`x` a\\|b`` | [https://x.example/q\\_(1)?a=\\|](https://x.example/q_%281%29?a=%7C) | 200 | 1 ms | ✅ |')
 })
 
-test('the summary stays under GitHub\'s size limit however long the log is', () => {
+/** Every code fence and <details> block that opens is closed: a cut never leaves the page half-rendered. */
+function expectBalanced(md: string): void {
+  const fences = md.split('\n').filter((line) => /^`{3,}/.test(line))
+  expect(fences.length % 2).toBe(0)
+  expect(md.split('<details>').length).toBe(md.split('</details>').length)
+}
+
+test("the summary stays under GitHub's size limit however long the logs are, shrinking the log tails first", () => {
   const huge: RunResult = {
     ...failure,
-    apps: Array.from({ length: 80 }, (_, i) => ({ ...failure.apps[0], app: `app-${i}`, logTail: Array.from({ length: 40 }, () => 'x'.repeat(100_000)) }))
+    apps: Array.from({ length: 80 }, (_, i) => ({ ...failure.apps[0], app: `app-${i}`, logTail: Array.from({ length: 40 }, (_, n) => `line ${n} ${'x'.repeat(100_000)}`) }))
   }
   const md = renderSummary(huge, { sha, github })
   expect(Buffer.byteLength(md)).toBeLessThanOrEqual(MAX_SUMMARY_BYTES)
-  expect(md).toContain("summary cut to stay within GitHub's size limit")
+  expectBalanced(md)
+  // Every app keeps its section, reason and the very last lines; only the tails got shorter.
+  for (let i = 0; i < 80; i++) expect(md).toContain(`### app-${i}\n`)
+  expect(md.split('**Why:** Build b-2 failed on hello-app').length - 1).toBe(80)
+  expect(md).toContain("<details><summary>Last 15 lines of the build output (shortened to fit GitHub's summary size limit; the job log has the whole output)</summary>")
+  expect(md).toContain(`line 39 ${'x'.repeat(392)}…\n`)
+  expect(md).not.toContain('line 24 ')
+})
+
+test('with a great many apps, whole sections are kept while they fit, then a note says how many are left out', () => {
+  const many: RunResult = {
+    ...failure,
+    apps: Array.from({ length: 2500 }, (_, i) => ({ ...failure.apps[0], app: `app-${i}`, reason: `Build failed on app-${i}: ${'y'.repeat(1500)}` }))
+  }
+  const md = renderSummary(many, { sha, github })
+  expect(Buffer.byteLength(md)).toBeLessThanOrEqual(MAX_SUMMARY_BYTES)
+  expectBalanced(md)
+  const shown = md.split('\n### app-').length - 1
+  expect(shown).toBeGreaterThan(100)
+  expect(shown).toBeLessThan(2500)
+  expect(md.trimEnd().endsWith(`_${2500 - shown} more apps not shown: GitHub limits a job summary to 1 MiB. Every app's result is in the \`results\` output and the job log._`)).toBe(true)
+  // The last section shown is whole: its reason line is complete.
+  expect(md).toContain(`**Why:** Build failed on app-${shown - 1}: ${'y'.repeat(1500)}\n`)
+})
+
+test('the build output is folded in a collapsed block', () => {
+  const md = renderSummary(failure, { sha, github })
+  expect(md).toContain('<details><summary>Last 3 lines of the build output</summary>\n\n````text\n')
+  expect(md).not.toContain('<details open')
+  expectBalanced(md)
 })
 
 test('cancelled and skipped runs say what happened and what to do', () => {
-  expect(renderSummary({ status: 'cancelled', apps: [], durationMs: 1 })).toContain('The job was cancelled while deploying: check the app on Heroku before deploying again.')
-  expect(renderSummary({ status: 'skipped', apps: [], durationMs: 1 })).toContain('Nothing was deployed.')
+  expect(renderSummary({ status: 'cancelled', apps: [], durationMs: 1 })).toContain(
+    'The job was cancelled while deploying: check each app on Heroku (its current release, maintenance mode) before deploying again.'
+  )
+  const skipped = renderSummary({ status: 'skipped', apps: [{ ...success.apps[0], status: 'skipped', stages: [] }], reason: "The run's branch 'feature/x' is not 'main'.", durationMs: 1 })
+  expect(skipped).toContain('## ⏭️ Heroku: hello-app not deployed')
+  expect(skipped).toContain('Nothing was deployed, as the inputs ask for this run (see why); nothing to do unless this commit should have gone out.')
+  expect(skipped).toContain("**Why:** The run's branch 'feature/x' is not 'main'.")
+  // An app that was never tried gets no empty table.
+  expect(skipped).not.toContain('### hello-app')
+})
+
+test('a failing release left live, an unhealthy rollback and a stuck maintenance mode are each called out', () => {
+  const live: RunResult = {
+    status: 'failure',
+    durationMs: 1,
+    apps: [{ ...rolledBack.apps[0], status: 'failure', rollback: undefined, reason: 'Smoke checks failed on hello-app v8: … (rollback-on-failure is off: v8 stays live)' }]
+  }
+  const liveMd = renderSummary(live)
+  expect(liveMd).toContain('The new release is live on hello-app but fails its smoke checks and was not rolled back: roll it back or fix it now.')
+  expect(liveMd).toContain('> [!WARNING]\n> v8 is live on hello-app and fails its smoke checks: roll it back or fix it now.')
+
+  const unhealthy: RunResult = { ...rolledBack, apps: [{ ...rolledBack.apps[0], rollback: { ...rolledBack.apps[0].rollback!, healthy: false } }] }
+  const unhealthyMd = renderSummary(unhealthy)
+  expect(unhealthyMd).toContain('but the app fails them after the rollback too: it needs attention now.')
+  expect(unhealthyMd).toContain('**Rolled back** to v7 (now v9): ❌ still failing.\n\n> [!WARNING]\n> hello-app fails its smoke checks after the rollback too')
+
+  const stuck: RunResult = {
+    status: 'failure',
+    durationMs: 1,
+    apps: [{ ...success.apps[0], status: 'failure', maintenanceError: 'Maintenance mode could not be turned off on hello-app, which still shows the maintenance page: 403', reason: 'Maintenance mode could not be turned off on hello-app, which still shows the maintenance page: 403' }]
+  }
+  const stuckMd = renderSummary(stuck)
+  expect(stuckMd).toContain('Maintenance mode is still on for hello-app: turn it off by hand now (Heroku dashboard → Settings). The new release is live; fix the cause below.')
+  expect(stuckMd).toContain('> [!CAUTION]\n> Maintenance mode could not be turned off on hello-app')
 })

@@ -36,11 +36,14 @@ export async function deliver(url: string, payload: unknown, options: DeliveryOp
       async () => {
         let response: Response
         try {
-          response = await fetch(url, { method: 'POST', body, headers, signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) })
+          // Never follow a redirect: a 301/302 would turn the POST into a GET, and the signed body must
+          // reach only the URL that was configured.
+          response = await fetch(url, { method: 'POST', body, headers, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) })
         } catch (error) {
           throw new DeliveryError(`no answer from ${host} (${describe(error)})`, true)
         }
         await response.body?.cancel()
+        if (response.status >= 300 && response.status < 400) throw new DeliveryError(`${host} answered ${response.status}, a redirect, which is not followed`, false)
         if (!response.ok) throw new DeliveryError(`${host} answered ${response.status}`, response.status >= 500 || response.status === 429)
       },
       { ...policy, retryDelay: (error, attempt) => ((error as DeliveryError).transient ? backoffDelay(policy, attempt) : undefined) }

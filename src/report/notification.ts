@@ -1,4 +1,4 @@
-import type { RunResult } from '../result.js'
+import type { DeployResult, RunResult } from '../result.js'
 import type { GitHubRun } from '../settings.js'
 import { smokeJson } from './outputs.js'
 
@@ -18,14 +18,46 @@ export function commitUrl(sha: string, github?: GitHubRun): string | undefined {
   return github?.repository ? `${github.serverUrl}/${github.repository}/commit/${sha}` : undefined
 }
 
-/** What a person should know or do next, for each way a run can end. */
-export const NEXT_STEP: Record<RunResult['status'], string> = {
-  success: 'The new release is live.',
-  failure: 'Nothing new is live from this run; fix the cause below and push again.',
-  'rolled-back': 'The new release failed its smoke checks and the app was rolled back to the previous release; fix the cause and push again.',
-  skipped: 'Nothing was deployed.',
-  'dry-run': 'Nothing was changed: this was a dry run.',
-  cancelled: 'The job was cancelled while deploying: check the app on Heroku before deploying again.'
+/** An app whose new release is live although it fails its smoke checks: not rolled back (off, impossible, or failed). */
+export function liveButFailing(app: DeployResult): boolean {
+  return app.status === 'failure' && app.releaseVersion !== undefined && app.smoke.some((r) => !r.passed) && !app.rollback
+}
+
+/** What happened and what a person should do next, for each way a run can end. */
+export function nextStep(run: RunResult): string {
+  const stuck = run.apps.filter((a) => a.maintenanceError)
+  const first = stuck.length > 0 ? `Maintenance mode is still on for ${names(stuck)}: turn it off by hand now (Heroku dashboard → Settings). ` : ''
+  return first + statusStep(run)
+}
+
+function statusStep(run: RunResult): string {
+  switch (run.status) {
+    case 'success':
+      return 'The new release is live.'
+    case 'failure': {
+      const broken = run.apps.filter(liveButFailing)
+      if (broken.length > 0) return `The new release is live on ${names(broken)} but fails its smoke checks and was not rolled back: roll it back or fix it now.`
+      const live = run.apps.filter((a) => a.releaseVersion !== undefined && !a.rollback)
+      if (live.length === run.apps.length && live.length > 0) return 'The new release is live; fix the cause below.'
+      if (live.length > 0) return `The new release is live on ${names(live)} only; fix the cause below and deploy again.`
+      return 'Nothing new is live from this run; fix the cause below and push again.'
+    }
+    case 'rolled-back':
+      if (run.apps.some((a) => a.rollback && !a.rollback.healthy)) {
+        return 'The new release failed its smoke checks and was rolled back, but the app fails them after the rollback too: it needs attention now.'
+      }
+      return 'The new release failed its smoke checks and the app was rolled back to the previous release, which passes them; fix the cause and push again.'
+    case 'cancelled':
+      return 'The job was cancelled while deploying: check each app on Heroku (its current release, maintenance mode) before deploying again.'
+    case 'skipped':
+      return 'Nothing was deployed, as the inputs ask for this run (see why); nothing to do unless this commit should have gone out.'
+    case 'dry-run':
+      return 'Nothing was changed: this was a dry run.'
+  }
+}
+
+function names(apps: readonly DeployResult[]): string {
+  return apps.map((a) => a.app).join(', ')
 }
 
 /**
@@ -37,7 +69,7 @@ export function webhookBody(run: RunResult, context: RunContext): Record<string,
   return {
     schema: 'heroku-cd/v1',
     status: run.status,
-    summary: NEXT_STEP[run.status],
+    summary: nextStep(run),
     reason: run.reason ?? null,
     repository: github?.repository || null,
     ref: github?.ref || null,
@@ -53,9 +85,13 @@ export function webhookBody(run: RunResult, context: RunContext): Record<string,
       build_id: app.buildId ?? null,
       release_id: app.releaseId ?? null,
       release_version: app.releaseVersion ?? null,
-      rollback: app.rollback ? { to_version: app.previousRelease?.version ?? null, release_version: app.rollback.releaseVersion, healthy: app.rollback.healthy } : null,
+      deployment_id: app.deploymentId ?? null,
+      rollback: app.rollback
+        ? { to_version: app.previousRelease?.version ?? null, release_version: app.rollback.releaseVersion, healthy: app.rollback.healthy, smoke: smokeJson(app.rollback.smoke) }
+        : null,
       smoke: smokeJson(app.smoke),
-      timings_ms: Object.fromEntries(app.stages.map((stage) => [stage.stage, stage.ms]))
+      // A list, not a map: after a rollback `verify` runs twice, and the order is the story.
+      timings: app.stages.map((stage) => ({ stage: stage.stage, ms: stage.ms, ok: stage.ok }))
     }))
   }
 }

@@ -1,5 +1,6 @@
-import type { RunResult } from '../result.js'
-import { commitUrl, NEXT_STEP, type RunContext, runUrl } from './notification.js'
+import type { DeployResult, RunResult } from '../result.js'
+import { describe } from '../verify/smoke.js'
+import { commitUrl, nextStep, type RunContext, runUrl } from './notification.js'
 
 const ICON: Record<RunResult['status'], string> = {
   success: ':white_check_mark:',
@@ -20,44 +21,77 @@ const WORDS: Record<RunResult['status'], string> = {
 }
 
 const TAIL_LINES = 5
+const SMOKE_LINES = 10
+// Block Kit refuses the whole message when one text is too long: a section's text holds 3000
+// characters, a field 2000, a button's label 75.
+const MAX_SECTION = 3000
+const MAX_FIELD = 2000
+const MAX_BUTTON = 75
+const MAX_CODE = 2500
 
 /** One Slack message (Block Kit, with a plain-text fallback) for the whole run. */
 export function slackMessage(run: RunResult, context: RunContext): { text: string; blocks: unknown[] } {
   const apps = run.apps.map((a) => a.app).join(', ') || 'Heroku'
   const headline = `${apps} ${WORDS[run.status]}`
-  const releases = run.apps.filter((a) => a.releaseVersion !== undefined).map((a) => `${a.app} v${a.releaseVersion}`)
+  const releases = run.apps.filter((a) => a.releaseVersion !== undefined).map(release)
   const sha = context.sha
   const commitLink = sha ? link(commitUrl(sha, context.github), sha.slice(0, 7)) : undefined
   const reasons = run.reason ? [run.reason] : run.apps.filter((a) => a.reason && a.status !== 'success').map((a) => a.reason as string)
-  const fallback = [`${headline}.`, releases.length ? `Release ${releases.join(', ')}.` : '', reasons.join(' '), NEXT_STEP[run.status]].filter(Boolean).join(' ')
+  const next = nextStep(run)
+  const fallback = [`${headline}.`, releases.length ? `Release ${releases.join(', ')}.` : '', reasons.join(' '), next].filter(Boolean).join(' ')
 
   const fields = [
     `*Status*\n${run.status}`,
-    `*Release*\n${releases.join(', ') || '—'}`,
+    `*Release*\n${escape(releases.join(', ')) || '—'}`,
     `*Commit*\n${commitLink ? `${commitLink}${context.commitTitle ? ` ${escape(context.commitTitle)}` : ''}` : '—'}`,
     `*Actor*\n${escape(context.github?.actor || '—')}`,
     `*Duration*\n${(run.durationMs / 1000).toFixed(1)} s`
   ]
   const blocks: unknown[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `${ICON[run.status]} *${escape(headline)}*\n${escape(NEXT_STEP[run.status])}` } },
-    { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) }
+    section(`${ICON[run.status]} *${escape(headline)}*\n${escape(next)}`),
+    { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text: clip(text, MAX_FIELD) })) }
   ]
-  for (const reason of reasons) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Why:* ${escape(reason)}` } })
-  const tail = run.apps.find((a) => a.logTail.length > 0)
-  if (tail) {
-    const lines = tail.logTail.slice(-TAIL_LINES).join('\n').replace(/```/g, "'''")
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `Last lines of the ${tail.logTailOf ?? 'build'} output:\n\`\`\`${lines.slice(-2500)}\`\`\`` } })
+  if (reasons.length > 0) blocks.push(section(`*Why:* ${reasons.map(escape).join('\n')}`))
+  const failedChecks = run.apps.flatMap((a) => [...a.smoke, ...(a.rollback?.smoke ?? [])].filter((r) => !r.passed))
+  if (failedChecks.length > 0) {
+    blocks.push(section(`Failing smoke checks:\n${codeBlock(failedChecks.slice(0, SMOKE_LINES).map((r) => `✗ ${describe(r)}`))}`))
   }
+  const tail = run.apps.find((a) => a.logTail.length > 0)
+  if (tail) blocks.push(section(`Last lines of the ${tail.logTailOf ?? 'build'} output:\n${codeBlock(tail.logTail.slice(-TAIL_LINES))}`))
   const buttons = [
-    ...run.apps.filter((a) => a.appUrl).map((a) => ({ type: 'button', text: { type: 'plain_text', text: `Open ${a.app}` }, url: a.appUrl })),
-    ...(runUrl(context.github) ? [{ type: 'button', text: { type: 'plain_text', text: 'View run' }, url: runUrl(context.github) }] : [])
+    ...run.apps.filter((a) => a.appUrl).map((a) => button(`Open ${a.app}`, a.appUrl as string)),
+    ...(runUrl(context.github) ? [button('View run', runUrl(context.github) as string)] : [])
   ]
   if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons.slice(0, 25) })
   return { text: fallback, blocks }
 }
 
+/** "hello-app v8", or after a rollback "hello-app v8, rolled back to v7 (now v9)". */
+function release(app: DeployResult): string {
+  const rolledBack = app.rollback ? `, rolled back to v${app.previousRelease?.version} (now v${app.rollback.releaseVersion})` : ''
+  return `${app.app} v${app.releaseVersion}${rolledBack}`
+}
+
+function section(text: string): unknown {
+  return { type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION) } }
+}
+
+function button(label: string, url: string): unknown {
+  return { type: 'button', text: { type: 'plain_text', text: clip(label, MAX_BUTTON) }, url }
+}
+
+/** A preformatted block whose content cannot close it early, short enough that clipping never cuts it. */
+function codeBlock(lines: readonly string[]): string {
+  const body = escape(lines.join('\n').replace(/```/g, "'''"))
+  return `\`\`\`${body.length > MAX_CODE ? `…${body.slice(-MAX_CODE)}` : body}\`\`\``
+}
+
 function link(url: string | undefined, label: string): string {
   return url ? `<${url}|${label}>` : label
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text
 }
 
 // Slack's mrkdwn treats these three as control characters.

@@ -1,7 +1,7 @@
 import type { DeployResult, DeployStatus, RunResult } from '../result.js'
 import type { GitHubRun } from '../settings.js'
 import type { SmokeResult } from '../verify/smoke.js'
-import { commitUrl, NEXT_STEP, type RunContext, runUrl } from './notification.js'
+import { commitUrl, liveButFailing, nextStep, type RunContext, runUrl } from './notification.js'
 
 const ICON: Record<DeployStatus, string> = {
   success: '✅',
@@ -21,33 +21,51 @@ const HEADLINE: Record<DeployStatus, string> = {
   cancelled: 'deploy cancelled'
 }
 
-/** Kept under GitHub's 1 MiB step-summary limit however long the logs are. */
+/** GitHub refuses a step summary over 1 MiB; this leaves headroom and is never exceeded. */
 export const MAX_SUMMARY_BYTES = 900 * 1024
 const MAX_LINE = 400
+const MAX_REASON = 2000
+// Until the summary fits, the log tails shrink to these many lines; the job log always has the whole output.
+const TAIL_LINES = [Number.POSITIVE_INFINITY, 15, 5, 0]
 
 /** The job summary in GitHub-flavoured Markdown: what a person needs at a glance, per app. */
 export function renderSummary(run: RunResult, context: RunContext = {}): string {
+  const head = renderHead(run, context)
+  const apps = run.apps.filter((app) => app.status !== 'skipped' || app.stages.length > 0)
+  let sections: string[] = []
+  for (const tailLines of TAIL_LINES) {
+    sections = apps.map((app) => renderApp(app, context, tailLines).join('\n'))
+    const markdown = [head, ...sections].join('\n')
+    if (bytes(markdown) <= MAX_SUMMARY_BYTES) return markdown
+  }
+  // Still too big (a great many apps): whole sections while they fit, never a cut inside a table or block.
+  const note = (left: number) =>
+    `_${left} more app${left === 1 ? '' : 's'} not shown: GitHub limits a job summary to 1 MiB. Every app's result is in the \`results\` output and the job log._\n`
+  const kept: string[] = []
+  let size = bytes(head) + bytes(note(apps.length)) + 1
+  for (const section of sections) {
+    if (size + bytes(section) + 1 > MAX_SUMMARY_BYTES) break
+    kept.push(section)
+    size += bytes(section) + 1
+  }
+  return [head, ...kept, note(sections.length - kept.length)].join('\n')
+}
+
+function renderHead(run: RunResult, context: RunContext): string {
   const out: string[] = []
   const apps = run.apps.map((a) => a.app).join(', ')
-  out.push(`## ${ICON[run.status]} Heroku: ${apps ? `${apps} ` : ''}${HEADLINE[run.status]}`, '', NEXT_STEP[run.status], '')
+  out.push(`## ${ICON[run.status]} Heroku: ${apps ? `${apps} ` : ''}${HEADLINE[run.status]}`, '', escapeInline(nextStep(run)), '')
   const facts = [`${seconds(run.durationMs)}`]
   if (context.sha) facts.push(`commit ${commitLink(context.sha, context.github)}${context.commitTitle ? ` ${escapeInline(context.commitTitle)}` : ''}`)
   if (context.github?.actor) facts.push(`by @${context.github.actor}`)
   const url = runUrl(context.github)
   if (url) facts.push(`[workflow run](${url})`)
   out.push(facts.join(' · '), '')
-  if (run.reason) out.push(`**Why:** ${escapeInline(run.reason)}`, '')
-  for (const app of run.apps) out.push(...renderApp(app, context))
-  return capSize(out.join('\n'))
+  if (run.reason) out.push(`**Why:** ${clip(escapeInline(run.reason), MAX_REASON)}`, '')
+  return out.join('\n')
 }
 
-function capSize(markdown: string): string {
-  if (Buffer.byteLength(markdown) <= MAX_SUMMARY_BYTES) return markdown
-  const cut = Buffer.from(markdown).subarray(0, MAX_SUMMARY_BYTES - 200).toString('utf8').replace(/\uFFFD$/, '')
-  return `${cut}\n\n_(summary cut to stay within GitHub's size limit; the full output is in the job log)_\n`
-}
-
-function renderApp(app: DeployResult, context: RunContext): string[] {
+function renderApp(app: DeployResult, context: RunContext, tailLines: number): string[] {
   const rows: [string, string][] = [
     ['Status', `${ICON[app.status]} ${app.status}`],
     ['App', app.appUrl ? `[${app.app}](${app.appUrl})` : app.app],
@@ -68,31 +86,34 @@ function renderApp(app: DeployResult, context: RunContext): string[] {
       ''
     )
   }
-  if (app.reason && app.status !== 'success') out.push(`**Why:** ${escapeInline(app.reason)}`, '')
-  if (app.maintenanceError) out.push(`> [!CAUTION]`, `> ${escapeInline(app.maintenanceError)} Turn it off by hand.`, '')
+  if (app.reason && app.status !== 'success') out.push(`**Why:** ${clip(escapeInline(app.reason), MAX_REASON)}`, '')
+  if (app.maintenanceError) out.push(`> [!CAUTION]`, `> ${clip(escapeInline(app.maintenanceError), MAX_REASON)} Turn it off by hand.`, '')
+  if (liveButFailing(app)) {
+    out.push('> [!WARNING]', `> v${app.releaseVersion} is live on ${app.app} and fails its smoke checks: roll it back or fix it now.`, '')
+  }
   out.push(...smokeTable(`Smoke checks of v${app.releaseVersion}`, app.smoke))
   if (app.rollback) {
     out.push(
       `**Rolled back** to v${app.previousRelease?.version} (now v${app.rollback.releaseVersion}): ${app.rollback.healthy ? '✅ healthy' : '❌ still failing'}.`,
       '',
+      ...(app.rollback.healthy ? [] : ['> [!WARNING]', `> ${app.app} fails its smoke checks after the rollback too: it is not working now and needs attention.`, '']),
       ...smokeTable(`Smoke checks after the rollback`, app.rollback.smoke)
     )
   }
-  if (app.logTail.length > 0) {
-    const lines = app.logTail.map((line) => (line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line))
-    const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines) + 1))
-    out.push(
-      '<details open><summary>Last lines of the ' + (app.logTailOf ?? 'build') + ' output</summary>',
-      '',
-      fence + 'text',
-      ...lines,
-      fence,
-      '',
-      '</details>',
-      ''
-    )
-  }
+  out.push(...logBlock(app, tailLines))
   return out
+}
+
+/** The last lines of the failed output, folded: the reason above says what went wrong, this shows it. */
+function logBlock(app: DeployResult, tailLines: number): string[] {
+  if (app.logTail.length === 0) return []
+  const of = app.logTailOf ?? 'build'
+  if (tailLines === 0) return [`_The last lines of the ${of} output are in the job log (left out here to fit GitHub's summary size limit)._`, '']
+  const lines = app.logTail.slice(-tailLines).map((line) => clip(line, MAX_LINE))
+  const shortened = lines.length < app.logTail.length ? " (shortened to fit GitHub's summary size limit; the job log has the whole output)" : ''
+  const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines) + 1))
+  // A blank line after <summary> lets GitHub render the Markdown inside the block.
+  return [`<details><summary>Last ${lines.length} lines of the ${of} output${shortened}</summary>`, '', fence + 'text', ...lines, fence, '', '</details>', '']
 }
 
 function smokeTable(title: string, results: readonly SmokeResult[]): string[] {
@@ -139,4 +160,12 @@ function escapeInline(text: string): string {
 
 function longestBacktickRun(lines: string[]): number {
   return Math.max(0, ...lines.map((line) => Math.max(0, ...(line.match(/`+/g) ?? []).map((run) => run.length))))
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text
+}
+
+function bytes(text: string): number {
+  return Buffer.byteLength(text)
 }
