@@ -40420,13 +40420,15 @@ async function releaseOfUnchangedPush(ctx, app, commit) {
 
 ;// CONCATENATED MODULE: ./src/heroku/maintenance.ts
 
+
 const WHAT = { deploy: 'the release', rollback: 'the rollback' };
 /**
  * Runs `release` with the app in maintenance mode: on just before, off in a `finally` however it
- * ends (failure and cancel included; the off call ignores the cancel signal). Failing to turn it
- * off is loud: an error in the log and `result.maintenanceError`, which the summary shows.
+ * ends (failure and cancel included: the off call ignores the cancel signal, but after a cancel it
+ * is given AFTER_CANCEL_MS at most). Failing to turn it off is loud: an error in the log and
+ * `result.maintenanceError`, which the summary and the notifications show.
  */
-async function inMaintenance(api, log, result, kind, release) {
+async function inMaintenance(api, log, result, kind, release, signal) {
     try {
         await api.setMaintenance(result.app, true);
         log.info(`Maintenance mode is on for ${result.app} during ${WHAT[kind]}.`);
@@ -40442,12 +40444,14 @@ async function inMaintenance(api, log, result, kind, release) {
         return await release();
     }
     finally {
-        await maintenanceOff(api, log, result);
+        await maintenanceOff(api, log, result, signal);
     }
 }
-async function maintenanceOff(api, log, result) {
+async function maintenanceOff(api, log, result, signal) {
     try {
-        await api.setMaintenance(result.app, false);
+        const off = api.setMaintenance(result.app, false);
+        // After a cancel the runner kills the job within seconds: better a loud failure in the report than none.
+        await (signal?.aborted ? withTimeout(off, AFTER_CANCEL_MS, `Turning maintenance mode off on ${result.app}`) : off);
         log.info(`Maintenance mode is off for ${result.app}.`);
     }
     catch (error) {
@@ -41399,7 +41403,7 @@ async function deployApp(settings, deps, result, shipper) {
     };
     // With `maintenance`, every release this run makes (the deploy's, a rollback's) is in maintenance mode.
     const duringRelease = settings.maintenance
-        ? (kind, release) => inMaintenance(deps.api, deps.log, result, kind, release)
+        ? (kind, release) => inMaintenance(deps.api, deps.log, result, kind, release, deps.signal)
         : (_kind, release) => release();
     try {
         // The build creates the release, so maintenance goes on before the build and off once the release settled.

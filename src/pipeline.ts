@@ -147,7 +147,7 @@ async function deployApp(settings: Settings, deps: PipelineDeps, result: DeployR
   }
   // With `maintenance`, every release this run makes (the deploy's, a rollback's) is in maintenance mode.
   const duringRelease: DuringRelease = settings.maintenance
-    ? (kind, release) => inMaintenance(deps.api, deps.log, result, kind, release)
+    ? (kind, release) => inMaintenance(deps.api, deps.log, result, kind, release, deps.signal)
     : (_kind, release) => release()
   try {
     // The build creates the release, so maintenance goes on before the build and off once the release settled.

@@ -1,6 +1,7 @@
-import { HerokuApiError } from '../../src/errors.js'
+import { CancelledError, HerokuApiError } from '../../src/errors.js'
 import { inMaintenance } from '../../src/heroku/maintenance.js'
 import { newResult } from '../../src/result.js'
+import { AFTER_CANCEL_MS } from '../../src/util/time.js'
 import { FakeHeroku } from '../fakes/heroku.js'
 import { MemoryLog } from '../fakes/log.js'
 
@@ -42,4 +43,23 @@ test('the deploy never ships without maintenance; a rollback goes ahead without 
   expect(await inMaintenance(api, log, newResult('my-app'), 'rollback', release)).toBe(1)
   expect(log.text()).toMatch(/^warning: Could not turn maintenance mode on for the rollback of my-app; rolling back without it/m)
   expect(api.maintenance).toEqual([])
+})
+
+test('after a cancel, turning maintenance off gets a few seconds at most, then fails loudly', async () => {
+  const api = new FakeHeroku()
+  // Heroku hangs on the PATCH that turns maintenance off.
+  api.setMaintenance = async (_app, on) => (on ? { id: 'app-1', name: 'my-app', maintenance: true } : new Promise(() => undefined))
+  const cancel = new AbortController()
+  const log = new MemoryLog()
+  const result = newResult('my-app')
+  const started = Date.now()
+  await expect(
+    inMaintenance(api, log, result, 'deploy', async () => {
+      cancel.abort()
+      throw new CancelledError()
+    }, cancel.signal)
+  ).rejects.toThrow(CancelledError)
+  expect(Date.now() - started).toBeLessThan(AFTER_CANCEL_MS + 2000)
+  expect(result.maintenanceError).toContain(`Turning maintenance mode off on my-app got no answer within ${AFTER_CANCEL_MS / 1000} s`)
+  expect(log.text()).toContain('error: Maintenance mode could not be turned off on my-app')
 })
