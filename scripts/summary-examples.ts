@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     const run = await runAction({
       workspace: repo.dir,
       sha: repo.commit(title),
-      inputs: { 'api-key': apiKey, app: APP, 'smoke-checks': CHECKS, ...inputs },
+      inputs: { 'api-key': apiKey, app: APP, 'smoke-checks': CHECKS, 'github-deployment': 'false', ...inputs },
       env: { HEROKU_API_URL: emulator.apiUrl }
     })
     cleanup(run)

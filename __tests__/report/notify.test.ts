@@ -137,7 +137,7 @@ test('a cancelled run and a skipped run are worded for a reader', () => {
   )
   const skipped = slackMessage({ status: 'skipped', durationMs: 1, reason: "The run's branch 'feature/x' is not 'main'.", apps: [] }, context)
   expect(skipped.text).toBe(
-    "Heroku deploy skipped. The run's branch 'feature/x' is not 'main'. Nothing was deployed, as the inputs ask for this run (see why); nothing to do unless this commit should have gone out."
+    "Heroku deploy skipped. The run's branch 'feature/x' is not 'main'. Nothing was deployed. This run did not meet the conditions the inputs set (see why); nothing to do unless this commit should have gone out."
   )
 })
 

@@ -157,7 +157,7 @@ test('cancelled and skipped runs say what happened and what to do', () => {
   )
   const skipped = renderSummary({ status: 'skipped', apps: [{ ...success.apps[0], status: 'skipped', stages: [] }], reason: "The run's branch 'feature/x' is not 'main'.", durationMs: 1 })
   expect(skipped).toContain('## ⏭️ Heroku: hello-app not deployed')
-  expect(skipped).toContain('Nothing was deployed, as the inputs ask for this run (see why); nothing to do unless this commit should have gone out.')
+  expect(skipped).toContain('Nothing was deployed. This run did not meet the conditions the inputs set (see why); nothing to do unless this commit should have gone out.')
   expect(skipped).toContain("**Why:** The run's branch 'feature/x' is not 'main'.")
   // An app that was never tried gets no empty table.
   expect(skipped).not.toContain('### hello-app')

@@ -50,7 +50,7 @@ function statusStep(run: RunResult): string {
     case 'cancelled':
       return 'The job was cancelled while deploying: check each app on Heroku (its current release, maintenance mode) before deploying again.'
     case 'skipped':
-      return 'Nothing was deployed, as the inputs ask for this run (see why); nothing to do unless this commit should have gone out.'
+      return 'Nothing was deployed. This run did not meet the conditions the inputs set (see why); nothing to do unless this commit should have gone out.'
     case 'dry-run':
       return 'Nothing was changed: this was a dry run.'
   }
