@@ -199,36 +199,11 @@ export class GitRemote {
       return void res.end()
     }
     this.ctx.log(`git: ${app.name} builds ${version?.slice(0, 8)} (build ${build.id})`)
-    await relayLog(build, res)
+    await build.log.relayTo(res)
     while (build.status === 'pending' && !this.ctx.shutdown.aborted) await sleep(25)
     res.addTrailers({ 'X-Build-Status': build.status })
     res.end()
   }
-}
-
-/** Writes the build output into the response as it becomes visible; resolves when the log ended. */
-function relayLog(build: BuildRecord, res: ServerResponse): Promise<void> {
-  const { log } = build
-  return new Promise(resolve => {
-    let sent = 0
-    const follow = () => {
-      const chunk = log.read(sent)
-      if (chunk.length > 0) {
-        sent += chunk.length
-        res.write(chunk)
-      }
-      if (log.isEnded) {
-        unsubscribe()
-        resolve()
-      }
-    }
-    const unsubscribe = log.subscribe(follow)
-    res.on('close', () => {
-      unsubscribe()
-      resolve()
-    })
-    follow()
-  })
 }
 
 /** Neither the user's nor the system's git configuration changes how the remote behaves. */

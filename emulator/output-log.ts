@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http'
 import { setTimeout as sleep } from 'node:timers/promises'
 
 /**
@@ -51,6 +52,30 @@ export class OutputLog {
 
   get size(): number {
     return this.visible.length
+  }
+
+  /** Writes the output from byte `from` into `res` as it becomes visible; resolves when the log ended or `res` closed. */
+  relayTo(res: ServerResponse, from = 0): Promise<void> {
+    return new Promise(resolve => {
+      let sent = from
+      const follow = () => {
+        const chunk = this.read(sent)
+        if (chunk.length > 0) {
+          sent += chunk.length
+          res.write(chunk)
+        }
+        if (this.isEnded) {
+          unsubscribe()
+          resolve()
+        }
+      }
+      const unsubscribe = this.subscribe(follow)
+      res.on('close', () => {
+        unsubscribe()
+        resolve()
+      })
+      follow()
+    })
   }
 
   /** Calls `listener` whenever bytes become visible or the log ends; returns the unsubscribe function. */

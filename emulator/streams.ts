@@ -53,21 +53,7 @@ export class OutputStreams {
     if (req.method === 'HEAD') return void res.end()
     res.flushHeaders()
 
-    let sent = from
-    const follow = () => {
-      const chunk = log.read(sent)
-      if (chunk.length > 0) {
-        sent += chunk.length
-        res.write(chunk)
-      }
-      if (log.isEnded) {
-        unsubscribe()
-        res.end()
-      }
-    }
-    const unsubscribe = log.subscribe(follow)
-    res.on('close', unsubscribe)
-    follow()
+    void log.relayTo(res, from).then(() => res.end())
   }
 }
 
