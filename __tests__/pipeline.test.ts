@@ -28,7 +28,11 @@ afterAll(async () => {
 
 function settings(inputs: Record<string, string> = {}, env: Record<string, string> = {}): Settings {
   const all: Record<string, string> = { 'api-key': 'HRKU-k', app: 'web-app', 'github-token': 'ghs-t', ...inputs }
-  return readSettings((name) => all[name] ?? '', { GITHUB_WORKSPACE: repo.dir, GITHUB_SHA: sha, GITHUB_REF: 'refs/heads/main', GITHUB_REPOSITORY: 'octo/app', GITHUB_RUN_ID: '7', RUNNER_TEMP: repo.dir, ...env }, () => undefined)
+  return readSettings(
+    (name) => all[name] ?? '',
+    { GITHUB_WORKSPACE: repo.dir, GITHUB_SHA: sha, GITHUB_REF: 'refs/heads/main', GITHUB_REPOSITORY: 'octo/app', GITHUB_RUN_ID: '7', RUNNER_TEMP: repo.dir, ...env },
+    () => undefined
+  )
 }
 
 function world() {

@@ -74,7 +74,13 @@ test('reads every implemented input', () => {
 test('the key is masked even when other inputs are bad', () => {
   const masked: string[] = []
   const inputs: Record<string, string> = { 'api-key': 'secret-key', app: 'BAD', 'github-token': 'ghs-secret' }
-  expect(() => readSettings((n) => inputs[n] ?? '', { GITHUB_SHA: SHA }, (s) => masked.push(s))).toThrow(SettingsError)
+  expect(() =>
+    readSettings(
+      (n) => inputs[n] ?? '',
+      { GITHUB_SHA: SHA },
+      (s) => masked.push(s)
+    )
+  ).toThrow(SettingsError)
   expect(masked).toEqual(['secret-key', Buffer.from('heroku:secret-key').toString('base64'), 'ghs-secret'])
 })
 
@@ -112,13 +118,22 @@ test('smoke checks, their timeout, rollback and maintenance', () => {
 })
 
 test('notification URLs and the webhook secret are masked before they are checked', () => {
-  const { settings, masked } = read({ ...good, 'slack-webhook': 'https://hooks.slack.com/services/T/B/xyz', 'webhook-url': 'https://ops.example.com/hook', 'webhook-secret': 'shh' })
+  const { settings, masked } = read({
+    ...good,
+    'slack-webhook': 'https://hooks.slack.com/services/T/B/xyz',
+    'webhook-url': 'https://ops.example.com/hook',
+    'webhook-secret': 'shh'
+  })
   expect(masked.slice(2, 5)).toEqual(['https://hooks.slack.com/services/T/B/xyz', 'https://ops.example.com/hook', 'shh'])
   expect(settings).toMatchObject({ slackWebhook: 'https://hooks.slack.com/services/T/B/xyz', webhookUrl: 'https://ops.example.com/hook', webhookSecret: 'shh' })
   const masks: string[] = []
-  expect(() => readSettings((n) => ({ 'api-key': 'k', app: 'my-app', 'slack-webhook': 'not a url' })[n] ?? '', { GITHUB_SHA: SHA, GITHUB_WORKSPACE: workspace }, (m) => masks.push(m))).toThrow(
-    "Input 'slack-webhook' must be an http(s) URL."
-  )
+  expect(() =>
+    readSettings(
+      (n) => ({ 'api-key': 'k', app: 'my-app', 'slack-webhook': 'not a url' })[n] ?? '',
+      { GITHUB_SHA: SHA, GITHUB_WORKSPACE: workspace },
+      (m) => masks.push(m)
+    )
+  ).toThrow("Input 'slack-webhook' must be an http(s) URL.")
   expect(masks).toContain('not a url')
 })
 
@@ -174,7 +189,7 @@ describe('the commit comes from the event', () => {
     return { GITHUB_EVENT_NAME: eventName, GITHUB_EVENT_PATH: file }
   }
 
-  test('workflow_run: the triggering run\'s head_sha, also as the default version', () => {
+  test("workflow_run: the triggering run's head_sha, also as the default version", () => {
     const env = withEvent('workflow_run', { workflow_run: { head_sha: HEAD, head_branch: 'main', conclusion: 'success', name: 'CI', run_number: 3 } })
     const { settings } = read(good, env)
     expect(settings.sha).toBe(HEAD)

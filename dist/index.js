@@ -39904,10 +39904,12 @@ class LineTail {
  * The first such line that says something is Heroku's reason; falls back to the last line.
  */
 function herokuReason(lines) {
-    const marked = lines
-        .map((line) => /^\s*!\s+(.*\S)\s*$/.exec(line)?.[1])
-        .filter((text) => text !== undefined);
-    return marked[0] ?? lines.filter((line) => line.trim() !== '').at(-1)?.trim();
+    const marked = lines.map((line) => /^\s*!\s+(.*\S)\s*$/.exec(line)?.[1]).filter((text) => text !== undefined);
+    return (marked[0] ??
+        lines
+            .filter((line) => line.trim() !== '')
+            .at(-1)
+            ?.trim());
 }
 
 ;// CONCATENATED MODULE: ./src/heroku/stream.ts
@@ -40229,7 +40231,10 @@ async function requireGitVersion(cwd) {
 /** Fetches the history of the commit (or, failing that, of the remote's branches) into a shallow clone. */
 async function unshallow(root, request) {
     const { sha, log, signal, deadline } = request;
-    const remotes = (await runGit(['remote'], root)).split('\n').map((name) => name.trim()).filter(Boolean);
+    const remotes = (await runGit(['remote'], root))
+        .split('\n')
+        .map((name) => name.trim())
+        .filter(Boolean);
     const remote = remotes.includes('origin') ? 'origin' : remotes[0];
     const advice = "set 'fetch-depth: 0' on actions/checkout, or deploy with strategy: api";
     if (!remote)
@@ -40358,12 +40363,7 @@ function pushEnv(remoteUrl, apiKey, base = process.env) {
 }
 /** Replaces the key, in every form git could print it (plain, URL-encoded, Basic credentials), with `***`. */
 function scrubber(secret) {
-    const forms = [...new Set([
-            Buffer.from(`heroku:${secret}`).toString('base64'),
-            Buffer.from(`:${secret}`).toString('base64'),
-            encodeURIComponent(secret),
-            secret
-        ])].filter((form) => form.length > 0);
+    const forms = [...new Set([Buffer.from(`heroku:${secret}`).toString('base64'), Buffer.from(`:${secret}`).toString('base64'), encodeURIComponent(secret), secret])].filter((form) => form.length > 0);
     return (text) => forms.reduce((out, form) => out.split(form).join('***'), text);
 }
 /** Heroku names a pushed commit in the release it makes: "Deploy 1a2b3c4d". */
@@ -40603,7 +40603,9 @@ function putFile(archive, putUrl, signal) {
                 reject(new UploadError(`${where} answered ${status}: ${detail}`, status >= 500 || status === 429));
             });
         });
-        external_node_fs_namespaceObject.createReadStream(archive.path).on('error', (error) => request.destroy(error)).pipe(request);
+        external_node_fs_namespaceObject.createReadStream(archive.path)
+            .on('error', (error) => request.destroy(error))
+            .pipe(request);
     });
 }
 
@@ -40635,7 +40637,10 @@ function parseSmokeChecks(input, inputName = 'smoke-checks') {
                 return;
             }
         }
-        const text = line.slice(line.indexOf(target) + target.length).trim().replace(status === undefined ? '' : /^\d+\s*/, '');
+        const text = line
+            .slice(line.indexOf(target) + target.length)
+            .trim()
+            .replace(status === undefined ? '' : /^\d+\s*/, '');
         checks.push({ line, target, status, text: text === '' ? undefined : text });
     });
     if (problems.length > 0)
@@ -40690,7 +40695,12 @@ const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
 const MAX_TIMEOUT_S = 6 * 60 * 60; // a GitHub-hosted job cannot run longer
 /** Splits a list input on commas and newlines, trimmed, without empties or repeats. */
 function splitList(value) {
-    return [...new Set(value.split(/[,\n]/).map((item) => item.trim()).filter(Boolean))];
+    return [
+        ...new Set(value
+            .split(/[,\n]/)
+            .map((item) => item.trim())
+            .filter(Boolean))
+    ];
 }
 /**
  * Reads every input into one frozen Settings. `mask` is called with each secret as soon as it is
@@ -40914,7 +40924,9 @@ function outputsOf(run) {
             app_url: app.appUrl ?? null,
             deployment_id: app.deploymentId ?? null,
             smoke: smokeJson(app.smoke),
-            ...(app.rollback ? { rolled_back_to: app.previousRelease?.version ?? null, rollback_release_version: app.rollback.releaseVersion, healthy_after_rollback: app.rollback.healthy } : {}),
+            ...(app.rollback
+                ? { rolled_back_to: app.previousRelease?.version ?? null, rollback_release_version: app.rollback.releaseVersion, healthy_after_rollback: app.rollback.healthy }
+                : {}),
             ...(app.reason ? { reason: app.reason } : {})
         }))),
         [Outputs.Duration]: (Math.round(run.durationMs / 100) / 10).toString()
@@ -41915,13 +41927,13 @@ async function commitTitle(settings) {
  */
 function silenceUrlParseWarning() {
     const emit = process.emitWarning.bind(process);
-    process.emitWarning = ((warning, ...rest) => {
+    process.emitWarning = (warning, ...rest) => {
         const options = rest[0];
         const code = typeof options === 'object' ? options?.code : rest[1];
         if (code === 'DEP0169')
             return;
         emit(warning, ...rest);
-    });
+    };
 }
 
 

@@ -50,7 +50,7 @@ export class PlatformApi {
 
     this.route('GET', '/apps/:app/builds', ({ params, headers }) => {
       const app = this.app(params)
-      return list(app.builds, headers.range, BUILD_RANGES, 'id', build => buildResource(app, build, account))
+      return list(app.builds, headers.range, BUILD_RANGES, 'id', (build) => buildResource(app, build, account))
     })
     this.route('POST', '/apps/:app/builds', ({ params, body }) => {
       const app = this.app(params)
@@ -73,7 +73,7 @@ export class PlatformApi {
 
     this.route('GET', '/apps/:app/releases', ({ params, headers }) => {
       const app = this.app(params)
-      return list(app.releases, headers.range, RELEASE_RANGES, 'id', release => releaseResource(app, release, account))
+      return list(app.releases, headers.range, RELEASE_RANGES, 'id', (release) => releaseResource(app, release, account))
     })
     this.route('POST', '/apps/:app/releases', ({ params, body }) => {
       const app = this.app(params)
@@ -83,9 +83,7 @@ export class PlatformApi {
       const app = this.app(params)
       return ok(releaseResource(app, app.findRelease(params.release), account))
     })
-    this.route('GET', '/apps/:app/releases/:release/config-vars', ({ params }) =>
-      ok({ ...this.app(params).findRelease(params.release).config })
-    )
+    this.route('GET', '/apps/:app/releases/:release/config-vars', ({ params }) => ok({ ...this.app(params).findRelease(params.release).config }))
 
     this.route('GET', '/apps/:app/config-vars', ({ params }) => ok({ ...this.app(params).configVars }))
     this.route('PATCH', '/apps/:app/config-vars', ({ params, body }) => ok(this.updateConfig(this.app(params), body)))
@@ -111,7 +109,7 @@ export class PlatformApi {
     for (const route of this.routes) {
       const match = route.method === method ? route.pattern.exec(pathname) : null
       if (!match) continue
-      const params = Object.fromEntries(route.names.map((name, i) => [name, decodeSegment(match[i + 1] as string)]))
+      const params = Object.fromEntries(route.names.map((name, i) => [name, decodeSegment(match[i + 1])]))
       return route.handler({ ...request, params })
     }
     throw new ApiError(
@@ -184,7 +182,12 @@ export class PlatformApi {
     }
     if (body.slug !== undefined) {
       const slugId = typeof body.slug === 'string' ? body.slug : undefined
-      const slug = slugId && this.apps.all().flatMap(other => other.releases).find(release => release.slug?.id === slugId)?.slug
+      const slug =
+        slugId &&
+        this.apps
+          .all()
+          .flatMap((other) => other.releases)
+          .find((release) => release.slug?.id === slugId)?.slug
       if (!slug) throw notFound('slug')
       const description = typeof body.description === 'string' ? body.description : `Deploy ${slug.commit?.slice(0, 8) ?? slug.id}`
       return app.releaser.create({ description, slug, config: app.configVars })
@@ -212,7 +215,7 @@ function decodeSegment(segment: string): string {
 /** A list answer honouring Range: 206 + Next-Range when truncated, 200 when complete. */
 function list<T>(items: readonly T[], header: string | undefined, fields: Record<string, RangeField<T>>, defaultField: string, render: (item: T) => unknown): ApiResponse {
   const range = parseRange(header, Object.keys(fields), defaultField)
-  const page = paginate(items, range, fields[range.field] as RangeField<T>)
+  const page = paginate(items, range, fields[range.field])
   const headers: Record<string, string> = { 'Accept-Ranges': Object.keys(fields).join(', ') }
   if (page.nextRange) headers['Next-Range'] = page.nextRange
   return { status: page.nextRange ? 206 : 200, body: page.items.map(render), headers }
@@ -222,22 +225,22 @@ function list<T>(items: readonly T[], header: string | undefined, fields: Record
 const ID_FIELD: RangeField<{ id: string }> = {
   key: (_item, index) => index,
   parse: (value, all) => {
-    const index = all.findIndex(item => item.id === value)
+    const index = all.findIndex((item) => item.id === value)
     return index < 0 ? undefined : index
   },
-  format: item => item.id
+  format: (item) => item.id
 }
 
 const CREATED_FIELD: RangeField<{ createdAt: Date }> = {
-  key: item => item.createdAt.toISOString(),
-  parse: value => (Number.isNaN(Date.parse(value)) ? undefined : new Date(value).toISOString()),
-  format: item => item.createdAt.toISOString()
+  key: (item) => item.createdAt.toISOString(),
+  parse: (value) => (Number.isNaN(Date.parse(value)) ? undefined : new Date(value).toISOString()),
+  format: (item) => item.createdAt.toISOString()
 }
 
 const VERSION_FIELD: RangeField<ReleaseRecord> = {
-  key: release => release.version,
-  parse: value => (/^\d+$/.test(value) ? Number(value) : undefined),
-  format: release => String(release.version)
+  key: (release) => release.version,
+  parse: (value) => (/^\d+$/.test(value) ? Number(value) : undefined),
+  format: (release) => String(release.version)
 }
 
 // The schema lists id and started_at for builds; the CLI sorts them by created_at (reference §1.4).

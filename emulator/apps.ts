@@ -76,7 +76,7 @@ export class AppState {
   }
 
   currentRelease(): ReleaseRecord | undefined {
-    return this.releases.find(release => release.current)
+    return this.releases.find((release) => release.current)
   }
 
   /**
@@ -84,7 +84,7 @@ export class AppState {
    * made while a deploy's release phase runs keeps the deploy's code rather than reviving the old one.
    */
   latestSlug(): Slug | undefined {
-    return this.releases.findLast(release => release.status !== 'failed')?.slug
+    return this.releases.findLast((release) => release.status !== 'failed')?.slug
   }
 
   setMaintenance(on: boolean): void {
@@ -98,14 +98,14 @@ export class AppState {
   }
 
   findBuild(id: string): BuildRecord {
-    const build = this.builds.find(candidate => candidate.id === id)
+    const build = this.builds.find((candidate) => candidate.id === id)
     if (!build) throw notFound('build')
     return build
   }
 
   /** By id, or by version number (`3`, as the API's release identity allows). */
   findRelease(idOrVersion: string): ReleaseRecord {
-    const release = this.releases.find(candidate => candidate.id === idOrVersion || String(candidate.version) === idOrVersion)
+    const release = this.releases.find((candidate) => candidate.id === idOrVersion || String(candidate.version) === idOrVersion)
     if (!release) throw notFound('release')
     return release
   }
@@ -130,7 +130,7 @@ export class AppRegistry {
 
   /** By name or id; 404 "Couldn't find that app." otherwise. */
   find(nameOrId: string): AppState {
-    const app = this.apps.get(nameOrId) ?? [...this.apps.values()].find(candidate => candidate.id === nameOrId)
+    const app = this.apps.get(nameOrId) ?? [...this.apps.values()].find((candidate) => candidate.id === nameOrId)
     if (!app) throw notFound('app')
     return app
   }
@@ -154,10 +154,10 @@ export function appView(app: AppState): AppView {
       return { ...app.configVars }
     },
     get builds() {
-      return app.builds.map(build => buildResource(app, build, account))
+      return app.builds.map((build) => buildResource(app, build, account))
     },
     get releases() {
-      return app.releases.map(release => releaseResource(app, release, account))
+      return app.releases.map((release) => releaseResource(app, release, account))
     },
     currentRelease() {
       const current = app.currentRelease()

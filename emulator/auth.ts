@@ -12,7 +12,7 @@ export function checkApiRequest(headers: IncomingHttpHeaders, apiKey: string): v
 }
 
 function acceptsHerokuJson(accept: string | undefined): boolean {
-  return (accept ?? '').split(',').some(range => HEROKU_MEDIA_TYPE.test(range.trim()))
+  return (accept ?? '').split(',').some((range) => HEROKU_MEDIA_TYPE.test(range.trim()))
 }
 
 /** `Bearer <key>`, or Basic auth with the key as password (heroku-client sends `:<key>`, git `heroku:<key>`). */

@@ -16,9 +16,7 @@ export interface Blob {
 }
 
 /** Where a build's source_blob.url points, and whether the builder may read it. */
-export type BlobLookup =
-  | { blob: Blob; readable: true }
-  | { blob: Blob; readable: false; reason: string }
+export type BlobLookup = { blob: Blob; readable: true } | { blob: Blob; readable: false; reason: string }
 
 /**
  * Source blobs, served the way S3 serves Heroku's presigned source URLs: the PUT and GET URLs carry
@@ -126,7 +124,8 @@ export class BlobStore {
       await rename(part, blob.file)
     } catch {
       await rm(part, { force: true })
-      if (!res.headersSent && !req.socket.destroyed) s3Error(req, res, 400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.')
+      if (!res.headersSent && !req.socket.destroyed)
+        s3Error(req, res, 400, 'IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.')
       return
     }
     blob.upload = { size, sha256: sha256.digest('hex') }

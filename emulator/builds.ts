@@ -23,7 +23,7 @@ export function createBuild(app: AppState, body: unknown, ctx: EmulatorContext):
   const input = parseCreateBuild(body)
   const source = ctx.blobs.lookup(input.source_blob.url)
   if (!source) throw invalidParams('source_blob.url must be a get_url returned by POST /sources on this emulator.')
-  if (app.builds.some(build => build.status === 'pending')) {
+  if (app.builds.some((build) => build.status === 'pending')) {
     throw conflict('A build is already in progress for this app. Wait for it to finish or cancel it.')
   }
   const id = randomUUID()
@@ -173,10 +173,7 @@ class BuildRun {
     const upload = source.blob.upload
     const expected = build.sourceBlob.checksum
     if (upload && expected && expected.slice('SHA256:'.length).toLowerCase() !== upload.sha256) {
-      throw new BuildFailure([
-        ' !     Checksum mismatch: the downloaded source does not match source_blob.checksum.',
-        ` !     Expected ${expected}, got SHA256:${upload.sha256}`
-      ])
+      throw new BuildFailure([' !     Checksum mismatch: the downloaded source does not match source_blob.checksum.', ` !     Expected ${expected}, got SHA256:${upload.sha256}`])
     }
     return source.blob.file
   }
@@ -193,7 +190,7 @@ class BuildRun {
         STACK: 'heroku-24',
         ...(build.sourceBlob.version ? { SOURCE_VERSION: build.sourceBlob.version } : {})
       },
-      onLine: line => this.out(`${INDENT}${line}`),
+      onLine: (line) => this.out(`${INDENT}${line}`),
       signal: this.signal
     })
     this.checkpoint()

@@ -32,7 +32,7 @@ const emulator = await startEmulator({
   apiKey,
   port,
   apps: values.app,
-  log: values.quiet ? undefined : line => console.log(`[emulator] ${line}`)
+  log: values.quiet ? undefined : (line) => console.log(`[emulator] ${line}`)
 })
 
 console.log(`Heroku Platform API emulator`)

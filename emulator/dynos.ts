@@ -55,7 +55,7 @@ export class Dyno {
     const port = await freePort()
     const env = { ...baseEnv(), ...options.env, PORT: String(port), DYNO: options.name }
     const prefix = `${options.appName} app[${options.name}]:`
-    const child = spawnGroup('sh', ['-c', options.command], { cwd: options.dir, env, onLine: line => options.log(`${prefix} ${line}`) })
+    const child = spawnGroup('sh', ['-c', options.command], { cwd: options.dir, env, onLine: (line) => options.log(`${prefix} ${line}`) })
     const dyno = new Dyno(options, port, child)
     dyno.log(`Starting process with command \`${options.command}\``)
     const listening = await waitForPort(port, child, options.bootTimeoutMs ?? BOOT_TIMEOUT_MS, options.shutdown)
@@ -105,7 +105,7 @@ export async function freePort(): Promise<number> {
   const server = createServer()
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve))
   const { port } = server.address() as { port: number }
-  await new Promise(resolve => server.close(resolve))
+  await new Promise((resolve) => server.close(resolve))
   return port
 }
 
@@ -119,7 +119,7 @@ async function waitForPort(port: number, child: ChildProcess, timeoutMs: number,
 }
 
 function accepts(port: number): Promise<boolean> {
-  return new Promise(resolve => {
+  return new Promise((resolve) => {
     const socket = createConnection({ host: '127.0.0.1', port })
     const done = (ok: boolean) => {
       socket.destroy()

@@ -39,8 +39,7 @@ export function errorForStatus(status: number, message?: string, extra: { resour
   return new ApiError(status, id, message ?? text, status === 429 ? { url: RATE_LIMIT_DOC, ...extra } : extra)
 }
 
-export const notFound = (resource: string): ApiError =>
-  errorForStatus(404, `Couldn't find that ${resource}.`, { resource })
+export const notFound = (resource: string): ApiError => errorForStatus(404, `Couldn't find that ${resource}.`, { resource })
 
 export const invalidParams = (message: string): ApiError => errorForStatus(422, message)
 

@@ -41,7 +41,7 @@ function checkedCount(count: number): number {
 }
 
 function take(rules: Rule[], method: string, path: string): Rule | undefined {
-  const rule = rules.find(candidate => matches(candidate.match, method, path))
+  const rule = rules.find((candidate) => matches(candidate.match, method, path))
   if (!rule) return undefined
   if (--rule.remaining === 0) rules.splice(rules.indexOf(rule), 1)
   return rule

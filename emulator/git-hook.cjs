@@ -17,7 +17,7 @@ const os = require('node:os')
 const path = require('node:path')
 
 const app = process.env.HEROKU_EMULATOR_APP
-const say = line => process.stdout.write(`${line}\n`)
+const say = (line) => process.stdout.write(`${line}\n`)
 
 function reject(...lines) {
   for (const line of lines) say(line)
@@ -31,7 +31,7 @@ const updates = fs
   .readFileSync(0, 'utf8')
   .split('\n')
   .filter(Boolean)
-  .map(line => line.split(' '))
+  .map((line) => line.split(' '))
 const deploys = []
 for (const [, next, ref] of updates) {
   if (ref !== 'refs/heads/main' && ref !== 'refs/heads/master') {
@@ -47,7 +47,7 @@ const sha = deploys[0]
 // Spool the archive first: a half-written tarball must never reach the builder.
 const tarball = path.join(os.tmpdir(), `heroku-emulator-push-${process.pid}-${Date.now()}.tgz`)
 const archive = spawn('git', ['archive', '--format=tar.gz', '-o', tarball, sha], { stdio: ['ignore', 'inherit', 'inherit'] })
-archive.on('close', code => {
+archive.on('close', (code) => {
   if (code !== 0) {
     fs.rmSync(tarball, { force: true })
     reject(` !     Could not read the pushed commit ${sha} (git archive exited with code ${code}).`)
@@ -66,8 +66,8 @@ function build() {
       method: 'POST',
       headers: { 'X-Emulator-Token': process.env.HEROKU_EMULATOR_TOKEN, 'Content-Length': fs.statSync(tarball).size }
     },
-    response => {
-      response.on('data', chunk => process.stdout.write(chunk))
+    (response) => {
+      response.on('data', (chunk) => process.stdout.write(chunk))
       response.on('end', () => {
         fs.rmSync(tarball, { force: true })
         if (response.trailers['x-build-status'] === 'succeeded') {
@@ -79,7 +79,7 @@ function build() {
       })
     }
   )
-  request.on('error', error => {
+  request.on('error', (error) => {
     fs.rmSync(tarball, { force: true })
     reject(` !     The build service could not be reached: ${error.message}`)
   })

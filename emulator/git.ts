@@ -58,7 +58,7 @@ export class GitRemote {
     await new Promise<void>((resolve, reject) => hooks.once('error', reject).listen(0, '127.0.0.1', resolve))
     const remote = new GitRemote(apps, ctx, apiKey, hooks, `http://127.0.0.1:${(hooks.address() as AddressInfo).port}`)
     hooks.on('request', (req, res) => {
-      remote.serveHook(req, res).catch(error => {
+      remote.serveHook(req, res).catch((error) => {
         ctx.log(`git hook endpoint: ${error instanceof Error ? error.message : String(error)}`)
         if (!res.headersSent) plain(res, 500, 'Internal error\n')
         else res.destroy()
@@ -94,7 +94,7 @@ export class GitRemote {
   async close(): Promise<void> {
     for (const child of this.children) child.kill('SIGKILL')
     this.hooks.closeAllConnections()
-    await new Promise(resolve => this.hooks.close(resolve))
+    await new Promise((resolve) => this.hooks.close(resolve))
   }
 
   /** The app's bare repository, made on first use, with the hook installed. */
@@ -166,7 +166,7 @@ export class GitRemote {
       }
       child.stdout.on('data', onData)
       child.on('error', reject)
-      child.on('close', code => {
+      child.on('close', (code) => {
         this.children.delete(child)
         if (!answered) {
           if (!res.headersSent) plain(res, 500, `git http-backend exited with code ${code} before answering\n`)

@@ -45,7 +45,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   // Every byte clients sent to the port (request lines, headers, bodies), for comparing deploy strategies.
   const sockets = new Set<Socket>()
   let closedBytes = 0
-  server.on('connection', socket => {
+  server.on('connection', (socket) => {
     sockets.add(socket)
     socket.on('close', () => {
       closedBytes += socket.bytesRead
@@ -57,11 +57,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const close = () =>
     (closing ??= (async () => {
       await ctx.stopBackground()
-      await Promise.all([...ctx.dynos].map(dyno => dyno.stop()))
-      await Promise.all(apps.all().map(app => app.router.close()))
+      await Promise.all([...ctx.dynos].map((dyno) => dyno.stop()))
+      await Promise.all(apps.all().map((app) => app.router.close()))
       await git.close()
       server.closeAllConnections()
-      await new Promise(resolve => server.close(resolve))
+      await new Promise((resolve) => server.close(resolve))
       if (!options.workDir) await rm(workDir, { recursive: true, force: true })
       log('emulator closed')
     })())
@@ -80,12 +80,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     requests,
     bytesReceived: () => closedBytes + [...sockets].reduce((sum, socket) => sum + socket.bytesRead, 0),
     faults,
-    app: name => {
-      if (!apps.all().some(app => app.name === name)) throw new Error(`The emulator has no app named "${name}"`)
+    app: (name) => {
+      if (!apps.all().some((app) => app.name === name)) throw new Error(`The emulator has no app named "${name}"`)
       return appView(apps.find(name))
     },
-    createApp: async name => appView(await apps.create(name)),
-    gitRepository: name => gitRepoDir(workDir, apps.find(name).name),
+    createApp: async (name) => appView(await apps.create(name)),
+    gitRepository: (name) => gitRepoDir(workDir, apps.find(name).name),
     close
   }
 }

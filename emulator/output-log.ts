@@ -15,7 +15,7 @@ export class OutputLog {
   private readonly listeners = new Set<() => void>()
   private resolveFinished!: () => void
   /** Resolves once the log has ended and every line is visible. */
-  readonly finished = new Promise<void>(resolve => (this.resolveFinished = resolve))
+  readonly finished = new Promise<void>((resolve) => (this.resolveFinished = resolve))
 
   constructor(
     private readonly lineDelayMs: () => number,
@@ -38,7 +38,7 @@ export class OutputLog {
   }
 
   text(): string {
-    return this.written.map(line => `${line}\n`).join('')
+    return this.written.map((line) => `${line}\n`).join('')
   }
 
   get isEnded(): boolean {
@@ -56,7 +56,7 @@ export class OutputLog {
 
   /** Writes the output from byte `from` into `res` as it becomes visible; resolves when the log ended or `res` closed. */
   relayTo(res: ServerResponse, from = 0): Promise<void> {
-    return new Promise(resolve => {
+    return new Promise((resolve) => {
       let sent = from
       const follow = () => {
         const chunk = this.read(sent)

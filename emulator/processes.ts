@@ -99,7 +99,7 @@ function groupAlive(child: ChildProcess): boolean {
   } catch {
     return true // no procfs: trust kill(0)
   }
-  return entries.some(entry => {
+  return entries.some((entry) => {
     if (!/^\d+$/.test(entry)) return false
     try {
       // /proc/<pid>/stat: "pid (comm) state ppid pgrp ..."; comm may contain spaces and parens.

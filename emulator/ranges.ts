@@ -26,7 +26,14 @@ export function parseRange(header: string | undefined, fields: readonly string[]
 
   const split = rest.search(/[;,]/)
   const bounds = (split < 0 ? rest : rest.slice(0, split)).trim()
-  const params = split < 0 ? [] : rest.slice(split + 1).split(/[;,]/).map(p => p.trim()).filter(Boolean)
+  const params =
+    split < 0
+      ? []
+      : rest
+          .slice(split + 1)
+          .split(/[;,]/)
+          .map((p) => p.trim())
+          .filter(Boolean)
 
   const range: ListRange = { field, startExclusive: false, max: DEFAULT_MAX, order: 'asc' }
   if (bounds) {
@@ -42,7 +49,7 @@ export function parseRange(header: string | undefined, fields: readonly string[]
     if (end) range.end = end
   }
   for (const param of params) {
-    const [key, value = ''] = param.split('=', 2).map(s => s.trim())
+    const [key, value = ''] = param.split('=', 2).map((s) => s.trim())
     if (key === 'max') {
       const max = Number(value)
       if (!Number.isInteger(max) || max < 1) throw badRange(`Invalid max "${value}".`)
@@ -94,7 +101,7 @@ export function paginate<T>(all: readonly T[], range: ListRange, field: RangeFie
   if (selected.length <= range.max) return { items: selected }
 
   const items = selected.slice(0, range.max)
-  const last = items[items.length - 1] as T
+  const last = items[items.length - 1]
   const params = range.order === 'desc' ? `; max=${range.max}, order=desc` : `; max=${range.max}`
   return { items, nextRange: `${range.field} ]${field.format(last)}..${range.end ?? ''}${params}` }
 }

@@ -8,7 +8,10 @@ export class RateLimiter {
   private readonly capacity: number
   private updatedAt: number
 
-  constructor(initial: number = HEROKU_POOL, private readonly now: () => number = Date.now) {
+  constructor(
+    initial: number = HEROKU_POOL,
+    private readonly now: () => number = Date.now
+  ) {
     this.tokens = Math.max(0, initial)
     this.capacity = Math.max(HEROKU_POOL, initial)
     this.updatedAt = now()

@@ -91,7 +91,7 @@ export class ReleaseManager {
       const code = await run('sh', ['-c', command], {
         cwd: dir,
         env: { ...baseEnv(), ...this.releaseEnv(release), DYNO: `release.${release.version}` },
-        onLine: line => log?.line(line),
+        onLine: (line) => log?.line(line),
         signal: ctx.shutdown
       })
       ctx.log(`${this.app.name}: release phase of v${release.version} exited with code ${code}`)

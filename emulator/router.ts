@@ -44,14 +44,16 @@ export class Router {
 
   async close(): Promise<void> {
     this.server.closeAllConnections()
-    await new Promise(resolve => this.server.close(resolve))
+    await new Promise((resolve) => this.server.close(resolve))
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const requestId = headerText(req.headers['x-request-id']) || randomUUID()
     const started = Date.now()
     const logLine = (status: number, code?: string) =>
-      this.log(`${this.appName} heroku[router]: ${code ? `at=error code=${code} ` : ''}method=${req.method} path="${req.url}" request_id=${requestId} status=${status} service=${Date.now() - started}ms`)
+      this.log(
+        `${this.appName} heroku[router]: ${code ? `at=error code=${code} ` : ''}method=${req.method} path="${req.url}" request_id=${requestId} status=${status} service=${Date.now() - started}ms`
+      )
 
     if (this.inMaintenance()) {
       logLine(503, 'H80')
@@ -72,7 +74,7 @@ export class Router {
         headers: forwardedHeaders(req, this.port, requestId),
         agent: false // a fresh connection per request, so an old dyno's keep-alive sockets never outlive a switch
       },
-      response => {
+      (response) => {
         res.writeHead(response.statusCode ?? 502, response.statusMessage, withoutHopByHop(response.headers))
         response.pipe(res)
         response.on('end', () => logLine(response.statusCode ?? 502))

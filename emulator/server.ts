@@ -65,14 +65,7 @@ export function requestHandler(parts: ServerParts): (req: IncomingMessage, res: 
   }
 }
 
-async function serveApi(
-  parts: ServerParts,
-  req: IncomingMessage,
-  res: ServerResponse,
-  record: RecordedRequest,
-  pathname: string,
-  injected: number | undefined
-): Promise<void> {
+async function serveApi(parts: ServerParts, req: IncomingMessage, res: ServerResponse, record: RecordedRequest, pathname: string, injected: number | undefined): Promise<void> {
   const method = record.method
   const headers: Record<string, string> = { 'Request-Id': headerText(req.headers['request-id']) || randomUUID() }
   let response: ApiResponse
@@ -99,7 +92,7 @@ function recordStatus(res: ServerResponse, record: RecordedRequest): void {
     const result = (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args)
     record.status = this.statusCode
     return result
-  } as typeof res.writeHead
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>): void {

@@ -31,7 +31,7 @@ export async function extractSource(tarball: string, dir: string, signal: AbortS
   const code = await run('tar', ['xzf', tarball, '-C', dir], {
     cwd: dir,
     env: { PATH: process.env.PATH ?? '' },
-    onLine: line => errors.push(line),
+    onLine: (line) => errors.push(line),
     signal
   })
   if (code !== 0) throw new Error(`tar exited with code ${code}${errors.length ? `: ${errors.join(' ')}` : ''}`)
@@ -49,7 +49,7 @@ export async function readPackageJson(dir: string): Promise<PackageJson | undefi
   const text = await readFile(path.join(dir, 'package.json'), 'utf8').catch(() => undefined)
   if (text === undefined) return undefined
   const parsed: unknown = JSON.parse(text)
-  return typeof parsed === 'object' && parsed !== null ? (parsed as PackageJson) : {}
+  return typeof parsed === 'object' && parsed !== null ? parsed : {}
 }
 
 /** The process types a Procfile declares (`web: node server.js` → {web: 'node server.js'}). */
@@ -58,7 +58,7 @@ export async function readProcfile(dir: string): Promise<ProcessTypes> {
   const types: ProcessTypes = {}
   for (const line of procfile.split(/\r?\n/)) {
     const match = /^([A-Za-z0-9_-]+):\s*(.+?)\s*$/.exec(line)
-    if (match) types[match[1] as string] = match[2]
+    if (match) types[match[1]] = match[2]
   }
   return types
 }

@@ -160,8 +160,11 @@ async function measureStrategies(rounds: number): Promise<[string, string, strin
           repo.remove()
         }
       }
-      for (const [label, runs] of [['first deploy', first], ['next deploy, one line changed', next]] as const) {
-        const mid = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
+      for (const [label, runs] of [
+        ['first deploy', first],
+        ['next deploy, one line changed', next]
+      ] as const) {
+        const mid = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
         const seconds = mid(runs.map((r) => r.seconds))
         const stages = runs.find((r) => r.seconds === seconds)?.stages
         rows.push([`${app.name}, ${strategy}: ${label}`, `${seconds.toFixed(1)} s (${stages}), ${formatKiB(mid(runs.map((r) => r.bytes)))} sent`, 'report', true])
@@ -186,7 +189,9 @@ function formatKiB(bytes: number): string {
 function printRows(rows: [string, string, string, boolean][]): void {
   console.log(`\n| measure | value | target | ok |\n|---|---|---|---|`)
   for (const [name, value, target, ok] of rows) console.log(`| ${name} | ${value} | ${target} | ${ok ? 'yes' : 'NO'} |`)
-  console.log(`\nMachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${execFileSync('git', ['version'], { encoding: 'utf8' }).trim()}`)
+  console.log(
+    `\nMachine: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${execFileSync('git', ['version'], { encoding: 'utf8' }).trim()}`
+  )
 }
 
 async function main(): Promise<number> {
@@ -228,7 +233,12 @@ async function main(): Promise<number> {
     ['same process doing nothing (tsx + modules loaded): peak RSS', `${baseline.maxRssMb.toFixed(0)} MiB`, 'report', true],
     [`package ${sizeMb} MiB (git archive + gzip + sha256)`, `${(pack.packagedMs / 1000).toFixed(1)} s (${(pack.bytes / 1048576).toFixed(0)} MiB gz)`, 'report', true],
     [`package + upload ${sizeMb} MiB`, `${(pack.totalMs / 1000).toFixed(1)} s`, 'report', true],
-    ['deploy of hello-app to the emulator (median of 3)', `${median.toFixed(1)} s (${deploys.map((s) => s.toFixed(1)).join(', ')})`, `< ${DEPLOY_TARGET_S} s`, median < DEPLOY_TARGET_S],
+    [
+      'deploy of hello-app to the emulator (median of 3)',
+      `${median.toFixed(1)} s (${deploys.map((s) => s.toFixed(1)).join(', ')})`,
+      `< ${DEPLOY_TARGET_S} s`,
+      median < DEPLOY_TARGET_S
+    ],
     ...strategies
   ]
   printRows(rows)

@@ -57,7 +57,9 @@ async function main(): Promise<number> {
     console.log(run.summary)
     for (const deployment of github.deployments) {
       const states = deployment.statuses.map((s) => s.state).join(' → ')
-      say(`GitHub deployment ${deployment.id} (environment ${deployment.environment}): ${states}; log ${deployment.statuses[0]?.log_url}, URL ${deployment.statuses.at(-1)?.environment_url || '—'}`)
+      say(
+        `GitHub deployment ${deployment.id} (environment ${deployment.environment}): ${states}; log ${deployment.statuses[0]?.log_url}, URL ${deployment.statuses.at(-1)?.environment_url || '—'}`
+      )
     }
     cleanup(run)
     if (run.exitCode !== 0) return 1

@@ -55,11 +55,11 @@ function main(): void {
 
 /** The description cut down to OPERATIONS plus the components they reach through `$ref`s. */
 export function extract(full: JsonObject): JsonObject {
-  const paths: JsonObject = {}
+  const paths: Record<string, JsonObject> = {}
   for (const [method, route] of OPERATIONS) {
     const operation = ((full.paths as JsonObject)[route] as JsonObject | undefined)?.[method]
     if (!operation) throw new Error(`${PACKAGE}@${VERSION} has no ${method.toUpperCase()} ${route}`)
-    paths[route] = { ...((paths[route] as JsonObject) ?? {}), [method]: withoutDocumentation(operation) }
+    paths[route] = { ...(paths[route] ?? {}), [method]: withoutDocumentation(operation) }
   }
 
   const components: Record<string, JsonObject> = {}

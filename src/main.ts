@@ -27,7 +27,11 @@ export async function run(): Promise<RunResult> {
   let context: RunContext = {}
   let settings: Settings | undefined
   try {
-    settings = readSettings((name) => core.getInput(name), process.env, (secret) => core.setSecret(secret))
+    settings = readSettings(
+      (name) => core.getInput(name),
+      process.env,
+      (secret) => core.setSecret(secret)
+    )
     context = { sha: settings.sha, github: settings.github, commitTitle: await commitTitle(settings) }
     if (settings.skipReason) {
       // The gate said no: not a single Heroku or GitHub request.

@@ -82,23 +82,17 @@ interface Shipper {
 
 /** api: the tarball is packaged and uploaded once, then built on each app through the Builds API. */
 async function apiShipper(settings: Settings, deps: PipelineDeps, results: DeployResult[]): Promise<Shipper> {
-  const archive = await timed(results, 'package', () =>
-    createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal })
-  )
+  const archive = await timed(results, 'package', () => createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal }))
   const dispose = () => fs.promises.rm(archive.path, { force: true })
   try {
     deps.log.info(`Packaged ${settings.sha.slice(0, 7)} (${formatBytes(archive.bytes)}, sha256 ${archive.sha256.slice(0, 12)}…).`)
     const source = await deps.api.createSource()
-    await timed(results, 'upload', () =>
-      uploadSource(archive, source.source_blob.put_url, { signal: deps.signal, onRetry: (message) => deps.log.warning(message) })
-    )
+    await timed(results, 'upload', () => uploadSource(archive, source.source_blob.put_url, { signal: deps.signal, onRetry: (message) => deps.log.warning(message) }))
     const request = { sourceUrl: source.source_blob.get_url, version: settings.version, checksum: `SHA256:${archive.sha256}`, description: describeRun(settings) }
     return {
       dispose,
       ship: async (ctx, result) => {
-        const { build, releaseId } = await timed([result], 'build', () =>
-          runBuild(ctx, { app: result.app, ...request }, (created) => (result.buildId = created.id))
-        )
+        const { build, releaseId } = await timed([result], 'build', () => runBuild(ctx, { app: result.app, ...request }, (created) => (result.buildId = created.id)))
         result.buildId = build.id
         return releaseId
       }

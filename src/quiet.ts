@@ -5,10 +5,10 @@
  */
 export function silenceUrlParseWarning(): void {
   const emit = process.emitWarning.bind(process) as (...args: unknown[]) => void
-  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+  process.emitWarning = (warning: string | Error, ...rest: unknown[]) => {
     const options = rest[0] as { code?: string } | string | undefined
     const code = typeof options === 'object' ? options?.code : rest[1]
     if (code === 'DEP0169') return
     emit(warning, ...rest)
-  }) as typeof process.emitWarning
+  }
 }

@@ -75,7 +75,14 @@ const MAX_TIMEOUT_S = 6 * 60 * 60 // a GitHub-hosted job cannot run longer
 
 /** Splits a list input on commas and newlines, trimmed, without empties or repeats. */
 export function splitList(value: string): string[] {
-  return [...new Set(value.split(/[,\n]/).map((item) => item.trim()).filter(Boolean))]
+  return [
+    ...new Set(
+      value
+        .split(/[,\n]/)
+        .map((item) => item.trim())
+        .filter(Boolean)
+    )
+  ]
 }
 
 /**
@@ -98,9 +105,7 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
   const apps = splitList(input(Inputs.App))
   if (apps.length === 0) problem(`Input '${Inputs.App}' is required: the name of the Heroku app to deploy to.`)
   for (const app of apps.filter((name) => !APP_NAME.test(name))) {
-    problem(
-      `Input '${Inputs.App}' has '${app}', which is not a Heroku app name: expected 3 to 30 lowercase letters, digits and dashes, starting with a letter.`
-    )
+    problem(`Input '${Inputs.App}' has '${app}', which is not a Heroku app name: expected 3 to 30 lowercase letters, digits and dashes, starting with a letter.`)
   }
 
   const strategy = input(Inputs.Strategy).trim() || 'api'
@@ -164,7 +169,9 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
   if (githubDeployment || requiredChecks.length > 0) {
     const why = githubDeployment ? `'${Inputs.GitHubDeployment}' is true` : `'${Inputs.RequiredChecks}' is set`
     if (!githubToken) {
-      problem(`Input '${Inputs.GitHubToken}' is empty, but ${why}: keep its default \${{ github.token }} or pass a token, or set '${Inputs.GitHubDeployment}: false' and no '${Inputs.RequiredChecks}'.`)
+      problem(
+        `Input '${Inputs.GitHubToken}' is empty, but ${why}: keep its default \${{ github.token }} or pass a token, or set '${Inputs.GitHubDeployment}: false' and no '${Inputs.RequiredChecks}'.`
+      )
     }
     if (!isHttpUrl(githubApiUrl)) problem(`GITHUB_API_URL must be an http(s) URL (got '${githubApiUrl}').`)
     if (!/^[^/\s]+\/[^/\s]+$/.test(repository)) problem(`GITHUB_REPOSITORY is '${repository}', not owner/name: run this action in a GitHub Actions job.`)

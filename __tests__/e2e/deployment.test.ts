@@ -22,7 +22,12 @@ test('a deploy is recorded: in_progress with the run as its log, then success wi
   expect(deployment?.request).toMatchObject({ auto_merge: false, required_contexts: [] })
   expect(deployment?.statuses).toEqual([
     expect.objectContaining({ state: 'in_progress', log_url: RUN_URL }),
-    expect.objectContaining({ state: 'success', log_url: RUN_URL, environment_url: world.emulator.app(APP).webUrl, description: `Released v${run.outputs['release-version']} on ${APP}` })
+    expect.objectContaining({
+      state: 'success',
+      log_url: RUN_URL,
+      environment_url: world.emulator.app(APP).webUrl,
+      description: `Released v${run.outputs['release-version']} on ${APP}`
+    })
   ])
   expect(run.outputs['deployment-id']).toBe(String(deployment?.id))
   // The deployment was in progress before anything shipped.

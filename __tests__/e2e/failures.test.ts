@@ -17,7 +17,7 @@ function editPackage(edit: (pkg: { scripts: Record<string, string> }) => void): 
   fs.writeFileSync(file, JSON.stringify(pkg, null, 2))
 }
 
-test('a failing build fails the step with Heroku\'s reason and the last build lines', async () => {
+test("a failing build fails the step with Heroku's reason and the last build lines", async () => {
   editPackage((pkg) => (pkg.scripts.build = 'echo "compiling assets"; echo "Error: cannot find module left-pad" >&2; exit 3'))
   world.sha = world.repo.commit('Break the build')
   const before = world.emulator.app(APP).currentRelease()
@@ -53,7 +53,7 @@ test('a failing release phase fails the step and the old release keeps serving',
   expect(await (await fetch(new URL('health', world.emulator.app(APP).webUrl))).text()).toBe('ok')
 })
 
-test('an app the key cannot see fails with Heroku\'s message before anything is uploaded', async () => {
+test("an app the key cannot see fails with Heroku's message before anything is uploaded", async () => {
   const requestsBefore = world.emulator.requests.length
   const run = await world.deploy({ app: 'no-such-app' })
   expect(run.exitCode).toBe(1)
@@ -87,5 +87,10 @@ test('a wrong key fails at the first call with a message that says which input t
     "::error::Heroku API GET /apps/hello-app answered 401 unauthorized: Invalid credentials provided. (check that the 'api-key' input holds a valid Heroku API key)"
   )
   expect(world.emulator.requests.length - requestsBefore).toBe(1)
-  expect(run.everything.split('\n').filter((line) => line !== `::add-mask::${wrongKey}`).join('\n')).not.toContain(wrongKey)
+  expect(
+    run.everything
+      .split('\n')
+      .filter((line) => line !== `::add-mask::${wrongKey}`)
+      .join('\n')
+  ).not.toContain(wrongKey)
 })

@@ -67,7 +67,16 @@ test('a shallow clone is unshallowed and pushed: main is the commit, the release
     'build-id': ''
   })
   expect(JSON.parse(run.outputs.results)).toEqual([
-    { app: APP, status: 'success', release_version: release?.version, release_id: release?.id, build_id: null, app_url: app.webUrl, deployment_id: world.github.deployments.at(-1)?.id, smoke: [] }
+    {
+      app: APP,
+      status: 'success',
+      release_version: release?.version,
+      release_id: release?.id,
+      build_id: null,
+      app_url: app.webUrl,
+      deployment_id: world.github.deployments.at(-1)?.id,
+      smoke: []
+    }
   ])
   // The dyno runs exactly the pushed commit.
   expect(JSON.parse(await (await fetch(new URL('version', app.webUrl))).text())).toMatchObject({ commit: world.sha, release: `v${release?.version}` })
@@ -142,9 +151,7 @@ test('a failing build rejects the push: the step fails with the remote reason an
     const run = await deployByGit()
     expect(run.exitCode).toBe(1)
     expect(run.outputs.status).toBe('failure')
-    expect(run.stdout).toContain(
-      `::error::git push of ${bad.slice(0, 7)} to ${APP} was rejected: Build failed: npm run build exited with code 3 (pre-receive hook declined)`
-    )
+    expect(run.stdout).toContain(`::error::git push of ${bad.slice(0, 7)} to ${APP} was rejected: Build failed: npm run build exited with code 3 (pre-receive hook declined)`)
     expect(run.stdout).toContain('remote:  !     Push rejected, failed to compile Node.js app.')
     expect(run.stdout).toContain(`remote: !\tPush rejected to ${APP}.`)
     expect(run.stdout).toContain(`Last lines of the build output of ${APP}:`)
@@ -241,7 +248,7 @@ describe('source-dir', () => {
   test('deploys only that folder, from a shallow clone, as a commit whose tree is the folder', async () => {
     const workspace = shallowClone(monoRepo, 'mono-shallow')
     const run = await mono.deploy({ strategy: 'git', app: 'web-app', 'source-dir': 'services/web' }, { HEROKU_GIT_URL: mono.emulator.gitUrl, GITHUB_WORKSPACE: workspace })
-      expect(run.exitCode).toBe(0)
+    expect(run.exitCode).toBe(0)
     expect(run.outputs.status).toBe('success')
     // A commit of the folder needs no history: no fetch.
     expect(run.stdout).not.toContain('The clone is shallow')

@@ -52,7 +52,12 @@ test('Slack gets exactly one message naming the app, status and release; the web
 
   const written = writtenBytes(run, world.apiKey)
   for (const secret of ['slack-token-7Hq2', 'hook-token-93xZ', SECRET]) {
-    expect(written.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n')).not.toContain(secret)
+    expect(
+      written
+        .split('\n')
+        .filter((line) => !line.startsWith('::add-mask::'))
+        .join('\n')
+    ).not.toContain(secret)
   }
 })
 
@@ -93,7 +98,9 @@ test("a rolled-back deploy's Slack message says so, names the releases and the f
   expect(slack).toHaveLength(1)
   const message = JSON.parse(slack[0].body.toString())
   const [result] = JSON.parse(run.outputs.results)
-  expect(message.text).toContain(`${APP} deploy rolled back. Release ${APP} v${result.release_version}, rolled back to v${result.rolled_back_to} (now v${result.rollback_release_version}).`)
+  expect(message.text).toContain(
+    `${APP} deploy rolled back. Release ${APP} v${result.release_version}, rolled back to v${result.rolled_back_to} (now v${result.rollback_release_version}).`
+  )
   expect(message.text).toContain('which passes them; fix the cause and push again.')
   expect(JSON.stringify(message.blocks)).toMatch(/Failing smoke checks:.*✗ \/health 200 ok → 500/)
 })
@@ -110,7 +117,9 @@ test("a cancelled deploy's Slack message says it was cancelled", async () => {
     const slack = received('/services/').slice(before)
     expect(slack).toHaveLength(1)
     const message = JSON.parse(slack[0].body.toString())
-    expect(message.text).toMatch(new RegExp(`^${APP} deploy cancelled\\. The job was cancelled while deploying ${APP}\\. The job was cancelled while deploying: check each app on Heroku`))
+    expect(message.text).toMatch(
+      new RegExp(`^${APP} deploy cancelled\\. The job was cancelled while deploying ${APP}\\. The job was cancelled while deploying: check each app on Heroku`)
+    )
   } finally {
     world.emulator.faults.buildDelayMs = 0
   }

@@ -63,10 +63,18 @@ test('a broken commit is rolled back and the earlier version answers again', asy
   // The earlier code answers again, over real HTTP.
   expect(await health()).toBe('200 ok')
   expect(run.stdout).toMatch(
-    new RegExp(`::error::Smoke checks failed on ${APP} v${broken?.version}: /health 200 ok → 500 in \\d+ ms \\(.*\\): expected 200; rolled back to v${good?.version} \\(now v${rollback?.version}\\), which passes its smoke checks`)
+    new RegExp(
+      `::error::Smoke checks failed on ${APP} v${broken?.version}: /health 200 ok → 500 in \\d+ ms \\(.*\\): expected 200; rolled back to v${good?.version} \\(now v${rollback?.version}\\), which passes its smoke checks`
+    )
   )
   const [result] = JSON.parse(run.outputs.results)
-  expect(result).toMatchObject({ status: 'rolled-back', release_version: broken?.version, rolled_back_to: good?.version, rollback_release_version: rollback?.version, healthy_after_rollback: true })
+  expect(result).toMatchObject({
+    status: 'rolled-back',
+    release_version: broken?.version,
+    rolled_back_to: good?.version,
+    rollback_release_version: rollback?.version,
+    healthy_after_rollback: true
+  })
   expect(result.smoke[0]).toMatchObject({ status: 500, passed: false })
   expect(run.summary).toContain(`## ↩️ Heroku: ${APP} rolled back`)
   expect(run.summary).toContain(`**Rolled back** to v${good?.version} (now v${rollback?.version}): ✅ healthy.`)
@@ -184,7 +192,9 @@ test('a failure to turn maintenance off fails the step loudly, in the log and th
     expect(run.exitCode).toBe(1)
     expect(run.outputs.status).toBe('failure')
     expect(app.maintenance).toBe(true)
-    expect(run.stdout).toMatch(new RegExp(`::error::Maintenance mode could not be turned off on ${APP}, which still shows the maintenance page: Heroku API PATCH /apps/${APP} answered 403`))
+    expect(run.stdout).toMatch(
+      new RegExp(`::error::Maintenance mode could not be turned off on ${APP}, which still shows the maintenance page: Heroku API PATCH /apps/${APP} answered 403`)
+    )
     expect(run.summary).toContain('> [!CAUTION]')
     expect(run.summary).toMatch(/> Maintenance mode could not be turned off on hello-app.*Turn it off by hand\./)
   } finally {

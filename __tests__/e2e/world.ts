@@ -49,7 +49,10 @@ export async function startWorld(apps: string[] = [APP]): Promise<World> {
         env: { HEROKU_API_URL: emulator.apiUrl, GITHUB_API_URL: github.apiUrl, ...env },
         githubToken
       })
-      running.done.then((run) => runs.push(run), () => undefined)
+      running.done.then(
+        (run) => runs.push(run),
+        () => undefined
+      )
       return running
     },
     deploy(inputs = {}, env = {}, eventName, event) {

@@ -28,7 +28,7 @@ describe('Platform API conventions', () => {
     expect(answer.json).toMatchObject({ id: 'not_acceptable', message: expect.stringContaining('version=3') })
   })
 
-  test.each(['3.cancel-build', '3.sdk', '3.docker-releases'])('Accept variant version=%s is accepted', async variant => {
+  test.each(['3.cancel-build', '3.sdk', '3.docker-releases'])('Accept variant version=%s is accepted', async (variant) => {
     const answer = await api(emulator, 'GET', `/apps/${APP}`, { headers: { Accept: `application/vnd.heroku+json; version=${variant}` } })
     expect(answer.status).toBe(200)
   })
@@ -106,7 +106,7 @@ describe('Platform API conventions', () => {
 
     // Without code, a config release has nothing to run: it succeeds and becomes current at once.
     const releases = (await api<Release[]>(emulator, 'GET', `/apps/${APP}/releases`)).json
-    expect(releases.map(r => [r.version, r.description, r.status, r.slug])).toEqual([
+    expect(releases.map((r) => [r.version, r.description, r.status, r.slug])).toEqual([
       [1, 'Set A, B config vars', 'succeeded', null],
       [2, 'Set C; Remove A config vars', 'succeeded', null]
     ])
@@ -190,8 +190,8 @@ describe('rate limit', () => {
     expect(await remaining()).toBe(3) // free of charge
     const answers = []
     for (let i = 0; i < 4; i++) answers.push(await api(emulator, 'GET', `/apps/${APP}`))
-    expect(answers.map(a => a.status)).toEqual([200, 200, 200, 429])
-    expect(answers.map(a => a.headers.get('ratelimit-remaining'))).toEqual(['2', '1', '0', '0'])
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 429])
+    expect(answers.map((a) => a.headers.get('ratelimit-remaining'))).toEqual(['2', '1', '0', '0'])
     expect(answers[3]?.json).toMatchObject({ id: 'rate_limit' })
   })
 })

@@ -14,9 +14,12 @@ interface SourceUrls {
 /** PUTs with node:http, to control Content-Length, Content-Type and chunking exactly. */
 function put(url: string, body: Buffer | string, headers: Record<string, string | number>, chunked = false): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'PUT', headers }, res => {
+    const req = request(url, { method: 'PUT', headers }, (res) => {
       let text = ''
-      res.setEncoding('utf8').on('data', chunk => (text += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, text }))
+      res
+        .setEncoding('utf8')
+        .on('data', (chunk) => (text += chunk))
+        .on('end', () => resolve({ status: res.statusCode ?? 0, text }))
     })
     req.on('error', reject)
     if (chunked) req.write(body) // no Content-Length: Node sends Transfer-Encoding: chunked
@@ -78,8 +81,8 @@ describe('source blobs (the S3 stand-in)', () => {
   })
 
   test('blob requests need no API credentials but are recorded', () => {
-    const blobRequests = emulator.requests.filter(r => r.path.startsWith('/blobs/'))
-    expect(blobRequests.map(r => [r.method, r.status])).toEqual([
+    const blobRequests = emulator.requests.filter((r) => r.path.startsWith('/blobs/'))
+    expect(blobRequests.map((r) => [r.method, r.status])).toEqual([
       ['GET', 404],
       ['PUT', 403],
       ['PUT', 411],
@@ -88,7 +91,7 @@ describe('source blobs (the S3 stand-in)', () => {
       ['GET', 200],
       ['GET', 403]
     ])
-    expect(blobRequests.every(r => r.body === '')).toBe(true)
+    expect(blobRequests.every((r) => r.body === '')).toBe(true)
   })
 
   test('an injected failure answers like S3 (503 SlowDown); the retry goes through', async () => {
@@ -107,7 +110,7 @@ describe('source blobs (the S3 stand-in)', () => {
     writeFileSync(file, Buffer.concat(Array.from({ length: (32 * 1024 * 1024) / chunk.length }, () => chunk))) // 32 MiB
     const source = (await api<{ source_blob: SourceUrls }>(emulator, 'POST', '/sources')).json.source_blob
     const stored = await new Promise<number>((resolve, reject) => {
-      const req = request(source.put_url, { method: 'PUT', headers: { 'Content-Type': '', 'Content-Length': 32 * 1024 * 1024 } }, res => {
+      const req = request(source.put_url, { method: 'PUT', headers: { 'Content-Type': '', 'Content-Length': 32 * 1024 * 1024 } }, (res) => {
         res.resume().on('end', () => resolve(res.statusCode ?? 0))
       })
       req.on('error', reject)

@@ -150,12 +150,15 @@ describe('deploying hello-app to the emulator', () => {
     expect(rollback.json).toMatchObject({ version: 4, description: 'Rollback to v1', status: 'pending', slug: { id: firstRelease.slug?.id } })
     expect(rollback.json.output_stream_url).toEqual(expect.any(String)) // the release phase runs again
     expect(await readStream(rollback.json.output_stream_url as string)).toContain('Release phase for v4')
-    await pollUntil(async () => emulator.app(APP).currentRelease()?.version, version => version === 4)
+    await pollUntil(
+      async () => emulator.app(APP).currentRelease()?.version,
+      (version) => version === 4
+    )
 
     expect((await page()).text).toBe('Hello from hello-app! Release v4\n')
     const info = JSON.parse(await versionInfo())
     expect(info.commit).toBe('1111111aaaaaaa')
-    expect(emulator.app(APP).releases.map(r => [r.version, r.status, r.current])).toEqual([
+    expect(emulator.app(APP).releases.map((r) => [r.version, r.status, r.current])).toEqual([
       [1, 'succeeded', false],
       [2, 'failed', false],
       [3, 'succeeded', false],
@@ -184,7 +187,10 @@ describe('deploying hello-app to the emulator', () => {
     const before = JSON.parse(await versionInfo()).pid
     const patched = await api<Record<string, string>>(emulator, 'PATCH', `/apps/${APP}/config-vars`, { body: { GREETING: 'hi' } })
     expect(patched.json).toEqual({ GREETING: 'hi' })
-    const release = await pollUntil(async () => emulator.app(APP).currentRelease(), current => current?.version === 5)
+    const release = await pollUntil(
+      async () => emulator.app(APP).currentRelease(),
+      (current) => current?.version === 5
+    )
     expect(release).toMatchObject({ description: 'Set GREETING config vars', slug: { id: firstRelease.slug?.id } })
     const after = JSON.parse(await versionInfo())
     expect(after.release).toBe('v5')
@@ -200,7 +206,7 @@ describe('deploying hello-app to the emulator', () => {
     expect(answer.status).toBe(503)
     expect(answer.text).toContain('Application Error')
     const dynos = await api<{ state: string }[]>(emulator, 'GET', `/apps/${APP}/dynos`)
-    expect(dynos.json.map(d => d.state)).toEqual(['crashed'])
+    expect(dynos.json.map((d) => d.state)).toEqual(['crashed'])
   })
 
   test('a pending build can be cancelled; a second build meanwhile is refused with 409', async () => {
@@ -231,7 +237,11 @@ describe('deploying hello-app to the emulator', () => {
     expect(processAlive(pid)).toBe(true)
 
     expect((await api(emulator, 'DELETE', `/apps/${APP}/builds/${build.id}`)).json).toMatchObject({ status: 'failed' })
-    await pollUntil(async () => processAlive(pid), alive => !alive, 5000)
+    await pollUntil(
+      async () => processAlive(pid),
+      (alive) => !alive,
+      5000
+    )
     expect((await api(emulator, 'DELETE', `/apps/${APP}/builds/${build.id}`)).status).toBe(409) // no longer pending
   })
 

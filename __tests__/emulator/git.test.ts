@@ -25,7 +25,7 @@ function runGit(cwd: string, args: string[], key: string | undefined = API_KEY, 
       GIT_CONFIG_VALUE_0: `Authorization: Basic ${Buffer.from(`heroku:${key}`).toString('base64')}`
     })
   }
-  return new Promise(resolve => {
+  return new Promise((resolve) => {
     execFile('git', args, { cwd, env }, (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }))
   })
 }
@@ -72,7 +72,10 @@ describe("the emulator's git remote", () => {
     const result = await push(`${sha}:refs/heads/main`)
     expect(result.code).toBe(0)
     expect(result.stdout).toContain(`*\t${sha}:refs/heads/main\t[new branch]`)
-    const remoteLines = result.stderr.split('\n').filter(line => line.startsWith('remote:')).map(line => line.trimEnd())
+    const remoteLines = result.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('remote:'))
+      .map((line) => line.trimEnd())
     expect(remoteLines.slice(0, 4)).toEqual(['remote: Compressing source files... done.', 'remote: Building source:', 'remote:', 'remote: -----> Building on the Heroku-24 stack'])
     expect(remoteLines).toContain('remote: -----> Build succeeded!')
     expect(remoteLines).toContain('remote:        Released v1')
@@ -83,7 +86,10 @@ describe("the emulator's git remote", () => {
     expect(app.gitHead()).toBe(sha)
     // The same build and release path as POST /builds: a build of the commit, a release that names it.
     expect(app.builds.at(-1)).toMatchObject({ status: 'succeeded', source_blob: { version: sha, checksum: expect.stringMatching(/^SHA256:/) } })
-    const release = await pollUntil(async () => emulator.app(APP).releases.at(-1), r => r?.status !== 'pending')
+    const release = await pollUntil(
+      async () => emulator.app(APP).releases.at(-1),
+      (r) => r?.status !== 'pending'
+    )
     expect(release).toMatchObject({ version: 1, status: 'succeeded', description: `Deploy ${sha.slice(0, 8)}` })
     const version = await (await fetch(new URL('version', app.webUrl))).json()
     expect(version).toMatchObject({ commit: sha, release: 'v1' })
@@ -119,7 +125,13 @@ describe("the emulator's git remote", () => {
     const result = await push(`${sha}:refs/heads/main`)
     expect(result.code).not.toBe(0)
     expect(result.stdout).toContain('!\t' + `${sha}:refs/heads/main\t[remote rejected] (pre-receive hook declined)`)
-    for (const line of ['remote:  !     Build failed: npm run build exited with code 2', 'remote:  !     Push rejected, failed to compile Node.js app.', 'remote:  !     Push failed', 'remote: Verifying deploy...', `remote: !\tPush rejected to ${APP}.`]) {
+    for (const line of [
+      'remote:  !     Build failed: npm run build exited with code 2',
+      'remote:  !     Push rejected, failed to compile Node.js app.',
+      'remote:  !     Push failed',
+      'remote: Verifying deploy...',
+      `remote: !\tPush rejected to ${APP}.`
+    ]) {
       expect(result.stderr).toContain(line)
     }
     expect(emulator.app(APP).gitHead()).toBe(before)

@@ -17,6 +17,8 @@ beforeAll(async () => {
 })
 afterAll(() => github.close())
 
+// The answers are JSON of many shapes, read field by field by the assertions (a wrong field fails them).
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function call(method: string, path: string, body?: unknown, token = TOKEN): Promise<{ status: number; headers: Headers; json: any }> {
   const response = await fetch(`${github.apiUrl}${path}`, {
     method,
@@ -73,7 +75,11 @@ test('a request that strays from the description is answered 422 and listed as a
 })
 
 test('a wrong token is 401, another repository 404, a missing permission 403', async () => {
-  expect((await call('GET', `${REPO}/commits/${SHA}/status`, undefined, 'nope')).json).toEqual({ message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' })
+  expect((await call('GET', `${REPO}/commits/${SHA}/status`, undefined, 'nope')).json).toEqual({
+    message: 'Bad credentials',
+    documentation_url: 'https://docs.github.com/rest',
+    status: '401'
+  })
   expect((await call('GET', `/repos/someone/else/commits/${SHA}/status`)).status).toBe(404)
   github.permissions.statuses = 'none'
   try {

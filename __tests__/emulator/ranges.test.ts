@@ -23,13 +23,13 @@ describe('Range header parsing', () => {
     expect(parseRange(undefined, fields, 'id')).toEqual({ field: 'id', startExclusive: false, max: 200, order: 'asc' })
   })
 
-  test.each(['name ..', 'version ..; max=0', 'version ..; order=sideways', 'version 5'])('%s is refused with 416', header => {
+  test.each(['name ..', 'version ..; max=0', 'version ..; order=sideways', 'version 5'])('%s is refused with 416', (header) => {
     expect(() => parseRange(header, fields, 'id')).toThrow(expect.objectContaining({ status: 416, id: 'requested_range_not_satisfiable' }))
   })
 
   test('paginate walks pages through Next-Range until the list is complete', () => {
     const items = [1, 2, 3, 4, 5]
-    const field: RangeField<number> = { key: n => n, parse: v => Number(v), format: n => String(n) }
+    const field: RangeField<number> = { key: (n) => n, parse: (v) => Number(v), format: (n) => String(n) }
     const seen: number[][] = []
     let header: string | undefined = 'version ..; max=2, order=desc'
     while (header) {
@@ -45,7 +45,7 @@ describe('ranges on release and build lists', () => {
   const APP = 'range-app'
   let emulator: Emulator
   const list = (pathname: string, range?: string) => api<Release[]>(emulator, 'GET', pathname, { headers: { Range: range } })
-  const versions = (releases: Release[]) => releases.map(r => r.version as number)
+  const versions = (releases: Release[]) => releases.map((r) => r.version as number)
 
   beforeAll(async () => {
     emulator = await startEmulator({ apiKey: API_KEY, apps: [APP] })

@@ -24,7 +24,7 @@ describeWithSchema('emulator responses conform to the official Platform API sche
   let emulator: Emulator
   let succeededBuild: Build
 
-  const expectResource = (resource: string, body: unknown) => expect(s.validateResource(resource, body).filter(e => !KNOWN_DEVIATION.test(e))).toEqual([])
+  const expectResource = (resource: string, body: unknown) => expect(s.validateResource(resource, body).filter((e) => !KNOWN_DEVIATION.test(e))).toEqual([])
   const expectResponse = (resource: string, link: string, body: unknown) => expect(s.validateResponse(resource, link, body)).toEqual([])
 
   beforeAll(async () => {
@@ -60,14 +60,20 @@ describeWithSchema('emulator responses conform to the official Platform API sche
     expect(created.status).toBe('pending')
     expectResource('build', created)
     await readStream(created.output_stream_url as string)
-    succeededBuild = await pollUntil(() => getBuild(emulator, APP, created.id), b => b.status !== 'pending')
+    succeededBuild = await pollUntil(
+      () => getBuild(emulator, APP, created.id),
+      (b) => b.status !== 'pending'
+    )
     expect(succeededBuild.status).toBe('succeeded')
     expectResource('build', succeededBuild)
 
     const pending = await getRelease(emulator, APP, succeededBuild.release?.id as string)
     expect(pending.status).toBe('pending')
     expectResource('release', pending)
-    const succeeded = await pollUntil(() => getRelease(emulator, APP, pending.id as string), r => r.status !== 'pending')
+    const succeeded = await pollUntil(
+      () => getRelease(emulator, APP, pending.id as string),
+      (r) => r.status !== 'pending'
+    )
     expect(succeeded).toMatchObject({ status: 'succeeded', current: true })
     expectResource('release', succeeded)
   })
@@ -93,15 +99,21 @@ describeWithSchema('emulator responses conform to the official Platform API sche
   })
 
   test('rollback and slug releases answer release objects', async () => {
-    const target = emulator.app(APP).releases.find(r => r.status === 'succeeded') as Release
+    const target = emulator.app(APP).releases.find((r) => r.status === 'succeeded') as Release
     const rollback = await api<Release>(emulator, 'POST', `/apps/${APP}/releases`, { body: { release: target.id } })
     expect(rollback.status).toBe(201)
     expectResource('release', rollback.json)
-    await pollUntil(() => getRelease(emulator, APP, rollback.json.id as string), r => r.status !== 'pending')
+    await pollUntil(
+      () => getRelease(emulator, APP, rollback.json.id as string),
+      (r) => r.status !== 'pending'
+    )
     const fromSlug = await api<Release>(emulator, 'POST', `/apps/${APP}/releases`, { body: { slug: succeededBuild.slug?.id, description: 'Promote' } })
     expect(fromSlug.status).toBe(201)
     expectResource('release', fromSlug.json)
-    await pollUntil(() => getRelease(emulator, APP, fromSlug.json.id as string), r => r.status !== 'pending')
+    await pollUntil(
+      () => getRelease(emulator, APP, fromSlug.json.id as string),
+      (r) => r.status !== 'pending'
+    )
   })
 
   test('config vars: app, update and release config', async () => {
@@ -132,7 +144,7 @@ describeWithSchema('emulator responses conform to the official Platform API sche
       const body = error.json as Record<string, unknown>
       expect(documented).toContain(body.id)
       expect(typeof body.message).toBe('string')
-      expect(Object.keys(body).every(key => ['id', 'message', 'url', 'resource', 'app'].includes(key))).toBe(true)
+      expect(Object.keys(body).every((key) => ['id', 'message', 'url', 'resource', 'app'].includes(key))).toBe(true)
     }
   })
 

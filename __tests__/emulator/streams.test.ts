@@ -16,7 +16,7 @@ describe('output streams and build timing knobs', () => {
 
   afterEach(async () => {
     // Let the build of the test finish, then restore the defaults.
-    await pollUntil(async () => emulator.app(APP).builds.every(b => b.status !== 'pending'), Boolean)
+    await pollUntil(async () => emulator.app(APP).builds.every((b) => b.status !== 'pending'), Boolean)
     Object.assign(emulator.faults, { streamNotFoundFirst: 1, streamLineDelayMs: 0, pendingAfterStreamMs: 300, buildDelayMs: 0 })
   })
 
@@ -39,7 +39,7 @@ describe('output streams and build timing knobs', () => {
     expect(answer.text).toContain('       Released v1\n')
     expect(answer.text).toBe(emulator.app(APP).buildLog(build.id))
     // Stream URLs are not API calls: fetched without credentials, still recorded.
-    expect(emulator.requests.filter(r => r.path === new URL(url).pathname).map(r => r.status)).toEqual([404, 404, 404, 200])
+    expect(emulator.requests.filter((r) => r.path === new URL(url).pathname).map((r) => r.status)).toEqual([404, 404, 404, 200])
   })
 
   test('injected faults hit streams too: a 503, or a dropped connection, before the real answer', async () => {
@@ -91,7 +91,10 @@ describe('output streams and build timing knobs', () => {
     await readStream(build.output_stream_url as string)
     const closedAt = Date.now()
     expect(await getBuild(emulator, APP, build.id)).toMatchObject({ status: 'pending', release: null, slug: null })
-    const done = await pollUntil(() => getBuild(emulator, APP, build.id), b => b.status !== 'pending')
+    const done = await pollUntil(
+      () => getBuild(emulator, APP, build.id),
+      (b) => b.status !== 'pending'
+    )
     expect(Date.now() - closedAt).toBeGreaterThanOrEqual(600)
     expect(done.status).toBe('succeeded')
     expect(done.release?.id).toEqual(expect.any(String))
@@ -111,8 +114,11 @@ describe('output streams and build timing knobs', () => {
     const tarball = helloAppTarball({ 'package.json': packageJson({ start: 'node server.js' }) }) // keeps release: node release.js
     const build = await createBuild(emulator, APP, tarball)
     await readStream(build.output_stream_url as string)
-    const done = await pollUntil(() => getBuild(emulator, APP, build.id), b => b.status !== 'pending')
-    const release = emulator.app(APP).releases.find(r => r.id === done.release?.id)
+    const done = await pollUntil(
+      () => getBuild(emulator, APP, build.id),
+      (b) => b.status !== 'pending'
+    )
+    const release = emulator.app(APP).releases.find((r) => r.id === done.release?.id)
     const url = release?.output_stream_url as string
     expect(url).toMatch(/\/streams\/releases\//)
     expect((await get(url)).status).toBe(404)

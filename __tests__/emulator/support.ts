@@ -149,16 +149,22 @@ export interface Deploy {
 export async function deploy(emulator: Emulator, app: string, tarball: Tarball, version?: string): Promise<Deploy> {
   const created = await createBuild(emulator, app, tarball, version)
   const buildOutput = await readStream(created.output_stream_url as string)
-  const build = await pollUntil(() => getBuild(emulator, app, created.id), b => b.status !== 'pending')
+  const build = await pollUntil(
+    () => getBuild(emulator, app, created.id),
+    (b) => b.status !== 'pending'
+  )
   const releaseId = build.release?.id
   if (!releaseId) return { build, buildOutput }
   const pending = await getRelease(emulator, app, releaseId)
   const releaseOutput = pending.output_stream_url ? await readStream(pending.output_stream_url) : undefined
-  const release = await pollUntil(() => getRelease(emulator, app, releaseId), r => r.status !== 'pending')
+  const release = await pollUntil(
+    () => getRelease(emulator, app, releaseId),
+    (r) => r.status !== 'pending'
+  )
   return { build, release, buildOutput, releaseOutput }
 }
 
-export const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms))
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Whether a process is still running; a zombie (dead, not yet reaped) counts as gone. */
 export function processAlive(pid: number): boolean {

@@ -60,6 +60,6 @@ export class FakeHeroku implements HerokuApi {
     return release
   }
   private build(index: number): HerokuBuild {
-    return { id: 'build-1', status: 'pending', created_at: '', updated_at: '', release: null, slug: null, ...this.buildStates[index] } as HerokuBuild
+    return { id: 'build-1', status: 'pending', created_at: '', updated_at: '', release: null, slug: null, ...this.buildStates[index] }
   }
 }

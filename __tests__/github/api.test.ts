@@ -57,7 +57,7 @@ test('check runs and commit statuses: every page is read', async () => {
   ])
 })
 
-test('a deployment is created for exactly the commit, without auto-merge or GitHub\'s own context checks', async () => {
+test("a deployment is created for exactly the commit, without auto-merge or GitHub's own context checks", async () => {
   const { api } = client()
   const id = await api.createDeployment({ sha: SHA, environment: 'production', description: 'heroku-cd: 1234567', payload: { app: 'web-app' } })
   await api.createDeploymentStatus(id, { state: 'in_progress', log_url: 'https://github.com/octo-org/hello-app/actions/runs/1' })
@@ -65,7 +65,13 @@ test('a deployment is created for exactly the commit, without auto-merge or GitH
   expect(deployment).toMatchObject({ sha: SHA, ref: SHA, environment: 'production', payload: { app: 'web-app' } })
   expect(deployment?.request).toMatchObject({ auto_merge: false, required_contexts: [] })
   expect(deployment?.statuses).toEqual([
-    { state: 'in_progress', description: '', log_url: 'https://github.com/octo-org/hello-app/actions/runs/1', target_url: 'https://github.com/octo-org/hello-app/actions/runs/1', environment_url: '' }
+    {
+      state: 'in_progress',
+      description: '',
+      log_url: 'https://github.com/octo-org/hello-app/actions/runs/1',
+      target_url: 'https://github.com/octo-org/hello-app/actions/runs/1',
+      environment_url: ''
+    }
   ])
 })
 

@@ -68,7 +68,7 @@ export function loadHerokuSchema(options: HerokuSchemaOptions = {}): HerokuSchem
     return validate
   }
   const link = (resource: string, title: string): Link => {
-    const found = prepared.definitions[resource]?.links?.find(candidate => candidate.title === title)
+    const found = prepared.definitions[resource]?.links?.find((candidate) => candidate.title === title)
     if (!found) throw new Error(`The Heroku schema has no link "${title}" on ${resource}`)
     return found
   }
@@ -106,7 +106,7 @@ function describe(error: ErrorObject): string {
 
 /** Drops `example` values; optionally turns `strictProperties: true` into `additionalProperties: false`. */
 function prepare(node: unknown, strict: boolean): unknown {
-  if (Array.isArray(node)) return node.map(item => prepare(item, strict))
+  if (Array.isArray(node)) return node.map((item) => prepare(item, strict))
   if (typeof node !== 'object' || node === null) return node
   const out: Record<string, unknown> = {}
   for (const [key, value] of Object.entries(node)) {

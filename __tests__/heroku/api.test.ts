@@ -43,7 +43,11 @@ test("other 4xx answers fail at once with Heroku's id and message", async () => 
   const api = createPlatformApi({ apiKey: 'k', baseUrl: server.url, log: new MemoryLog(), retry: fast })
   const error = await api.getApp('nope').catch((e: unknown) => e)
   expect(error).toBeInstanceOf(HerokuApiError)
-  expect(error).toMatchObject({ status: 404, id: 'not_found', message: "Heroku API GET /apps/nope answered 404 not_found: Couldn't find that app. (check the 'app' input and that the 'api-key' account can see the app)" })
+  expect(error).toMatchObject({
+    status: 404,
+    id: 'not_found',
+    message: "Heroku API GET /apps/nope answered 404 not_found: Couldn't find that app. (check the 'app' input and that the 'api-key' account can see the app)"
+  })
   expect(server.received).toHaveLength(1)
   await server.close()
 })

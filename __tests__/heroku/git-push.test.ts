@@ -68,8 +68,7 @@ describe('preparePush (real git)', () => {
     execFileSync('git', ['clone', '--quiet', ...args, `file://${repo.dir}`, path.join(dir, 'ws')])
     return path.join(dir, 'ws')
   }
-  const prepare = (sourceDir: string, log = new MemoryLog()) =>
-    preparePush({ sourceDir, sha: git(repo.dir, 'rev-parse', 'HEAD'), log, deadline: new Deadline(30_000, 'prepare') })
+  const prepare = (sourceDir: string, log = new MemoryLog()) => preparePush({ sourceDir, sha: git(repo.dir, 'rev-parse', 'HEAD'), log, deadline: new Deadline(30_000, 'prepare') })
 
   beforeAll(() => {
     repo = makeRepo(path.join(projectRoot, 'examples', 'hello-app'), 'web')
@@ -102,7 +101,9 @@ describe('preparePush (real git)', () => {
   test('a shallow clone without a remote fails with what to do', async () => {
     const ws = clone('--depth', '1')
     git(ws, 'remote', 'remove', 'origin')
-    await expect(prepare(ws)).rejects.toThrow("The clone is shallow and has no remote to fetch its history from: Heroku refuses shallow pushes; set 'fetch-depth: 0' on actions/checkout, or deploy with strategy: api.")
+    await expect(prepare(ws)).rejects.toThrow(
+      "The clone is shallow and has no remote to fetch its history from: Heroku refuses shallow pushes; set 'fetch-depth: 0' on actions/checkout, or deploy with strategy: api."
+    )
   })
 
   test('a source-dir becomes a parentless commit of that folder, the same one every time', async () => {
@@ -192,7 +193,9 @@ describe('pushToHeroku against the emulator', () => {
   })
 
   test('an app without a repository names the input to fix', async () => {
-    await expect(push(context(), 'other-app')).rejects.toThrow(`Heroku's git remote has no repository ${emulator.gitUrl}/other-app.git: check the 'app' input (and HEROKU_GIT_URL).`)
+    await expect(push(context(), 'other-app')).rejects.toThrow(
+      `Heroku's git remote has no repository ${emulator.gitUrl}/other-app.git: check the 'app' input (and HEROKU_GIT_URL).`
+    )
   })
 
   test('a push streams into a log group; the second push of the same commit is up to date', async () => {

@@ -26,7 +26,9 @@ test('a failure to turn it off is an error in the log and on the result, and the
   const log = new MemoryLog()
   const result = newResult('my-app')
   expect(await inMaintenance(api, log, result, 'deploy', async () => 'released')).toBe('released')
-  expect(result.maintenanceError).toMatch(/^Maintenance mode could not be turned off on my-app, which still shows the maintenance page: Heroku API PATCH \/apps\/my-app answered 403/)
+  expect(result.maintenanceError).toMatch(
+    /^Maintenance mode could not be turned off on my-app, which still shows the maintenance page: Heroku API PATCH \/apps\/my-app answered 403/
+  )
   expect(log.text()).toContain('error: Maintenance mode could not be turned off on my-app')
   expect(log.text()).toContain('Turn it off by hand')
 })
@@ -54,10 +56,17 @@ test('after a cancel, turning maintenance off gets a few seconds at most, then f
   const result = newResult('my-app')
   const started = Date.now()
   await expect(
-    inMaintenance(api, log, result, 'deploy', async () => {
-      cancel.abort()
-      throw new CancelledError()
-    }, cancel.signal)
+    inMaintenance(
+      api,
+      log,
+      result,
+      'deploy',
+      async () => {
+        cancel.abort()
+        throw new CancelledError()
+      },
+      cancel.signal
+    )
   ).rejects.toThrow(CancelledError)
   expect(Date.now() - started).toBeLessThan(AFTER_CANCEL_MS + 2000)
   expect(result.maintenanceError).toContain(`Turning maintenance mode off on my-app got no answer within ${AFTER_CANCEL_MS / 1000} s`)

@@ -77,8 +77,8 @@ test('the upload is a PUT with Content-Length, an empty Content-Type, no credent
 
 test('a refused upload fails with the store message and is not retried', async () => {
   const archive = await createSourceArchive({ sourceDir: repo.dir, sha, tempDir: temp })
-  const server = await scriptedServer((_req, res) =>
-    void res.writeHead(403).end('<Error><Code>SignatureDoesNotMatch</Code><Message>The signature does not match</Message></Error>')
+  const server = await scriptedServer(
+    (_req, res) => void res.writeHead(403).end('<Error><Code>SignatureDoesNotMatch</Code><Message>The signature does not match</Message></Error>')
   )
   await expect(uploadSource(archive, `${server.url}/put`)).rejects.toThrow(/answered 403: The signature does not match/)
   expect(server.received).toHaveLength(1)

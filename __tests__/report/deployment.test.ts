@@ -51,7 +51,7 @@ test('each app gets a deployment of the commit, in_progress with the run as its 
   expect(log.text()).toContain("GitHub deployment 100 of 0123456 to the environment 'web-app' is in progress.")
 })
 
-test('the environment input names every deployment\'s environment', async () => {
+test("the environment input names every deployment's environment", async () => {
   const github = new FakeGitHub()
   await new GitHubDeployments(github, settings({ environment: 'production' }), new MemoryLog()).open([newResult('web-app')])
   expect(github.deployments[0].request.environment).toBe('production')
@@ -104,7 +104,7 @@ test('a final status that cannot be written is a warning, never an error', async
   )
 })
 
-test('descriptions stay within GitHub\'s 140 characters and carry no secret', async () => {
+test("descriptions stay within GitHub's 140 characters and carry no secret", async () => {
   const github = new FakeGitHub()
   const deployments = new GitHubDeployments(github, settings(), new MemoryLog())
   const results = [newResult('web-app')]

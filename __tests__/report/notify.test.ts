@@ -103,7 +103,8 @@ const rolledBack: RunResult = {
       buildId: 'b-3',
       releaseId: 'r-8',
       releaseVersion: 8,
-      reason: 'Smoke checks failed on hello-app v8: /health 200 → 500 in 3 ms (https://hello-app.herokuapp.com/health): expected 200; rolled back to v7 (now v9), which passes its smoke checks',
+      reason:
+        'Smoke checks failed on hello-app v8: /health 200 → 500 in 3 ms (https://hello-app.herokuapp.com/health): expected 200; rolled back to v7 (now v9), which passes its smoke checks',
       logTail: [],
       previousRelease: { id: 'r-7', version: 7 },
       smoke: [{ check: '/health 200', url: 'https://hello-app.herokuapp.com/health', status: 500, latencyMs: 3, passed: false, detail: 'expected 200' }],
@@ -126,12 +127,20 @@ test('a rolled-back run: Slack names both releases and the failing check; the we
   const blocks = JSON.stringify(message.blocks)
   expect(blocks).toContain('Failing smoke checks:\\n```✗ /health 200 → 500 in 3 ms (https://hello-app.herokuapp.com/health): expected 200```')
   const [app] = webhookBody(rolledBack, context).apps as Record<string, unknown>[]
-  expect(app.rollback).toEqual({ to_version: 7, release_version: 9, healthy: true, smoke: [{ check: '/health 200', url: 'https://hello-app.herokuapp.com/health', status: 200, passed: true, latency_ms: 2 }] })
+  expect(app.rollback).toEqual({
+    to_version: 7,
+    release_version: 9,
+    healthy: true,
+    smoke: [{ check: '/health 200', url: 'https://hello-app.herokuapp.com/health', status: 200, passed: true, latency_ms: 2 }]
+  })
   expect((app.timings as { stage: string }[]).map((t) => t.stage)).toEqual(['build', 'release', 'verify', 'rollback', 'verify'])
 })
 
 test('a cancelled run and a skipped run are worded for a reader', () => {
-  const cancelled = slackMessage({ ...failed, status: 'cancelled', apps: [{ ...failed.apps[0], status: 'cancelled', reason: 'The job was cancelled while deploying hello-app.', logTail: [] }] }, context)
+  const cancelled = slackMessage(
+    { ...failed, status: 'cancelled', apps: [{ ...failed.apps[0], status: 'cancelled', reason: 'The job was cancelled while deploying hello-app.', logTail: [] }] },
+    context
+  )
   expect(cancelled.text).toBe(
     'hello-app deploy cancelled. The job was cancelled while deploying hello-app. The job was cancelled while deploying: check each app on Heroku (its current release, maintenance mode) before deploying again.'
   )
@@ -142,7 +151,10 @@ test('a cancelled run and a skipped run are worded for a reader', () => {
 })
 
 test('every Slack text stays within Block Kit limits however long the reason and the log lines', () => {
-  const long = failedBuild(Array.from({ length: 10 }, () => 'z'.repeat(5000)), 1)
+  const long = failedBuild(
+    Array.from({ length: 10 }, () => 'z'.repeat(5000)),
+    1
+  )
   long.apps[0].reason = `Build failed: ${'r'.repeat(10_000)}`
   const { blocks } = slackMessage(long, context) as { blocks: { text?: { text: string }; fields?: { text: string }[] }[] }
   for (const block of blocks) {

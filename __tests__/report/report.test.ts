@@ -29,7 +29,14 @@ const failure = failedBuild(['> build', 'Error: ``` <boom>', ' !     Push reject
 
 test('outputs follow the interface', () => {
   const outputs = outputsOf(success)
-  expect(outputs).toMatchObject({ status: 'success', 'app-url': 'https://hello-app.herokuapp.com/', 'release-version': '7', 'release-id': 'r-1', 'build-id': 'b-1', duration: '12.3' })
+  expect(outputs).toMatchObject({
+    status: 'success',
+    'app-url': 'https://hello-app.herokuapp.com/',
+    'release-version': '7',
+    'release-id': 'r-1',
+    'build-id': 'b-1',
+    duration: '12.3'
+  })
   expect(JSON.parse(outputs.results)).toEqual([
     { app: 'hello-app', status: 'success', release_version: 7, release_id: 'r-1', build_id: 'b-1', app_url: 'https://hello-app.herokuapp.com/', deployment_id: null, smoke: [] }
   ])
@@ -79,7 +86,8 @@ const rolledBack: RunResult = {
       ...success.apps[0],
       status: 'rolled-back',
       releaseVersion: 8,
-      reason: 'Smoke checks failed on hello-app v8: /health 200 → 500 in 3 ms (https://hello-app.herokuapp.com/health): expected 200; rolled back to v7 (now v9), which passes its smoke checks',
+      reason:
+        'Smoke checks failed on hello-app v8: /health 200 → 500 in 3 ms (https://hello-app.herokuapp.com/health): expected 200; rolled back to v7 (now v9), which passes its smoke checks',
       previousRelease: { id: 'r-1', version: 7 },
       smoke: [{ check: '/health 200', url: 'https://hello-app.herokuapp.com/health', status: 500, latencyMs: 3, passed: false, detail: 'expected 200' }],
       rollback: { releaseVersion: 9, healthy: true, smoke: [{ check: '/health 200', url: 'https://hello-app.herokuapp.com/health', status: 200, latencyMs: 2, passed: true }] }
@@ -139,7 +147,9 @@ test('with a great many apps, whole sections are kept while they fit, then a not
   const shown = md.split('\n### app-').length - 1
   expect(shown).toBeGreaterThan(100)
   expect(shown).toBeLessThan(2500)
-  expect(md.trimEnd().endsWith(`_${2500 - shown} more apps not shown: GitHub limits a job summary to 1 MiB. Every app's result is in the \`results\` output and the job log._`)).toBe(true)
+  expect(
+    md.trimEnd().endsWith(`_${2500 - shown} more apps not shown: GitHub limits a job summary to 1 MiB. Every app's result is in the \`results\` output and the job log._`)
+  ).toBe(true)
   // The last section shown is whole: its reason line is complete.
   expect(md).toContain(`**Why:** Build failed on app-${shown - 1}: ${'y'.repeat(1500)}\n`)
 })
@@ -155,7 +165,12 @@ test('cancelled and skipped runs say what happened and what to do', () => {
   expect(renderSummary({ status: 'cancelled', apps: [], durationMs: 1 })).toContain(
     'The job was cancelled while deploying: check each app on Heroku (its current release, maintenance mode) before deploying again.'
   )
-  const skipped = renderSummary({ status: 'skipped', apps: [{ ...success.apps[0], status: 'skipped', stages: [] }], reason: "The run's branch 'feature/x' is not 'main'.", durationMs: 1 })
+  const skipped = renderSummary({
+    status: 'skipped',
+    apps: [{ ...success.apps[0], status: 'skipped', stages: [] }],
+    reason: "The run's branch 'feature/x' is not 'main'.",
+    durationMs: 1
+  })
   expect(skipped).toContain('## ⏭️ Heroku: hello-app not deployed')
   expect(skipped).toContain('Nothing was deployed. This run did not meet the conditions the inputs set (see why); nothing to do unless this commit should have gone out.')
   expect(skipped).toContain("**Why:** The run's branch 'feature/x' is not 'main'.")
@@ -181,7 +196,14 @@ test('a failing release left live, an unhealthy rollback and a stuck maintenance
   const stuck: RunResult = {
     status: 'failure',
     durationMs: 1,
-    apps: [{ ...success.apps[0], status: 'failure', maintenanceError: 'Maintenance mode could not be turned off on hello-app, which still shows the maintenance page: 403', reason: 'Maintenance mode could not be turned off on hello-app, which still shows the maintenance page: 403' }]
+    apps: [
+      {
+        ...success.apps[0],
+        status: 'failure',
+        maintenanceError: 'Maintenance mode could not be turned off on hello-app, which still shows the maintenance page: 403',
+        reason: 'Maintenance mode could not be turned off on hello-app, which still shows the maintenance page: 403'
+      }
+    ]
   }
   const stuckMd = renderSummary(stuck)
   expect(stuckMd).toContain('Maintenance mode is still on for hello-app: turn it off by hand now (Heroku dashboard → Settings). The new release is live; fix the cause below.')

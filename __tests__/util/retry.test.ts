@@ -39,15 +39,11 @@ test('a cancel during the backoff stops at once', async () => {
   const controller = new AbortController()
   const started = Date.now()
   setTimeout(() => controller.abort(), 20)
-  await expect(
-    withRetry(async () => Promise.reject(new Error('x')), { ...policy, retryDelay: () => 10_000, signal: controller.signal })
-  ).rejects.toBeInstanceOf(CancelledError)
+  await expect(withRetry(async () => Promise.reject(new Error('x')), { ...policy, retryDelay: () => 10_000, signal: controller.signal })).rejects.toBeInstanceOf(CancelledError)
   expect(Date.now() - started).toBeLessThan(5000)
 })
 
 test('a deadline bounds the waiting', async () => {
   const deadline = new Deadline(30, 'The test')
-  await expect(withRetry(async () => Promise.reject(new Error('x')), { ...policy, retryDelay: () => 10_000, deadline })).rejects.toBeInstanceOf(
-    TimeoutError
-  )
+  await expect(withRetry(async () => Promise.reject(new Error('x')), { ...policy, retryDelay: () => 10_000, deadline })).rejects.toBeInstanceOf(TimeoutError)
 })

@@ -36,10 +36,7 @@ test('every malformed line is named with its number', () => {
     parseSmokeChecks('/ok\nbad one\n/x 1000')
     throw new Error('expected an error')
   } catch (error) {
-    expect((error as SmokeGrammarError).problems).toEqual([
-      expect.stringContaining("line 2 ('bad one')"),
-      expect.stringContaining("line 3 ('/x 1000')")
-    ])
+    expect((error as SmokeGrammarError).problems).toEqual([expect.stringContaining("line 2 ('bad one')"), expect.stringContaining("line 3 ('/x 1000')")])
   }
 })
 

@@ -192,4 +192,3 @@ function authorized(header: string | undefined, token: string): boolean {
   const match = /^(?:token|bearer)\s+(.+)$/i.exec(header ?? '')
   return match?.[1] === token
 }
-

@@ -163,7 +163,7 @@ export class RestDescription {
 function nullableEnums(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(nullableEnums)
   if (!node || typeof node !== 'object') return node
-  const out = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, nullableEnums(value)])) as Json
+  const out: Json = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, nullableEnums(value)]))
   if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null]
   return out
 }

@@ -162,7 +162,7 @@ export class RepositoryState {
   createDeploymentStatus(deploymentId: number, body: Record<string, unknown>): Answer {
     const deployment = this.deployments.find((candidate) => candidate.id === deploymentId)
     if (!deployment) return notFound()
-    const text = (name: string): string => (typeof body[name] === 'string' ? (body[name] as string) : '')
+    const text = (name: string): string => (typeof body[name] === 'string' ? body[name] : '')
     if (text('description').length > 140) return validationFailed('description is too long (maximum is 140 characters)', 'DeploymentStatus', 'description')
     if (typeof body.environment === 'string') deployment.environment = body.environment
     const logUrl = text('log_url') || text('target_url')
@@ -331,4 +331,3 @@ function validationFailed(message: string, resource?: string, field?: string): A
     }
   }
 }
-

@@ -181,7 +181,8 @@ export function parseFileCommand(text: string): Record<string, string> {
 }
 
 function readTree(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true })
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((entry) => entry.isFile())
     .map((entry) => fs.readFileSync(path.join(entry.parentPath, entry.name)).toString('latin1'))
 }

@@ -111,11 +111,7 @@ class PlatformApi implements HerokuApi {
     return this.call('POST', `/apps/${encodeURIComponent(app)}/releases`, { body })
   }
 
-  private async call<T>(
-    method: string,
-    path: string,
-    extra: { body?: unknown; headers?: Record<string, string>; cleanup?: boolean } = {}
-  ): Promise<T> {
+  private async call<T>(method: string, path: string, extra: { body?: unknown; headers?: Record<string, string>; cleanup?: boolean } = {}): Promise<T> {
     const { log } = this.options
     // A cleanup call (maintenance off) must still run after the job was cancelled.
     const signal = extra.cleanup ? undefined : this.options.signal

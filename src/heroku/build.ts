@@ -39,14 +39,22 @@ export async function runBuild(ctx: StageContext, request: BuildRequest, onCreat
   const tail = await streamIntoLog(ctx, `Build output (${request.app})`, created.output_stream_url)
 
   const poll = { deadline: ctx.deadline, signal: ctx.signal, intervalMs: ctx.pollMs }
-  let build = await pollUntil(() => api.getBuild(request.app, created.id), (b) => b.status !== 'pending', poll)
+  let build = await pollUntil(
+    () => api.getBuild(request.app, created.id),
+    (b) => b.status !== 'pending',
+    poll
+  )
   if (build.status !== 'succeeded') {
     const why = herokuReason(tail) ?? 'no reason given'
     throw new DeployError('build', `Build ${build.id} failed on ${request.app}: ${why}`, tail)
   }
   // The release link can lag behind the status; then find the release by the build's slug.
   if (!build.release?.id) {
-    build = await pollUntil(() => api.getBuild(request.app, created.id), (b) => Boolean(b.release?.id), { ...poll, maxIntervalMs: 2000 }).catch(() => build)
+    build = await pollUntil(
+      () => api.getBuild(request.app, created.id),
+      (b) => Boolean(b.release?.id),
+      { ...poll, maxIntervalMs: 2000 }
+    ).catch(() => build)
   }
   const releaseId = build.release?.id ?? (await releaseOfSlug(ctx, request.app, build.slug?.id))
   if (!releaseId) throw new DeployError('build', `Build ${build.id} succeeded on ${request.app} but Heroku reported no release for it.`, tail)

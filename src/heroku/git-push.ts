@@ -41,7 +41,7 @@ export async function preparePush(request: PrepareRequest): Promise<PushSource> 
     const [an, ae, ad, cn, ce, cd] = (await runGit(['show', '-s', '--format=%an%x00%ae%x00%aD%x00%cn%x00%ce%x00%cD', sha], root)).trim().split('\0')
     const identity = { GIT_AUTHOR_NAME: an, GIT_AUTHOR_EMAIL: ae, GIT_AUTHOR_DATE: ad, GIT_COMMITTER_NAME: cn, GIT_COMMITTER_EMAIL: ce, GIT_COMMITTER_DATE: cd }
     const message = `${folder} at ${sha}\n\nThe folder ${folder} of ${sha}, deployed by heroku-cd.\n`
-    const commit = (await runGit(['commit-tree', tree, '-m', message], root, identity as Record<string, string>)).trim()
+    const commit = (await runGit(['commit-tree', tree, '-m', message], root, identity)).trim()
     log.info(`source-dir '${folder}': pushing ${commit.slice(0, 7)}, a commit of that folder alone (its tree at ${sha.slice(0, 7)}).`)
     return { root, commit }
   }
@@ -62,11 +62,16 @@ async function requireGitVersion(cwd: string): Promise<void> {
 /** Fetches the history of the commit (or, failing that, of the remote's branches) into a shallow clone. */
 async function unshallow(root: string, request: PrepareRequest): Promise<void> {
   const { sha, log, signal, deadline } = request
-  const remotes = (await runGit(['remote'], root)).split('\n').map((name) => name.trim()).filter(Boolean)
+  const remotes = (await runGit(['remote'], root))
+    .split('\n')
+    .map((name) => name.trim())
+    .filter(Boolean)
   const remote = remotes.includes('origin') ? 'origin' : remotes[0]
   const advice = "set 'fetch-depth: 0' on actions/checkout, or deploy with strategy: api"
   if (!remote) throw new DeployError('package', `The clone is shallow and has no remote to fetch its history from: Heroku refuses shallow pushes; ${advice}.`)
-  log.info(`The clone is shallow (actions/checkout fetches one commit by default) and Heroku refuses pushes from shallow clones: fetching the history of ${sha.slice(0, 7)} from '${remote}' (git fetch --unshallow).`)
+  log.info(
+    `The clone is shallow (actions/checkout fetches one commit by default) and Heroku refuses pushes from shallow clones: fetching the history of ${sha.slice(0, 7)} from '${remote}' (git fetch --unshallow).`
+  )
   const started = Date.now()
   const errors: string[] = []
   const fetch = (...refs: string[]) =>
@@ -115,8 +120,7 @@ export async function pushToHeroku(ctx: StageContext, request: PushRequest): Pro
       signal,
       deadline,
       retryDelay: (error, attempt) => (error instanceof TransientPushError ? backoffDelay(PUSH_RETRY, attempt) : undefined),
-      onRetry: (error, attempt, delayMs) =>
-        log.warning(`${(error as Error).message}; retrying in ${formatSeconds(delayMs)} (attempt ${attempt + 1} of ${PUSH_RETRY.attempts})`)
+      onRetry: (error, attempt, delayMs) => log.warning(`${(error as Error).message}; retrying in ${formatSeconds(delayMs)} (attempt ${attempt + 1} of ${PUSH_RETRY.attempts})`)
     })
   )
 }
@@ -125,7 +129,8 @@ export async function pushToHeroku(ctx: StageContext, request: PushRequest): Pro
 class TransientPushError extends Error {}
 
 // What git says when the connection, not the remote's verdict, failed.
-const TRANSIENT = /returned error: (429|5\d\d)|Failed to connect|Could not resolve host|Connection (refused|reset|timed out)|Empty reply|Recv failure|RPC failed|early EOF|unexpected disconnect|remote end hung up|Operation timed out|SSL_/i
+const TRANSIENT =
+  /returned error: (429|5\d\d)|Failed to connect|Could not resolve host|Connection (refused|reset|timed out)|Empty reply|Recv failure|RPC failed|early EOF|unexpected disconnect|remote end hung up|Operation timed out|SSL_/i
 const REFUSED_KEY = /terminal prompts disabled|Authentication failed|could not read (Username|Password)|returned error: 401/i
 
 async function pushOnce(ctx: StageContext, request: PushRequest): Promise<PushResult> {
@@ -148,7 +153,7 @@ async function pushOnce(ctx: StageContext, request: PushRequest): Promise<PushRe
       const remote = /^remote: ?(.*)$/.exec(line)
       if (remote) {
         remoteSpoke = true
-        remoteTail.push(remote[1] as string)
+        remoteTail.push(remote[1])
       } else if (line) {
         messages.push(line)
       }
@@ -169,13 +174,17 @@ async function pushOnce(ctx: StageContext, request: PushRequest): Promise<PushRe
     return { upToDate: false }
   }
   if (status?.[1] === '!') {
-    const why = /\((.*)\)\s*$/.exec(status[2] as string)?.[1] ?? (status[2] as string)
+    const why = /\((.*)\)\s*$/.exec(status[2])?.[1] ?? status[2]
     const remoteWhy = herokuReason(tail)
     throw new DeployError('push', `git push of ${short} to ${app} was rejected: ${remoteWhy ? `${remoteWhy} (${why})` : why}`, tail)
   }
   const said = messages.filter((line) => /^(fatal|error):/.test(line)).at(-1) ?? messages.at(-1) ?? 'no message'
   if (REFUSED_KEY.test(said)) {
-    throw new DeployError('push', `Heroku's git remote ${remoteUrl} refused the credentials: check that the 'api-key' input holds a valid Heroku API key with access to ${app}.`, tail)
+    throw new DeployError(
+      'push',
+      `Heroku's git remote ${remoteUrl} refused the credentials: check that the 'api-key' input holds a valid Heroku API key with access to ${app}.`,
+      tail
+    )
   }
   if (/repository '.*' not found/.test(said)) {
     throw new DeployError('push', `Heroku's git remote has no repository ${remoteUrl}: check the 'app' input (and HEROKU_GIT_URL).`, tail)
@@ -210,12 +219,9 @@ export function pushEnv(remoteUrl: string, apiKey: string, base: NodeJS.ProcessE
 
 /** Replaces the key, in every form git could print it (plain, URL-encoded, Basic credentials), with `***`. */
 export function scrubber(secret: string): (text: string) => string {
-  const forms = [...new Set([
-    Buffer.from(`heroku:${secret}`).toString('base64'),
-    Buffer.from(`:${secret}`).toString('base64'),
-    encodeURIComponent(secret),
-    secret
-  ])].filter((form) => form.length > 0)
+  const forms = [...new Set([Buffer.from(`heroku:${secret}`).toString('base64'), Buffer.from(`:${secret}`).toString('base64'), encodeURIComponent(secret), secret])].filter(
+    (form) => form.length > 0
+  )
   return (text) => forms.reduce((out, form) => out.split(form).join('***'), text)
 }
 
@@ -231,22 +237,20 @@ const FIND_RELEASE_MS = 60_000
  * The release a push created: the newest release above `afterVersion` that names the pushed commit.
  * Heroku makes it at the end of the build, so it is normally there at once; a moment's lag is waited for.
  */
-export async function findPushedRelease(
-  ctx: StageContext,
-  app: string,
-  commit: string,
-  afterVersion: number,
-  windowMs = FIND_RELEASE_MS
-): Promise<HerokuRelease> {
+export async function findPushedRelease(ctx: StageContext, app: string, commit: string, afterVersion: number, windowMs = FIND_RELEASE_MS): Promise<HerokuRelease> {
   const window = new Deadline(Math.min(windowMs, ctx.deadline.remainingMs()), 'finding the release')
   const made = (releases: HerokuRelease[]) => releases.find((release) => release.version > afterVersion && releaseRuns(release, commit))
   try {
-    const releases = await pollUntil(() => ctx.api.latestReleases(app, 10), (list) => made(list) !== undefined, {
-      deadline: window,
-      signal: ctx.signal,
-      intervalMs: ctx.pollMs ?? 500,
-      maxIntervalMs: 3000
-    })
+    const releases = await pollUntil(
+      () => ctx.api.latestReleases(app, 10),
+      (list) => made(list) !== undefined,
+      {
+        deadline: window,
+        signal: ctx.signal,
+        intervalMs: ctx.pollMs ?? 500,
+        maxIntervalMs: 3000
+      }
+    )
     return made(releases) as HerokuRelease
   } catch (error) {
     if (!(error instanceof TimeoutError)) throw error

@@ -35,7 +35,10 @@ export async function repositoryRoot(dir: string): Promise<string> {
 
 /** Fails the package stage when the commit is not in the repository (e.g. not checked out). */
 export async function requireCommit(root: string, sha: string): Promise<void> {
-  const known = await runGit(['cat-file', '-e', `${sha}^{commit}`], root).then(() => true, () => false)
+  const known = await runGit(['cat-file', '-e', `${sha}^{commit}`], root).then(
+    () => true,
+    () => false
+  )
   if (!known) throw new DeployError('package', `The commit ${sha} is not in the repository at ${root}: check it out (actions/checkout) before this step.`)
 }
 
@@ -50,7 +53,10 @@ export async function locateCommit(sourceDir: string, sha: string): Promise<Comm
   await requireCommit(root, sha)
   const folder = path.relative(root, sourceDir).split(path.sep).join('/')
   const treeish = `${sha}:${folder}`
-  const hasTree = await runGit(['cat-file', '-e', treeish], root).then(() => true, () => false)
+  const hasTree = await runGit(['cat-file', '-e', treeish], root).then(
+    () => true,
+    () => false
+  )
   if (!hasTree) throw emptyFolder(folder, sha)
   return { root, folder, treeish }
 }

@@ -15,14 +15,7 @@ const WHAT: Record<ReleaseKind, string> = { deploy: 'the release', rollback: 'th
  * is given AFTER_CANCEL_MS at most). Failing to turn it off is loud: an error in the log and
  * `result.maintenanceError`, which the summary and the notifications show.
  */
-export async function inMaintenance<T>(
-  api: HerokuApi,
-  log: Log,
-  result: DeployResult,
-  kind: ReleaseKind,
-  release: () => Promise<T>,
-  signal?: AbortSignal
-): Promise<T> {
+export async function inMaintenance<T>(api: HerokuApi, log: Log, result: DeployResult, kind: ReleaseKind, release: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   try {
     await api.setMaintenance(result.app, true)
     log.info(`Maintenance mode is on for ${result.app} during ${WHAT[kind]}.`)

@@ -19,11 +19,15 @@ export async function awaitRelease(ctx: StageContext, app: string, releaseId: st
   const first = await api.getRelease(app, releaseId)
   // Streamed even when the phase is already over: the stream replays it, and a failure needs its lines.
   const tail = await streamIntoLog(ctx, `Release phase of v${first.version} (${app})`, first.output_stream_url)
-  const release = await pollUntil(() => api.getRelease(app, releaseId), (r) => r.status !== 'pending', {
-    deadline: ctx.deadline,
-    signal: ctx.signal,
-    intervalMs: ctx.pollMs
-  })
+  const release = await pollUntil(
+    () => api.getRelease(app, releaseId),
+    (r) => r.status !== 'pending',
+    {
+      deadline: ctx.deadline,
+      signal: ctx.signal,
+      intervalMs: ctx.pollMs
+    }
+  )
   if (release.status === 'failed' || release.status === 'expired') {
     const detail = herokuReason(tail)
     const what = RELEASE_STATUS_WORDS[release.status]

@@ -88,7 +88,10 @@ export async function uploadSource(archive: SourceArchive, putUrl: string, optio
 }
 
 class UploadError extends Error {
-  constructor(message: string, readonly transient: boolean) {
+  constructor(
+    message: string,
+    readonly transient: boolean
+  ) {
     super(message)
     this.name = 'UploadError'
   }
@@ -123,6 +126,8 @@ function putFile(archive: SourceArchive, putUrl: string, signal?: AbortSignal): 
         reject(new UploadError(`${where} answered ${status}: ${detail}`, status >= 500 || status === 429))
       })
     })
-    fs.createReadStream(archive.path).on('error', (error) => request.destroy(error)).pipe(request)
+    fs.createReadStream(archive.path)
+      .on('error', (error) => request.destroy(error))
+      .pipe(request)
   })
 }

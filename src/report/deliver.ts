@@ -57,7 +57,10 @@ export async function deliver(url: string, payload: unknown, options: DeliveryOp
 }
 
 class DeliveryError extends Error {
-  constructor(message: string, readonly transient: boolean) {
+  constructor(
+    message: string,
+    readonly transient: boolean
+  ) {
     super(message)
     this.name = 'DeliveryError'
   }

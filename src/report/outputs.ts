@@ -27,7 +27,9 @@ export function outputsOf(run: RunResult): Record<string, string> {
         app_url: app.appUrl ?? null,
         deployment_id: app.deploymentId ?? null,
         smoke: smokeJson(app.smoke),
-        ...(app.rollback ? { rolled_back_to: app.previousRelease?.version ?? null, rollback_release_version: app.rollback.releaseVersion, healthy_after_rollback: app.rollback.healthy } : {}),
+        ...(app.rollback
+          ? { rolled_back_to: app.previousRelease?.version ?? null, rollback_release_version: app.rollback.releaseVersion, healthy_after_rollback: app.rollback.healthy }
+          : {}),
         ...(app.reason ? { reason: app.reason } : {})
       }))
     ),

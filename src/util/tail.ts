@@ -19,8 +19,12 @@ export class LineTail {
  * The first such line that says something is Heroku's reason; falls back to the last line.
  */
 export function herokuReason(lines: readonly string[]): string | undefined {
-  const marked = lines
-    .map((line) => /^\s*!\s+(.*\S)\s*$/.exec(line)?.[1])
-    .filter((text): text is string => text !== undefined)
-  return marked[0] ?? lines.filter((line) => line.trim() !== '').at(-1)?.trim()
+  const marked = lines.map((line) => /^\s*!\s+(.*\S)\s*$/.exec(line)?.[1]).filter((text): text is string => text !== undefined)
+  return (
+    marked[0] ??
+    lines
+      .filter((line) => line.trim() !== '')
+      .at(-1)
+      ?.trim()
+  )
 }

@@ -34,7 +34,10 @@ export function parseSmokeChecks(input: string, inputName = 'smoke-checks'): Smo
         return
       }
     }
-    const text = line.slice(line.indexOf(target) + target.length).trim().replace(status === undefined ? '' : /^\d+\s*/, '')
+    const text = line
+      .slice(line.indexOf(target) + target.length)
+      .trim()
+      .replace(status === undefined ? '' : /^\d+\s*/, '')
     checks.push({ line, target, status, text: text === '' ? undefined : text })
   })
   if (problems.length > 0) throw new SmokeGrammarError(problems)
