@@ -31234,7 +31234,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9901);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9233);
 /* harmony import */ var _quiet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8351);
 
 
@@ -31249,7 +31249,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9901:
+/***/ 9233:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -40035,7 +40035,7 @@ async function streamIntoLog(ctx, title, url) {
     return tail.lines();
 }
 
-;// CONCATENATED MODULE: ./src/heroku/build.ts
+;// CONCATENATED MODULE: ./src/ship/source.ts
 
 
 
@@ -40083,7 +40083,7 @@ async function releaseOfSlug(ctx, app, slugId) {
 const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./src/heroku/git.ts
+;// CONCATENATED MODULE: ./src/util/git.ts
 
 
 
@@ -40187,10 +40187,7 @@ function readLines(stream, onLine) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/heroku/git-push.ts
-
-
-
+;// CONCATENATED MODULE: ./src/prepare/pushable.ts
 
 
 
@@ -40256,6 +40253,14 @@ async function unshallow(root, request) {
     const count = (await runGit(['rev-list', '--count', sha], root)).trim();
     log.info(`Fetched the history of ${sha.slice(0, 7)} (${count} commits) in ${formatSeconds(Date.now() - started)}.`);
 }
+
+;// CONCATENATED MODULE: ./src/ship/push.ts
+
+
+
+
+
+
 const PUSH_RETRY = { attempts: 4, baseDelayMs: 2000, maxDelayMs: 15_000 };
 /**
  * Force-pushes the commit to `main` of the app's Heroku git remote, streaming git's output (the
@@ -40491,20 +40496,13 @@ async function awaitRelease(ctx, app, releaseId) {
     return release;
 }
 
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
 const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
 // EXTERNAL MODULE: external "node:zlib"
 var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/heroku/source.ts
-
-
-
+;// CONCATENATED MODULE: ./src/prepare/archive.ts
 
 
 
@@ -40552,6 +40550,16 @@ async function createSourceArchive(request) {
     }
     return { path: file, bytes, sha256: hash.digest('hex') };
 }
+
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
+;// CONCATENATED MODULE: ./src/prepare/upload.ts
+
+
+
+
 /**
  * PUTs the archive to a presigned URL: streamed from disk, with `Content-Length` and an empty
  * `Content-Type` (the URL is signed without one) and without Heroku credentials. Retried on 5xx and
@@ -41298,6 +41306,8 @@ function firstFailure(results) {
 }
 
 ;// CONCATENATED MODULE: ./src/pipeline.ts
+
+
 
 
 

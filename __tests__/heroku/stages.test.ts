@@ -1,4 +1,4 @@
-import { runBuild } from '../../src/heroku/build.js'
+import { runBuild } from '../../src/ship/source.js'
 import type { StageContext } from '../../src/heroku/context.js'
 import { awaitRelease } from '../../src/heroku/release.js'
 import { Deadline, TimeoutError } from '../../src/util/time.js'

@@ -1,9 +1,9 @@
 import { DeployError } from '../errors.js'
 import { herokuReason } from '../util/tail.js'
 import { pollUntil } from '../util/poll.js'
-import type { StageContext } from './context.js'
-import { streamIntoLog } from './output.js'
-import type { HerokuBuild } from './types.js'
+import type { StageContext } from '../heroku/context.js'
+import { streamIntoLog } from '../heroku/output.js'
+import type { HerokuBuild } from '../heroku/types.js'
 
 export interface BuildRequest {
   app: string

@@ -3,7 +3,7 @@ import * as path from 'node:path'
 import type { Readable } from 'node:stream'
 import { getExecOutput } from '@actions/exec'
 import { DeployError } from '../errors.js'
-import { CancelledError, type Deadline } from '../util/time.js'
+import { CancelledError, type Deadline } from './time.js'
 
 /** Runs a short git command quietly and returns its stdout; throws with git's message on failure. */
 export async function runGit(args: string[], cwd: string, env?: Record<string, string>): Promise<string> {
