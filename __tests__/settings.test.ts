@@ -1,6 +1,7 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { gateReason } from '../src/gate/branch.js'
 import { readSettings, SettingsError, splitList } from '../src/settings.js'
 
 const SHA = 'a'.repeat(40)
@@ -47,7 +48,13 @@ test('defaults: api strategy, repository root, version = commit, 1800 s', () => 
     herokuGitUrl: 'https://git.heroku.com',
     sha: SHA,
     branch: '',
-    skipReason: undefined,
+    eventName: '',
+    target: { sha: SHA, branch: 'main' },
+    maxParallel: 4,
+    buildOnce: false,
+    configVars: {},
+    buildpacks: [],
+    dryRun: false,
     requiredChecks: [],
     checksTimeoutMs: 600_000,
     environment: undefined,
@@ -194,7 +201,7 @@ describe('the commit comes from the event', () => {
     const { settings } = read(good, env)
     expect(settings.sha).toBe(HEAD)
     expect(settings.version).toBe(HEAD)
-    expect(settings.skipReason).toBeUndefined()
+    expect(gateReason(settings.target, settings.branch)).toBeUndefined()
   })
 
   test('a workflow_run event without head_sha is a problem that says so', () => {

@@ -31234,7 +31234,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9233);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7842);
 /* harmony import */ var _quiet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8351);
 
 
@@ -31249,7 +31249,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9233:
+/***/ 7842:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -33764,14 +33764,14 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  */
 function exec_exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = argStringToArray(commandLine);
+        const commandArgs = tr.argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new ToolRunner(toolPath, args, options);
+        const runner = new tr.ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -33791,8 +33791,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
-        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stdoutDecoder = new StringDecoder('utf8');
+        const stderrDecoder = new StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -34205,9 +34205,10 @@ function getIDToken(aud) {
 //# sourceMappingURL=core.js.map
 ;// CONCATENATED MODULE: ./src/core-log.ts
 
-/** The job log, through @actions/core: groups fold in the UI, warnings become annotations. */
+/** The job log, through @actions/core: groups fold in the UI, notices and warnings become annotations. */
 const coreLog = {
     info: (message) => info(message),
+    notice: (message) => notice(message),
     warning: (message) => warning(message),
     error: (message) => core_error(message),
     group: (title, fn) => group(title, fn)
@@ -34237,6 +34238,17 @@ function throwIfCancelled(signal) {
  * GitHub deployment): the runner sends SIGTERM 7.5 s after SIGINT, and the step must have reported by then.
  */
 const AFTER_CANCEL_MS = 3000;
+/** Resolves with `promise`, or rejects with CancelledError as soon as the job is cancelled. */
+function abortable(promise, signal) {
+    if (!signal)
+        return promise;
+    throwIfCancelled(signal);
+    return new Promise((resolve, reject) => {
+        const onAbort = () => reject(new CancelledError());
+        signal.addEventListener('abort', onAbort, { once: true });
+        void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+}
 /** A sleep that a cancel cuts short (rejecting with CancelledError). */
 function sleep(ms, signal) {
     throwIfCancelled(signal);
@@ -39391,7 +39403,12 @@ const Inputs = {
     ChecksTimeout: 'checks-timeout',
     Environment: 'environment',
     GitHubDeployment: 'github-deployment',
-    GitHubToken: 'github-token'
+    GitHubToken: 'github-token',
+    MaxParallel: 'max-parallel',
+    BuildOnce: 'build-once',
+    ConfigVars: 'config-vars',
+    Buildpacks: 'buildpacks',
+    DryRun: 'dry-run'
 };
 const Outputs = {
     Status: 'status',
@@ -39623,6 +39640,8 @@ class PlatformApi {
     retry;
     /** Last RateLimit-Remaining Heroku told us, or undefined before the first answer. */
     remaining;
+    /** When the last paced call may go: calls paced for the budget are spaced from one another. */
+    nextSlotAt = 0;
     constructor(options) {
         this.options = options;
         this.retry = options.retry ?? api_DEFAULT_RETRY;
@@ -39673,6 +39692,13 @@ class PlatformApi {
     createRelease(app, body) {
         return this.call('POST', `/apps/${encodeURIComponent(app)}/releases`, { body });
     }
+    updateConfigVars(app, vars) {
+        // The answer is every config var of the app: nothing of it is kept or shown.
+        return this.call('PATCH', `/apps/${encodeURIComponent(app)}/config-vars`, { body: vars }).then(() => undefined);
+    }
+    setBuildpacks(app, buildpacks) {
+        return this.call('PUT', `/apps/${encodeURIComponent(app)}/buildpack-installations`, { body: { updates: buildpacks.map((buildpack) => ({ buildpack })) } });
+    }
     async call(method, path, extra = {}) {
         const { log } = this.options;
         // A cleanup call (maintenance off) must still run after the job was cancelled.
@@ -39707,12 +39733,18 @@ class PlatformApi {
     }
     /**
      * Slows down before the account's budget runs out: when it is low, calls go no faster than Heroku
-     * refills it (an empty budget waits for two tokens), instead of spending it and waiting on 429s.
+     * refills it (an empty budget, one token every two refills), instead of spending it and waiting on
+     * 429s. The budget is the account's, shared by every app deployed in parallel: calls take turns,
+     * each in its own slot, however many apps are waiting.
      */
     async paceForBudget(signal) {
-        if (this.remaining !== undefined && this.remaining < LOW_BUDGET) {
-            await sleep(REFILL_MS_PER_TOKEN * (this.remaining === 0 ? 2 : 1), signal);
-        }
+        if (this.remaining === undefined || this.remaining >= LOW_BUDGET)
+            return;
+        const spacing = REFILL_MS_PER_TOKEN * (this.remaining === 0 ? 2 : 1);
+        const now = Date.now();
+        const slot = Math.max(now + spacing, this.nextSlotAt + spacing);
+        this.nextSlotAt = slot;
+        await sleep(slot - now, signal);
     }
 }
 /** 429 and 5xx answers and failures without an answer (dropped connection, timeout) are worth a retry. */
@@ -39729,8 +39761,1030 @@ function toApiError(method, path, requestId, error) {
     return new HerokuApiError(method, path, statusCode, parsed.id, text, requestId);
 }
 
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+
+/** Smoke results as every JSON report shows them (the `results` output, the webhook). */
+function smokeJson(results) {
+    return results.map((r) => ({ check: r.check, url: r.url, status: r.status, passed: r.passed, latency_ms: r.latencyMs }));
+}
+/** The step's outputs, as the interface defines them; values are strings ('' when unknown). */
+function outputsOf(run) {
+    const first = run.apps[0];
+    return {
+        [Outputs.Status]: run.status,
+        [Outputs.AppUrl]: first?.appUrl ?? '',
+        [Outputs.ReleaseVersion]: first?.releaseVersion === undefined ? '' : String(first.releaseVersion),
+        [Outputs.ReleaseId]: first?.releaseId ?? '',
+        [Outputs.BuildId]: first?.buildId ?? '',
+        [Outputs.DeploymentId]: first?.deploymentId === undefined ? '' : String(first.deploymentId),
+        [Outputs.Results]: JSON.stringify(run.apps.map((app) => ({
+            app: app.app,
+            status: app.status,
+            release_version: app.releaseVersion ?? null,
+            release_id: app.releaseId ?? null,
+            build_id: app.buildId ?? null,
+            ...(app.builtOn ? { built_on: app.builtOn } : {}),
+            app_url: app.appUrl ?? null,
+            deployment_id: app.deploymentId ?? null,
+            smoke: smokeJson(app.smoke),
+            ...(app.rollback
+                ? { rolled_back_to: app.previousRelease?.version ?? null, rollback_release_version: app.rollback.releaseVersion, healthy_after_rollback: app.rollback.healthy }
+                : {}),
+            ...(app.reason ? { reason: app.reason } : {})
+        }))),
+        [Outputs.Duration]: (Math.round(run.durationMs / 100) / 10).toString()
+    };
+}
+/** The one-line reason the step fails with, or undefined when it does not fail. */
+function failureMessage(run) {
+    if (run.reason)
+        return run.reason;
+    const reasons = new Set(run.apps.filter((app) => app.reason && app.status !== 'success').map((app) => app.reason));
+    return reasons.size > 0 ? [...reasons].join('; ') : undefined;
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+;// CONCATENATED MODULE: ./src/util/child-env.ts
+/**
+ * The environment every child process gets: this process's, less what a child must never see. The
+ * runner hands each input to the action as `INPUT_<NAME>` (the API key, the webhook URLs, the config
+ * vars among them) and the job's runtime tokens as `ACTIONS_*`: none of that is any child's business.
+ * Values that carry a secret registered with `addSecret` are dropped too, whatever their name.
+ */
+const secrets = new Set();
+/** Registers a secret (done as the inputs are read, next to masking it in the log). */
+function addSecret(secret) {
+    if (secret)
+        secrets.add(secret);
+}
+const NEVER = /^(INPUT_|ACTIONS_(RUNTIME|ID_TOKEN_REQUEST|CACHE|RESULTS)_)/i;
+/** `extra` is added as it is (it may carry a credential on purpose); an undefined value there removes the variable. */
+function childEnv(extra = {}, base = process.env) {
+    const env = {};
+    for (const [name, value] of Object.entries(base)) {
+        if (value === undefined || NEVER.test(name) || carriesSecret(value))
+            continue;
+        env[name] = value;
+    }
+    for (const [name, value] of Object.entries(extra)) {
+        if (value === undefined)
+            delete env[name];
+        else
+            env[name] = value;
+    }
+    return env;
+}
+function carriesSecret(value) {
+    for (const secret of secrets)
+        if (value.includes(secret))
+            return true;
+    return false;
+}
+
+;// CONCATENATED MODULE: ./src/util/git.ts
+
+
+
+
+
+/** Starts git with its stdout and stderr as pipes; a cancel or the deadline stops its whole process group. */
+function spawnGit(args, options) {
+    const { signal, deadline } = options;
+    if (signal?.aborted)
+        throw new CancelledError();
+    deadline?.check();
+    const child = (0,external_node_child_process_namespaceObject.spawn)('git', args, { cwd: options.cwd, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const stop = () => {
+        try {
+            if (child.pid !== undefined)
+                process.kill(-child.pid, 'SIGTERM');
+        }
+        catch {
+            // already gone
+        }
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+    const timer = deadline ? setTimeout(stop, Math.max(1, deadline.remainingMs())) : undefined;
+    child.once('close', () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', stop);
+    });
+    return child;
+}
+/**
+ * Runs a git command with its output read line by line as it comes, stopped on cancel or at the
+ * deadline. Resolves with the exit code.
+ */
+async function streamGit(args, options) {
+    const child = spawnGit(args, options);
+    const drained = [readLines(child.stdout, options.onStdout), readLines(child.stderr, options.onStderr)];
+    const code = await exitOf(child);
+    await Promise.all(drained);
+    if (options.signal?.aborted)
+        throw new CancelledError();
+    options.deadline?.check();
+    return code;
+}
+/** Runs a short git command quietly and returns its stdout; throws with git's message on failure. */
+async function runGit(args, cwd, env) {
+    let stdout = '';
+    let stderr = '';
+    const child = spawnGit(args, { cwd, env });
+    child.stdout.setEncoding('utf8').on('data', (text) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text) => (stderr = (stderr + text).slice(-4000)));
+    const code = await exitOf(child);
+    if (code !== 0)
+        throw new Error(`git ${args[0]} failed (exit ${code}): ${stderr.trim()}`);
+    return stdout;
+}
+/** The exit code once git and its pipes closed (128 when a signal stopped it). */
+function exitOf(child) {
+    return new Promise((resolve, reject) => {
+        child.once('error', reject);
+        child.once('close', (exit, killedBy) => resolve(exit ?? (killedBy ? 128 : 1)));
+    });
+}
+/** The top folder of the repository holding `dir`; a DeployError of the package stage when there is none. */
+async function repositoryRoot(dir) {
+    const root = (await runGit(['rev-parse', '--show-toplevel'], dir).catch(() => '')).trim();
+    if (!root)
+        throw new DeployError('package', `${dir} is not inside a git repository: check out the repository (actions/checkout) before this step.`);
+    return root;
+}
+/** Fails the package stage when the commit is not in the repository (e.g. not checked out). */
+async function requireCommit(root, sha) {
+    const known = await runGit(['cat-file', '-e', `${sha}^{commit}`], root).then(() => true, () => false);
+    if (!known)
+        throw new DeployError('package', `The commit ${sha} is not in the repository at ${root}: check it out (actions/checkout) before this step.`);
+}
+/** The message when `source-dir` has nothing committed at the commit. */
+function emptyFolder(folder, sha) {
+    return new DeployError('package', `The folder '${folder}' has no committed files at ${sha.slice(0, 7)}: commit it, or fix the source-dir input.`);
+}
+/** Checks that `sourceDir` is in a git repository that has the commit and the folder at that commit. */
+async function locateCommit(sourceDir, sha) {
+    const root = await repositoryRoot(sourceDir);
+    await requireCommit(root, sha);
+    const folder = external_node_path_namespaceObject.relative(root, sourceDir).split(external_node_path_namespaceObject.sep).join('/');
+    const treeish = `${sha}:${folder}`;
+    const hasTree = await runGit(['cat-file', '-e', treeish], root).then(() => true, () => false);
+    if (!hasTree)
+        throw emptyFolder(folder, sha);
+    return { root, folder, treeish };
+}
+/** Splits a stream on `\n` and on the `\r` of progress lines. */
+function readLines(stream, onLine) {
+    return new Promise((resolve) => {
+        let partial = '';
+        stream.setEncoding('utf8');
+        stream.on('data', (text) => {
+            const parts = (partial + text).split(/\r\n|\r|\n/);
+            partial = parts.pop() ?? '';
+            for (const part of parts)
+                onLine?.(part);
+        });
+        stream.on('end', () => {
+            if (partial)
+                onLine?.(partial);
+            resolve();
+        });
+    });
+}
+
+;// CONCATENATED MODULE: ./src/report/deliver.ts
+
+
+
+
+/** The signature of a body, as a receiver recomputes it. */
+function signature(body, secret) {
+    return `sha256=${(0,external_node_crypto_.createHmac)('sha256', secret).update(body).digest('hex')}`;
+}
+/**
+ * POSTs JSON to a notification URL: a timeout per attempt, retries on 5xx, 429 and network errors,
+ * then a warning. Never throws: a notification never changes the deploy's result. The URL is a
+ * secret, so messages name its host only.
+ */
+async function deliver(url, payload, options) {
+    const body = JSON.stringify(payload);
+    const policy = { attempts: options.attempts ?? 3, baseDelayMs: options.retryBaseMs ?? 1000, maxDelayMs: 5000 };
+    const host = new URL(url).host;
+    const headers = { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT };
+    if (options.secret)
+        headers['X-Signature-256'] = signature(body, options.secret);
+    try {
+        await withRetry(async () => {
+            let response;
+            try {
+                // Never follow a redirect: a 301/302 would turn the POST into a GET, and the signed body must
+                // reach only the URL that was configured.
+                response = await fetch(url, { method: 'POST', body, headers, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
+            }
+            catch (error) {
+                throw new DeliveryError(`no answer from ${host} (${describe(error)})`, true);
+            }
+            await response.body?.cancel();
+            if (response.status >= 300 && response.status < 400)
+                throw new DeliveryError(`${host} answered ${response.status}, a redirect, which is not followed`, false);
+            if (!response.ok)
+                throw new DeliveryError(`${host} answered ${response.status}`, response.status >= 500 || response.status === 429);
+        }, { ...policy, retryDelay: (error, attempt) => (error.transient ? backoffDelay(policy, attempt) : undefined) });
+        options.log.info(`Sent ${options.what} to ${host}.`);
+        return true;
+    }
+    catch (error) {
+        options.log.warning(`Could not send ${options.what}: ${oneLine(error)}. The deploy's result is unchanged.`);
+        return false;
+    }
+}
+class DeliveryError extends Error {
+    transient;
+    constructor(message, transient) {
+        super(message);
+        this.transient = transient;
+        this.name = 'DeliveryError';
+    }
+}
+function describe(error) {
+    const cause = error.cause?.code;
+    return cause ?? error.name;
+}
+
+;// CONCATENATED MODULE: ./src/report/notification.ts
+
+function runUrl(github) {
+    return github?.repository && github.runId ? `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}` : undefined;
+}
+function commitUrl(sha, github) {
+    return github?.repository ? `${github.serverUrl}/${github.repository}/commit/${sha}` : undefined;
+}
+/** An app whose new release is live although it fails its smoke checks: not rolled back (off, impossible, or failed). */
+function liveButFailing(app) {
+    return app.status === 'failure' && app.releaseVersion !== undefined && app.smoke.some((r) => !r.passed) && !app.rollback;
+}
+/** What happened and what a person should do next, for each way a run can end. */
+function nextStep(run) {
+    const stuck = run.apps.filter((a) => a.maintenanceError);
+    const first = stuck.length > 0 ? `Maintenance mode is still on for ${names(stuck)}: turn it off by hand now (Heroku dashboard → Settings). ` : '';
+    return first + statusStep(run);
+}
+function statusStep(run) {
+    switch (run.status) {
+        case 'success':
+            return 'The new release is live.';
+        case 'failure': {
+            const broken = run.apps.filter(liveButFailing);
+            if (broken.length > 0)
+                return `The new release is live on ${names(broken)} but fails its smoke checks and was not rolled back: roll it back or fix it now.`;
+            const live = run.apps.filter((a) => a.releaseVersion !== undefined && !a.rollback);
+            if (live.length === run.apps.length && live.length > 0)
+                return 'The new release is live; fix the cause below.';
+            if (live.length > 0)
+                return `The new release is live on ${names(live)} only; fix the cause below and deploy again.`;
+            return 'Nothing new is live from this run; fix the cause below and push again.';
+        }
+        case 'rolled-back':
+            if (run.apps.some((a) => a.rollback && !a.rollback.healthy)) {
+                return 'The new release failed its smoke checks and was rolled back, but the app fails them after the rollback too: it needs attention now.';
+            }
+            return 'The new release failed its smoke checks and the app was rolled back to the previous release, which passes them; fix the cause and push again.';
+        case 'cancelled':
+            return 'The job was cancelled while deploying: check each app on Heroku (its current release, maintenance mode) before deploying again.';
+        case 'skipped':
+            return 'Nothing was deployed. This run did not meet the conditions the inputs set (see why); nothing to do unless this commit should have gone out.';
+        case 'dry-run':
+            return 'Nothing was changed: this was a dry run.';
+    }
+}
+function names(apps) {
+    return apps.map((a) => a.app).join(', ');
+}
+/**
+ * The run as JSON, the body of the generic webhook (its schema is documented in the README).
+ * A pure function of the result, so the same facts reach every receiver.
+ */
+function webhookBody(run, context) {
+    const github = context.github;
+    return {
+        schema: 'heroku-cd/v1',
+        status: run.status,
+        summary: nextStep(run),
+        reason: run.reason ?? null,
+        repository: github?.repository || null,
+        ref: github?.ref || null,
+        actor: github?.actor || null,
+        run_url: runUrl(github) ?? null,
+        commit: context.sha ? { sha: context.sha, title: context.commitTitle ?? null, url: commitUrl(context.sha, github) ?? null } : null,
+        duration_seconds: Math.round(run.durationMs / 100) / 10,
+        apps: run.apps.map((app) => ({
+            app: app.app,
+            status: app.status,
+            reason: app.reason ?? null,
+            app_url: app.appUrl ?? null,
+            build_id: app.buildId ?? null,
+            built_on: app.builtOn ?? null,
+            release_id: app.releaseId ?? null,
+            release_version: app.releaseVersion ?? null,
+            deployment_id: app.deploymentId ?? null,
+            config_keys: app.configKeys ?? [],
+            rollback: app.rollback
+                ? { to_version: app.previousRelease?.version ?? null, release_version: app.rollback.releaseVersion, healthy: app.rollback.healthy, smoke: smokeJson(app.rollback.smoke) }
+                : null,
+            smoke: smokeJson(app.smoke),
+            // A list, not a map: after a rollback `verify` runs twice, and the order is the story.
+            timings: app.stages.map((stage) => ({ stage: stage.stage, ms: stage.ms, ok: stage.ok }))
+        }))
+    };
+}
+
+;// CONCATENATED MODULE: ./src/verify/smoke-grammar.ts
+/**
+ * Parses the `smoke-checks` input. Blank lines and `#` comments are skipped. Throws one message per
+ * malformed line, naming the line number and its text, so the step fails before any request.
+ */
+function parseSmokeChecks(input, inputName = 'smoke-checks') {
+    const checks = [];
+    const problems = [];
+    input.split(/\r?\n/).forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const [target, ...rest] = line.split(/\s+/);
+        const where = `Input '${inputName}' line ${index + 1} ('${line}')`;
+        if (!isTarget(target)) {
+            problems.push(`${where} must start with a path such as /health or an http(s) URL.`);
+            return;
+        }
+        let status;
+        if (rest.length > 0 && /^\d+$/.test(rest[0])) {
+            status = Number(rest.shift());
+            if (!(status >= 100 && status <= 599)) {
+                problems.push(`${where} has status ${status}: expected an HTTP status code from 100 to 599.`);
+                return;
+            }
+        }
+        const text = line
+            .slice(line.indexOf(target) + target.length)
+            .trim()
+            .replace(status === undefined ? '' : /^\d+\s*/, '');
+        checks.push({ line, target, status, text: text === '' ? undefined : text });
+    });
+    if (problems.length > 0)
+        throw new SmokeGrammarError(problems);
+    return checks;
+}
+class SmokeGrammarError extends Error {
+    problems;
+    constructor(problems) {
+        super(problems.join(' '));
+        this.problems = problems;
+        this.name = 'SmokeGrammarError';
+    }
+}
+function isTarget(token) {
+    if (token.startsWith('/'))
+        return true;
+    try {
+        const url = new URL(token);
+        return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';
+    }
+    catch {
+        return false;
+    }
+}
+/** The check's URL: a path is resolved against the app's web_url (which ends in `/`). */
+function checkUrl(check, webUrl) {
+    return check.target.startsWith('/') ? new URL(check.target.slice(1), webUrl.endsWith('/') ? webUrl : `${webUrl}/`).toString() : check.target;
+}
+
+;// CONCATENATED MODULE: ./src/verify/smoke.ts
+
+
+
+const MAX_REDIRECTS = 5;
+// A round squeezed into the last milliseconds would only report timeouts instead of the real failure.
+const MIN_ROUND_MS = 1000;
+const POLICY = { attempts: Number.POSITIVE_INFINITY, maxDelayMs: 10_000 };
+/**
+ * Runs every check against the live app, in rounds, until all pass or the deadline (smoke-timeout)
+ * passes: a fresh dyno takes seconds to boot. Returns the last round's results; never throws but
+ * for a cancel.
+ */
+async function runSmokeChecks(checks, webUrl, options) {
+    const { deadline, log, signal } = options;
+    const policy = { ...POLICY, baseDelayMs: options.retryBaseMs ?? 1000 };
+    for (let round = 1;; round++) {
+        const results = await Promise.all(checks.map((check) => runCheck(check, webUrl, options)));
+        const failing = results.filter((result) => !result.passed);
+        for (const result of results)
+            log.info(`${result.passed ? '✓' : '✗'} ${smoke_describe(result)}`);
+        if (failing.length === 0)
+            return results;
+        // The last pause is shortened rather than skipped, so the checks get the whole smoke-timeout,
+        // yet the last round still starts with MIN_ROUND_MS left.
+        const remaining = deadline.remainingMs() - MIN_ROUND_MS;
+        if (remaining <= 0)
+            return results;
+        const delay = Math.min(backoffDelay(policy, round), remaining);
+        log.info(`${failing.length} of ${results.length} smoke checks failing; trying again in ${(delay / 1000).toFixed(1)} s.`);
+        await deadline.sleep(delay, signal).catch((error) => {
+            if (signal?.aborted)
+                throw error;
+        });
+    }
+}
+function smoke_describe(result) {
+    const answer = result.status === 0 ? 'no answer' : `${result.status}`;
+    return `${result.check} → ${answer} in ${result.latencyMs} ms (${result.url})${result.detail ? `: ${result.detail}` : ''}`;
+}
+async function runCheck(check, webUrl, options) {
+    const started = Date.now();
+    let url = checkUrl(check, webUrl);
+    const result = (status, passed, detail) => ({
+        check: check.line,
+        url,
+        status,
+        latencyMs: Date.now() - started,
+        passed,
+        ...(detail ? { detail } : {})
+    });
+    for (let hop = 0;; hop++) {
+        // Each request (each hop of a redirect chain) has its own timeout, within what smoke-timeout leaves.
+        const timeoutMs = Math.max(1, Math.min(options.requestTimeoutMs ?? 10_000, options.deadline.remainingMs()));
+        const timeout = AbortSignal.timeout(timeoutMs);
+        const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+        let status = 0;
+        try {
+            const response = await fetch(url, { redirect: 'manual', signal, headers: { 'User-Agent': USER_AGENT } });
+            status = response.status;
+            const location = response.headers.get('location');
+            if (response.status >= 300 && response.status < 400 && location) {
+                await response.body?.cancel();
+                if (hop >= MAX_REDIRECTS)
+                    return result(response.status, false, `more than ${MAX_REDIRECTS} redirects`);
+                url = new URL(location, url).toString();
+                continue;
+            }
+            const statusOk = check.status === undefined ? response.ok : response.status === check.status;
+            if (!statusOk || check.text === undefined) {
+                await response.body?.cancel();
+                return statusOk ? result(response.status, true) : result(response.status, false, `expected ${check.status ?? 'a 2xx status'}`);
+            }
+            if (!(await bodyContains(response.body, check.text)))
+                return result(response.status, false, `body does not contain '${check.text}'`);
+            return result(response.status, true);
+        }
+        catch (error) {
+            if (options.signal?.aborted)
+                throw error;
+            const cause = error.cause?.code;
+            const what = status === 0 ? 'no answer' : 'the body did not arrive';
+            return result(status, false, timeout.aborted ? `${what} within ${timeoutMs} ms` : (cause ?? error.message));
+        }
+    }
+}
+/**
+ * Whether a body contains `text`, read as a stream: it stops at the first match and keeps only a
+ * text-sized overlap between chunks, so a large page is never held in memory.
+ */
+async function bodyContains(body, text) {
+    if (!body)
+        return false;
+    const decoder = new TextDecoder();
+    const overlap = text.length - 1;
+    let carry = '';
+    for await (const chunk of body) {
+        const window = carry + decoder.decode(chunk, { stream: true });
+        if (window.includes(text))
+            return true; // leaving the loop cancels the rest of the body
+        carry = overlap > 0 ? window.slice(-overlap) : '';
+    }
+    return (carry + decoder.decode()).includes(text);
+}
+
+;// CONCATENATED MODULE: ./src/report/slack.ts
+
+
+const ICON = {
+    success: ':white_check_mark:',
+    failure: ':x:',
+    'rolled-back': ':leftwards_arrow_with_hook:',
+    skipped: ':next_track_button:',
+    'dry-run': ':memo:',
+    cancelled: ':no_entry_sign:'
+};
+const WORDS = {
+    success: 'deployed',
+    failure: 'deploy failed',
+    'rolled-back': 'deploy rolled back',
+    skipped: 'deploy skipped',
+    'dry-run': 'dry run',
+    cancelled: 'deploy cancelled'
+};
+const TAIL_LINES = 5;
+const SMOKE_LINES = 10;
+// Block Kit refuses the whole message when one text is too long: a section's text holds 3000
+// characters, a field 2000, a button's label 75.
+const MAX_SECTION = 3000;
+const MAX_FIELD = 2000;
+const MAX_BUTTON = 75;
+const MAX_CODE = 2500;
+/** One Slack message (Block Kit, with a plain-text fallback) for the whole run. */
+function slackMessage(run, context) {
+    const apps = run.apps.map((a) => a.app).join(', ') || 'Heroku';
+    const headline = `${apps} ${WORDS[run.status]}`;
+    const releases = run.apps.filter((a) => a.releaseVersion !== undefined).map(release);
+    const sha = context.sha;
+    const commitLink = sha ? slack_link(commitUrl(sha, context.github), sha.slice(0, 7)) : undefined;
+    const reasons = run.reason ? [run.reason] : run.apps.filter((a) => a.reason && a.status !== 'success').map((a) => a.reason);
+    const next = nextStep(run);
+    const fallback = [`${headline}.`, releases.length ? `Release ${releases.join(', ')}.` : '', reasons.join(' '), next].filter(Boolean).join(' ');
+    const fields = [
+        `*Status*\n${run.status}`,
+        `*Release*\n${slack_escape(releases.join(', ')) || '—'}`,
+        `*Commit*\n${commitLink ? `${commitLink}${context.commitTitle ? ` ${slack_escape(context.commitTitle)}` : ''}` : '—'}`,
+        `*Actor*\n${slack_escape(context.github?.actor || '—')}`,
+        `*Duration*\n${(run.durationMs / 1000).toFixed(1)} s`
+    ];
+    const blocks = [
+        section(`${ICON[run.status]} *${slack_escape(headline)}*\n${slack_escape(next)}`),
+        { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text: clip(text, MAX_FIELD) })) }
+    ];
+    if (reasons.length > 0)
+        blocks.push(section(`*Why:* ${reasons.map(slack_escape).join('\n')}`));
+    const failedChecks = run.apps.flatMap((a) => [...a.smoke, ...(a.rollback?.smoke ?? [])].filter((r) => !r.passed));
+    if (failedChecks.length > 0) {
+        blocks.push(section(`Failing smoke checks:\n${codeBlock(failedChecks.slice(0, SMOKE_LINES).map((r) => `✗ ${smoke_describe(r)}`))}`));
+    }
+    const tail = run.apps.find((a) => a.logTail.length > 0);
+    if (tail)
+        blocks.push(section(`Last lines of the ${tail.logTailOf ?? 'build'} output:\n${codeBlock(tail.logTail.slice(-TAIL_LINES))}`));
+    const buttons = [
+        ...run.apps.filter((a) => a.appUrl).map((a) => slack_button(`Open ${a.app}`, a.appUrl)),
+        ...(runUrl(context.github) ? [slack_button('View run', runUrl(context.github))] : [])
+    ];
+    if (buttons.length > 0)
+        blocks.push({ type: 'actions', elements: buttons.slice(0, 25) });
+    return { text: fallback, blocks };
+}
+/** "hello-app v8", or after a rollback "hello-app v8, rolled back to v7 (now v9)". */
+function release(app) {
+    const rolledBack = app.rollback ? `, rolled back to v${app.previousRelease?.version} (now v${app.rollback.releaseVersion})` : '';
+    return `${app.app} v${app.releaseVersion}${rolledBack}`;
+}
+function section(text) {
+    return { type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION) } };
+}
+function slack_button(label, url) {
+    return { type: 'button', text: { type: 'plain_text', text: clip(label, MAX_BUTTON) }, url };
+}
+/** A preformatted block whose content cannot close it early, short enough that clipping never cuts it. */
+function codeBlock(lines) {
+    const body = slack_escape(lines.join('\n').replace(/```/g, "'''"));
+    return `\`\`\`${body.length > MAX_CODE ? `…${body.slice(-MAX_CODE)}` : body}\`\`\``;
+}
+function slack_link(url, label) {
+    return url ? `<${url}|${label}>` : label;
+}
+function clip(text, max) {
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+// Slack's mrkdwn treats these three as control characters.
+function slack_escape(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+;// CONCATENATED MODULE: ./src/report/notify.ts
+
+
+
+
+// A cancelled job has seconds before the runner kills it: one short attempt each, sent side by side.
+const CANCELLED = { attempts: 1, timeoutMs: AFTER_CANCEL_MS };
+/** Sends the Slack message and the webhook, side by side; failures are warnings only. */
+async function notify(run, context, settings, log) {
+    const budget = run.status === 'cancelled' ? CANCELLED : {};
+    const sends = [];
+    if (settings.slackWebhook)
+        sends.push(deliver(settings.slackWebhook, slackMessage(run, context), { log, what: 'the Slack notification', ...budget }));
+    if (settings.webhookUrl) {
+        sends.push(deliver(settings.webhookUrl, webhookBody(run, context), { log, what: 'the webhook notification', secret: settings.webhookSecret, ...budget }));
+    }
+    await Promise.all(sends);
+}
+
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/util/pool.ts
+/**
+ * Runs `task` on every item, at most `limit` at a time, in the items' order. Every started task
+ * runs to its end (one failing never stops the others); once all are done, the first error is
+ * rethrown. Once `stop` is aborted no further task starts; the caller marks what never started.
+ */
+async function inPool(items, limit, task, stop) {
+    let next = 0;
+    const errors = [];
+    const worker = async () => {
+        while (next < items.length && !stop?.aborted) {
+            const index = next++;
+            try {
+                await task(items[index], index);
+            }
+            catch (error) {
+                errors.push(error);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    if (errors.length > 0)
+        throw errors[0];
+}
+
+;// CONCATENATED MODULE: ./src/gate/access.ts
+
+
+/**
+ * Checks that the key reaches every app (GET /apps/{app}, side by side) and notes each app's URL; with
+ * build-once, that every app is on the same stack, before anything ships.
+ */
+async function lookUpApps(settings, deps, results) {
+    const apps = [];
+    await inPool(results, settings.maxParallel, async (result, index) => {
+        const app = await deps.api.getApp(result.app);
+        result.appUrl = app.web_url ?? undefined;
+        apps[index] = app;
+    }, deps.signal);
+    if (settings.buildOnce)
+        requireOneStack(apps);
+    return apps;
+}
+function stackOf(app) {
+    return `${app.stack?.name ?? 'an unknown stack'}${app.generation?.name ? ` (${app.generation.name})` : ''}`;
+}
+/** A slug runs only on the stack it was built for: build-once needs one stack (and generation) for every app. */
+function requireOneStack(apps) {
+    if (new Set(apps.map(stackOf)).size <= 1)
+        return;
+    throw new DeployError('slug', `Input 'build-once' releases one build on every app, so every app must be on the same stack: ${apps.map((app) => `${app.name} is on ${stackOf(app)}`).join(', ')}. Deploy them without build-once, or move them to one stack.`);
+}
+
+// EXTERNAL MODULE: external "node:stream"
+var external_node_stream_ = __nccwpck_require__(7075);
+;// CONCATENATED MODULE: external "node:stream/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/prepare/archive.ts
+
+
+
+
+
+
+
+
+/**
+ * Packs the committed files of `sourceDir` at `sha` with `git archive`, so untracked files and
+ * `.git/` never ship, and streams them through gzip and SHA-256 into a file: memory stays flat
+ * however large the tree is.
+ */
+async function createSourceArchive(request) {
+    const { sourceDir, sha, tempDir, signal } = request;
+    const { root, treeish } = await locateCommit(sourceDir, sha);
+    await external_node_fs_namespaceObject.promises.mkdir(tempDir, { recursive: true });
+    const file = external_node_path_namespaceObject.join(tempDir, `heroku-cd-source-${(0,external_node_crypto_.randomUUID)()}.tar.gz`);
+    const hash = (0,external_node_crypto_.createHash)('sha256');
+    let bytes = 0;
+    const measure = new external_node_stream_.Transform({
+        transform(chunk, _encoding, done) {
+            hash.update(chunk);
+            bytes += chunk.length;
+            done(null, chunk);
+        }
+    });
+    const git = spawnGit(['archive', '--format=tar', treeish], { cwd: root, signal });
+    let stderr = '';
+    git.stderr.on('data', (chunk) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    const exited = exitOf(git);
+    try {
+        await (0,promises_namespaceObject.pipeline)(git.stdout, (0,external_node_zlib_.createGzip)({ level: 6 }), measure, external_node_fs_namespaceObject.createWriteStream(file), { signal });
+        const code = await exited;
+        if (code !== 0)
+            throw new DeployError('package', `git archive failed (exit ${code}): ${stderr.trim()}`);
+    }
+    catch (error) {
+        await external_node_fs_namespaceObject.promises.rm(file, { force: true });
+        throw error;
+    }
+    return { path: file, bytes, sha256: hash.digest('hex') };
+}
+function formatBytes(bytes) {
+    if (bytes < 1024)
+        return `${bytes} B`;
+    if (bytes < 1024 * 1024)
+        return `${(bytes / 1024).toFixed(1)} KiB`;
+    return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+;// CONCATENATED MODULE: ./src/plan.ts
+
+
+
+
+
+/**
+ * `dry-run`: every check a real run makes before it changes anything (the inputs, the key against
+ * every app, build-once's stacks), then the plan: what would be uploaded or pushed, where, with what.
+ * Only GET requests reach Heroku, none reaches GitHub, nothing is pushed.
+ */
+async function dryRun(settings, deps, results) {
+    const started = Date.now();
+    try {
+        const apps = await lookUpApps(settings, deps, results);
+        const plan = {
+            sha: settings.sha,
+            strategy: settings.strategy,
+            apps: apps.map((app) => ({ app: app.name, url: app.web_url ?? undefined, stack: app.stack?.name })),
+            buildOnce: settings.buildOnce,
+            maxParallel: settings.maxParallel,
+            configKeys: Object.keys(settings.configVars),
+            buildpacks: [...settings.buildpacks],
+            smokeChecks: settings.smokeChecks.map((check) => check.line),
+            requiredChecks: [...settings.requiredChecks]
+        };
+        if (settings.strategy === 'api') {
+            // Packaged for real (to measure it), then thrown away: no upload.
+            const archive = await createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal });
+            await external_node_fs_namespaceObject.promises.rm(archive.path, { force: true });
+            plan.uploadBytes = archive.bytes;
+        }
+        else {
+            const { folder } = await locateCommit(settings.sourceDir, settings.sha);
+            plan.pushCommit = folder ? `a commit of ${folder} alone, at ${settings.sha.slice(0, 7)}` : settings.sha;
+        }
+        for (const result of results)
+            result.status = 'dry-run';
+        logPlan(plan, deps.log);
+        return { status: 'dry-run', apps: results, durationMs: Date.now() - started, plan };
+    }
+    catch (error) {
+        const reason = `Dry run: ${oneLine(error)}`;
+        for (const result of results) {
+            result.status = 'failure';
+            result.reason = reason;
+        }
+        return { status: 'failure', apps: results, durationMs: Date.now() - started, reason };
+    }
+}
+/** The plan as lines a person reads in the log (the summary renders the same plan). */
+function planLines(plan) {
+    const what = plan.strategy === 'api'
+        ? `upload ${formatBytes(plan.uploadBytes ?? 0)} (the tarball of ${plan.sha.slice(0, 7)}) once, then build it on ${plan.buildOnce ? 'the first app and release its slug on the others' : 'each app'}`
+        : `git push ${plan.pushCommit ?? plan.sha} to ${plan.buildOnce ? 'the first app and release its slug on the others' : "each app's Heroku remote"}`;
+    const lines = [
+        `Would ${what}.`,
+        `Apps (${plan.maxParallel === 1 ? 'one after the other' : `up to ${plan.maxParallel} at a time`}): ${plan.apps.map((a) => `${a.app}${a.stack ? ` [${a.stack}]` : ''}`).join(', ')}`
+    ];
+    if (plan.requiredChecks.length > 0)
+        lines.push(`Required checks (waited for on a real run): ${plan.requiredChecks.join(', ')}`);
+    if (plan.configKeys.length > 0)
+        lines.push(`Config vars set on each app before its build: ${plan.configKeys.join(', ')} (values masked)`);
+    if (plan.buildpacks.length > 0)
+        lines.push(`Buildpacks, in order: ${plan.buildpacks.join(', ')}`);
+    lines.push(plan.smokeChecks.length > 0 ? `Smoke checks: ${plan.smokeChecks.join(' · ')}` : 'Smoke checks: none');
+    return lines;
+}
+function logPlan(plan, log) {
+    log.info(['Dry run: every input is valid and the key reaches every app. Nothing was changed.', ...planLines(plan)].join('\n'));
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+
+
+const summary_ICON = {
+    success: '✅',
+    failure: '❌',
+    'rolled-back': '↩️',
+    skipped: '⏭️',
+    'dry-run': '📝',
+    cancelled: '🚫'
+};
+const HEADLINE = {
+    success: 'deployed',
+    failure: 'deploy failed',
+    'rolled-back': 'rolled back',
+    skipped: 'not deployed',
+    'dry-run': 'dry run',
+    cancelled: 'deploy cancelled'
+};
+/** GitHub refuses a step summary over 1 MiB; this leaves headroom and is never exceeded. */
+const MAX_SUMMARY_BYTES = 900 * 1024;
+const MAX_LINE = 400;
+const MAX_REASON = 2000;
+// Until the summary fits, the log tails shrink to these many lines; the job log always has the whole output.
+const summary_TAIL_LINES = [Number.POSITIVE_INFINITY, 15, 5, 0];
+/** The job summary in GitHub-flavoured Markdown: what a person needs at a glance, per app. */
+function renderSummary(run, context = {}) {
+    const head = renderHead(run, context);
+    const apps = run.apps.filter((app) => app.status !== 'skipped' || app.stages.length > 0);
+    let sections = [];
+    for (const tailLines of summary_TAIL_LINES) {
+        sections = apps.map((app) => renderApp(app, context, tailLines).join('\n'));
+        const markdown = [head, ...sections].join('\n');
+        if (bytes(markdown) <= MAX_SUMMARY_BYTES)
+            return markdown;
+    }
+    // Still too big (a great many apps): whole sections while they fit, never a cut inside a table or block.
+    const note = (left) => `_${left} more app${left === 1 ? '' : 's'} not shown: GitHub limits a job summary to 1 MiB. Every app's result is in the \`results\` output and the job log._\n`;
+    const kept = [];
+    let size = bytes(head) + bytes(note(apps.length)) + 1;
+    for (const section of sections) {
+        if (size + bytes(section) + 1 > MAX_SUMMARY_BYTES)
+            break;
+        kept.push(section);
+        size += bytes(section) + 1;
+    }
+    return [head, ...kept, note(sections.length - kept.length)].join('\n');
+}
+function renderHead(run, context) {
+    const out = [];
+    const apps = run.apps.map((a) => a.app).join(', ');
+    out.push(`## ${summary_ICON[run.status]} Heroku: ${apps ? `${apps} ` : ''}${HEADLINE[run.status]}`, '', escapeInline(nextStep(run)), '');
+    const facts = [`${seconds(run.durationMs)}`];
+    if (context.sha)
+        facts.push(`commit ${commitLink(context.sha, context.github)}${context.commitTitle ? ` ${escapeInline(context.commitTitle)}` : ''}`);
+    if (context.github?.actor)
+        facts.push(`by @${context.github.actor}`);
+    const url = runUrl(context.github);
+    if (url)
+        facts.push(`[workflow run](${url})`);
+    out.push(facts.join(' · '), '');
+    if (run.reason)
+        out.push(`**Why:** ${summary_clip(escapeInline(run.reason), MAX_REASON)}`, '');
+    if (run.plan)
+        out.push('**Plan**', '', ...planLines(run.plan).map((line) => `- ${escapeInline(line)}`), '');
+    return out.join('\n');
+}
+function renderApp(app, context, tailLines) {
+    const rows = [
+        ['Status', `${summary_ICON[app.status]} ${app.status}`],
+        ['App', app.appUrl ? `[${app.app}](${app.appUrl})` : app.app],
+        ['Release', app.releaseVersion === undefined ? '—' : `v${app.releaseVersion} (\`${app.releaseId}\`)`],
+        ['Build', app.buildId ? `\`${app.buildId}\`` : app.builtOn ? `— (the slug built on ${app.builtOn}: build-once)` : '—']
+    ];
+    if (app.configKeys?.length)
+        rows.push(['Config vars set', app.configKeys.map((key) => `\`${key}\``).join(', ')]);
+    if (context.sha)
+        rows.push(['Commit', commitLink(context.sha, context.github)]);
+    const out = [`### ${app.app}`, '', '| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), ''];
+    if (app.stages.length > 0) {
+        const total = app.stages.reduce((sum, stage) => sum + stage.ms, 0);
+        out.push('**Timeline**', '', '| stage | time | |', '|:--|--:|:--|', ...app.stages.map((stage) => `| ${stage.stage} | ${seconds(stage.ms)} | ${stage.ok ? '✅' : '❌'} |`), `| **total** | **${seconds(total)}** | |`, '');
+    }
+    if (app.reason && app.status !== 'success')
+        out.push(`**Why:** ${summary_clip(escapeInline(app.reason), MAX_REASON)}`, '');
+    if (app.maintenanceError)
+        out.push(`> [!CAUTION]`, `> ${summary_clip(escapeInline(app.maintenanceError), MAX_REASON)} Turn it off by hand.`, '');
+    if (liveButFailing(app)) {
+        out.push('> [!WARNING]', `> v${app.releaseVersion} is live on ${app.app} and fails its smoke checks: roll it back or fix it now.`, '');
+    }
+    out.push(...smokeTable(`Smoke checks of v${app.releaseVersion}`, app.smoke));
+    if (app.rollback) {
+        out.push(`**Rolled back** to v${app.previousRelease?.version} (now v${app.rollback.releaseVersion}): ${app.rollback.healthy ? '✅ healthy' : '❌ still failing'}.`, '', ...(app.rollback.healthy ? [] : ['> [!WARNING]', `> ${app.app} fails its smoke checks after the rollback too: it is not working now and needs attention.`, '']), ...smokeTable(`Smoke checks after the rollback`, app.rollback.smoke));
+    }
+    out.push(...logBlock(app, tailLines));
+    return out;
+}
+/** The last lines of the failed output, folded: the reason above says what went wrong, this shows it. */
+function logBlock(app, tailLines) {
+    if (app.logTail.length === 0)
+        return [];
+    const of = app.logTailOf ?? 'build';
+    if (tailLines === 0)
+        return [`_The last lines of the ${of} output are in the job log (left out here to fit GitHub's summary size limit)._`, ''];
+    const lines = app.logTail.slice(-tailLines).map((line) => summary_clip(line, MAX_LINE));
+    const shortened = lines.length < app.logTail.length ? " (shortened to fit GitHub's summary size limit; the job log has the whole output)" : '';
+    const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines) + 1));
+    // A blank line after <summary> lets GitHub render the Markdown inside the block.
+    return [`<details><summary>Last ${lines.length} lines of the ${of} output${shortened}</summary>`, '', fence + 'text', ...lines, fence, '', '</details>', ''];
+}
+function smokeTable(title, results) {
+    if (results.length === 0)
+        return [];
+    return [
+        `**${title}**`,
+        '',
+        '| check | final URL | answer | time | |',
+        '|:--|:--|:--|--:|:--|',
+        ...results.map((r) => `| ${codeSpan(r.check)} | ${urlLink(r.url)} | ${r.status === 0 ? 'no answer' : r.status}${r.detail ? ` — ${escapeInline(r.detail).replace(/\|/g, '\\|')}` : ''} | ${r.latencyMs} ms | ${r.passed ? '✅' : '❌'} |`),
+        ''
+    ];
+}
+/** Inline code that a backtick or a pipe in the text cannot break, inside a table cell too. */
+function codeSpan(text) {
+    const fence = '`'.repeat(longestBacktickRun([text]) + 1);
+    const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+    return `${fence}${pad}${text.replace(/\|/g, '\\|')}${pad}${fence}`;
+}
+/** A Markdown link showing the URL itself; characters that would end the link or the cell are escaped. */
+function urlLink(url) {
+    const href = url.replace(/[()|\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+    return `[${url.replace(/[\\`*_[\]|<>]/g, '\\$&')}](${href})`;
+}
+function commitLink(sha, github) {
+    const short = `\`${sha.slice(0, 7)}\``;
+    const url = commitUrl(sha, github);
+    return url ? `[${short}](${url})` : short;
+}
+function seconds(ms) {
+    return `${(ms / 1000).toFixed(1)} s`;
+}
+function escapeInline(text) {
+    return text.replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;'));
+}
+function longestBacktickRun(lines) {
+    return Math.max(0, ...lines.map((line) => Math.max(0, ...(line.match(/`+/g) ?? []).map((run) => run.length))));
+}
+function summary_clip(text, max) {
+    return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+function bytes(text) {
+    return Buffer.byteLength(text);
+}
+
+;// CONCATENATED MODULE: ./src/result.ts
+// Worst first: the run reports the worst status of its apps.
+const SEVERITY = ['cancelled', 'failure', 'rolled-back', 'success', 'dry-run', 'skipped'];
+function worstStatus(statuses) {
+    return [...statuses].sort((a, b) => SEVERITY.indexOf(a) - SEVERITY.indexOf(b))[0] ?? 'skipped';
+}
+function isFailing(status) {
+    return status === 'failure' || status === 'rolled-back' || status === 'cancelled';
+}
+/** An app starts as `skipped`: not deployed (yet). */
+function newResult(app) {
+    return { app, status: 'skipped', logTail: [], stages: [], smoke: [] };
+}
+/** Runs a stage and records its time and verdict in each result: it failed when it threw or when `passed` says so. */
+async function timed(results, stage, fn, passed = () => true) {
+    const started = Date.now();
+    let ok = false;
+    try {
+        const value = await fn();
+        ok = passed(value);
+        return value;
+    }
+    finally {
+        for (const result of results)
+            result.stages.push({ stage, ms: Date.now() - started, ok });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/heroku/maintenance.ts
+
+
+const WHAT = { deploy: 'the release', rollback: 'the rollback' };
+/**
+ * Runs `release` with the app in maintenance mode: on just before, off in a `finally` however it
+ * ends (failure and cancel included: the off call ignores the cancel signal, but after a cancel it
+ * is given AFTER_CANCEL_MS at most). Failing to turn it off is loud: an error in the log and
+ * `result.maintenanceError`, which the summary and the notifications show.
+ */
+async function inMaintenance(api, log, result, kind, release, signal) {
+    try {
+        await api.setMaintenance(result.app, true);
+        log.info(`Maintenance mode is on for ${result.app} during ${WHAT[kind]}.`);
+    }
+    catch (error) {
+        // The deploy's release may migrate, so it never goes out without maintenance; a rollback matters more.
+        if (kind === 'deploy')
+            throw error;
+        log.warning(`Could not turn maintenance mode on for ${WHAT[kind]} of ${result.app}; rolling back without it: ${oneLine(error)}`);
+        return release();
+    }
+    try {
+        return await release();
+    }
+    finally {
+        await maintenanceOff(api, log, result, signal);
+    }
+}
+async function maintenanceOff(api, log, result, signal) {
+    try {
+        const off = api.setMaintenance(result.app, false);
+        // After a cancel the runner kills the job within seconds: better a loud failure in the report than none.
+        await (signal?.aborted ? withTimeout(off, AFTER_CANCEL_MS, `Turning maintenance mode off on ${result.app}`) : off);
+        log.info(`Maintenance mode is off for ${result.app}.`);
+    }
+    catch (error) {
+        result.maintenanceError = `Maintenance mode could not be turned off on ${result.app}, which still shows the maintenance page: ${oneLine(error)}`;
+        log.error(`${result.maintenanceError}. Turn it off by hand (Heroku dashboard → Settings → Maintenance mode).`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/util/poll.ts
 /** Reads `read` until `settled` says so; bounded by the deadline (TimeoutError) and the cancel signal. */
 async function pollUntil(read, settled, options) {
@@ -39742,6 +40796,397 @@ async function pollUntil(read, settled, options) {
             return value;
         await options.deadline.sleep(interval, options.signal);
         interval = Math.min(max, Math.round(interval * 1.5));
+    }
+}
+
+;// CONCATENATED MODULE: ./src/util/tail.ts
+/** Keeps the last `size` lines of a long output, for failure reports. */
+class LineTail {
+    size;
+    kept = [];
+    constructor(size = 40) {
+        this.size = size;
+    }
+    push(line) {
+        this.kept.push(line);
+        if (this.kept.length > this.size)
+            this.kept.shift();
+    }
+    lines() {
+        return [...this.kept];
+    }
+}
+/**
+ * Heroku marks its own failure lines with a leading "!" (" !     Push rejected, ...").
+ * The first such line that says something is Heroku's reason; falls back to the last line.
+ */
+function herokuReason(lines) {
+    const marked = lines.map((line) => /^\s*!\s+(.*\S)\s*$/.exec(line)?.[1]).filter((text) => text !== undefined);
+    return (marked[0] ??
+        lines
+            .filter((line) => line.trim() !== '')
+            .at(-1)
+            ?.trim());
+}
+
+;// CONCATENATED MODULE: ./src/heroku/stream.ts
+
+
+const NOT_FOUND_PATIENCE_MS = 120_000;
+/**
+ * Follows a build or release `output_stream_url` until Heroku closes it: retries the 404 it gives
+ * before the stream starts, and resumes with `Range: bytes=N-` after a dropped connection.
+ * Following is best effort: it never fails the deploy, the poll that comes after does.
+ */
+async function followOutputStream(url, options) {
+    const { deadline, signal } = options;
+    const retryMs = options.notFoundRetryMs ?? 1000;
+    const maxFailures = options.maxFailures ?? 5;
+    const decoder = new TextDecoder();
+    let offset = 0;
+    let partial = '';
+    let failures = 0;
+    let notFound = 0;
+    const notFoundUntil = Date.now() + NOT_FOUND_PATIENCE_MS;
+    const emit = (text) => {
+        const lines = (partial + text).split(/\r?\n/);
+        partial = lines.pop() ?? '';
+        for (const line of lines)
+            options.onLine(line);
+    };
+    while (deadline.remainingMs() > 0) {
+        let response;
+        try {
+            response = await fetch(url, {
+                headers: { 'User-Agent': USER_AGENT, ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) },
+                signal: combine(signal, deadline.remainingMs())
+            });
+        }
+        catch (error) {
+            if (signal?.aborted)
+                throw new CancelledError();
+            if (deadline.remainingMs() <= 0)
+                break;
+            if (++failures >= maxFailures)
+                return options.onTrouble(`the output stream could not be reached (${stream_describe(error)})`);
+            await deadline.sleep(retryMs * failures, signal);
+            continue;
+        }
+        if (response.status === 404 && offset === 0) {
+            await response.body?.cancel();
+            if (Date.now() > notFoundUntil)
+                return options.onTrouble('the output stream never started');
+            // Most streams start within a second: look again soon, then settle at `retryMs`.
+            await deadline.sleep(Math.min(retryMs, (retryMs / 4) * ++notFound), signal);
+            continue;
+        }
+        if (response.status === 416)
+            return flush();
+        if (!response.ok || !response.body) {
+            await response.body?.cancel();
+            if (++failures >= maxFailures)
+                return options.onTrouble(`the output stream answered ${response.status}`);
+            await deadline.sleep(retryMs * failures, signal);
+            continue;
+        }
+        // A server that ignores Range replays from the start: skip what we already printed.
+        let skip = response.status === 206 ? 0 : offset;
+        try {
+            for await (const chunk of response.body) {
+                failures = 0;
+                let bytes = chunk;
+                if (skip > 0) {
+                    const dropped = Math.min(skip, bytes.length);
+                    bytes = bytes.subarray(dropped);
+                    skip -= dropped;
+                }
+                offset += bytes.length;
+                emit(decoder.decode(bytes, { stream: true }));
+            }
+            return flush();
+        }
+        catch (error) {
+            if (signal?.aborted)
+                throw new CancelledError();
+            if (deadline.remainingMs() <= 0)
+                break;
+            if (++failures >= maxFailures)
+                return options.onTrouble(`the output stream kept dropping (${stream_describe(error)})`);
+            await sleep(Math.min(retryMs, deadline.remainingMs()), signal);
+        }
+    }
+    flush();
+    function flush() {
+        emit(decoder.decode());
+        if (partial)
+            options.onLine(partial);
+        partial = '';
+    }
+}
+function combine(signal, ms) {
+    const timeout = AbortSignal.timeout(Math.max(1, ms));
+    return signal ? AbortSignal.any([signal, timeout]) : timeout;
+}
+function stream_describe(error) {
+    const cause = error.cause;
+    return cause?.code ?? cause?.message ?? error.message;
+}
+
+;// CONCATENATED MODULE: ./src/heroku/output.ts
+
+
+/** Streams an output_stream_url into a log group and keeps its last lines for a failure report. */
+async function streamIntoLog(ctx, title, url) {
+    const tail = new LineTail();
+    if (!url)
+        return [];
+    await ctx.log.group(title, () => followOutputStream(url, {
+        deadline: ctx.deadline,
+        signal: ctx.signal,
+        onLine: (line) => {
+            tail.push(line);
+            ctx.log.info(line);
+        },
+        onTrouble: (message) => ctx.log.warning(`${title}: ${message}; waiting for Heroku's status instead.`)
+    }));
+    return tail.lines();
+}
+
+;// CONCATENATED MODULE: ./src/heroku/release.ts
+
+
+
+
+const RELEASE_STATUS_WORDS = {
+    failed: 'the release command failed',
+    expired: 'the release expired before it finished'
+};
+/**
+ * Waits for a release to settle: streams its release phase (migrations) when it has one, then polls
+ * until it is not `pending`. `failed` and `expired` throw with the release output's reason.
+ */
+async function awaitRelease(ctx, app, releaseId) {
+    const { api } = ctx;
+    const first = await api.getRelease(app, releaseId);
+    // Streamed even when the phase is already over: the stream replays it, and a failure needs its lines.
+    const tail = await streamIntoLog(ctx, `Release phase of v${first.version} (${app})`, first.output_stream_url);
+    const release = await pollUntil(() => api.getRelease(app, releaseId), (r) => r.status !== 'pending', {
+        deadline: ctx.deadline,
+        signal: ctx.signal,
+        intervalMs: ctx.pollMs
+    });
+    if (release.status === 'failed' || release.status === 'expired') {
+        const detail = herokuReason(tail);
+        const what = RELEASE_STATUS_WORDS[release.status];
+        throw new DeployError('release', `Release v${release.version} failed on ${app}: ${what}${detail ? ` (${detail})` : ''}`, tail);
+    }
+    return release;
+}
+
+;// CONCATENATED MODULE: ./src/prepare/config-vars.ts
+
+/** Heroku's rule for a config var name: letters, digits and underscores, not starting with a digit. */
+const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Parses the `config-vars` input: `KEY=VALUE` lines, the value being everything after the first `=`
+ * (more `=` and spaces included); blank lines and `#` comments are skipped. Every value goes to `mask`
+ * before anything is checked, and no message ever quotes a value or a line that could hold one.
+ * Returns the problems (each naming the input and the line) instead of throwing, like the other inputs.
+ */
+function parseConfigVars(input, inputName, mask) {
+    const vars = {};
+    const problems = [];
+    const lineOf = new Map();
+    input.split('\n').forEach((raw, index) => {
+        const line = raw.replace(/\r$/, '');
+        const at = line.indexOf('=');
+        if (at >= 0 && line.slice(at + 1) !== '')
+            mask(line.slice(at + 1));
+        if (line.trim() === '' || line.trimStart().startsWith('#'))
+            return;
+        const where = `Input '${inputName}' line ${index + 1}`;
+        if (at < 0) {
+            // The whole line may be a value someone forgot its key for.
+            mask(line.trim());
+            problems.push(`${where} has no '=': expected KEY=VALUE (the line is not shown, it may hold a secret).`);
+            return;
+        }
+        const key = line.slice(0, at).trim();
+        if (!KEY.test(key)) {
+            problems.push(`${where} has the key '${printable(key)}': a config var name is letters, digits and underscores, not starting with a digit.`);
+            return;
+        }
+        const first = lineOf.get(key);
+        if (first !== undefined) {
+            problems.push(`${where} sets ${key} again (first set on line ${first}): set each config var once.`);
+            return;
+        }
+        lineOf.set(key, index + 1);
+        vars[key] = line.slice(at + 1);
+    });
+    return { vars, problems };
+}
+/** A key as a message may show it: control characters and overlong keys cut, so the log stays one line. */
+function printable(key) {
+    const clean = key.replace(/[\p{C}]/gu, '?');
+    return clean.length > 60 ? `${clean.slice(0, 60)}…` : clean;
+}
+/**
+ * Sets the config vars on the app in one request, before its build, so that the build and the release
+ * phase see them. Heroku makes a release of the change. Only the keys reach the log.
+ */
+async function setConfigVars(api, log, app, vars) {
+    const keys = Object.keys(vars);
+    if (keys.length === 0)
+        return [];
+    try {
+        await api.updateConfigVars(app, vars);
+    }
+    catch (error) {
+        throw new Error(`Could not set the config vars (${keys.join(', ')}) on ${app}: ${oneLine(error)}`);
+    }
+    log.info(`Set ${keys.length} config var${keys.length === 1 ? '' : 's'} on ${app}: ${keys.join(', ')} (values masked).`);
+    return keys;
+}
+
+;// CONCATENATED MODULE: ./src/verify/verify.ts
+
+
+
+
+/**
+ * Proves the new release works: the smoke checks against the live app until they pass or time out.
+ * When they fail, rolls back to the release that was current before (if allowed and there is one),
+ * waits for that release like any other, and checks it again. Sets the result's status and reason.
+ */
+async function verifyRelease(ctx, result, options, timed) {
+    const appUrl = result.appUrl;
+    if (options.checks.length === 0)
+        return;
+    if (!appUrl) {
+        result.status = 'failure';
+        result.reason = `Smoke checks cannot run on ${result.app}: Heroku reported no web_url for it.`;
+        return;
+    }
+    const smoke = (what) => ctx.log.group(`Smoke checks ${what} (${result.app})`, () => runSmokeChecks(options.checks, appUrl, { deadline: new Deadline(options.smokeTimeoutMs, `The smoke checks of ${result.app}`), log: ctx.log, signal: ctx.signal }));
+    result.smoke = await timed('verify', () => smoke(`of v${result.releaseVersion}`), allPassed);
+    const failing = firstFailure(result.smoke);
+    if (!failing)
+        return;
+    const why = `Smoke checks failed on ${result.app} v${result.releaseVersion}: ${smoke_describe(failing)}`;
+    const previous = result.previousRelease;
+    if (!options.rollbackOnFailure) {
+        result.status = 'failure';
+        result.reason = `${why} (rollback-on-failure is off: v${result.releaseVersion} stays live)`;
+        return;
+    }
+    if (!previous) {
+        result.status = 'failure';
+        result.reason = `${why}; there is no earlier release to roll back to`;
+        return;
+    }
+    ctx.log.warning(`${why}. Rolling back to v${previous.version}.`);
+    try {
+        const rollbackCtx = { ...ctx, deadline: new Deadline(options.releaseTimeoutMs, `The rollback of ${result.app}`) };
+        const duringRelease = options.duringRelease ?? ((_kind, release) => release());
+        const release = await timed('rollback', () => duringRelease('rollback', async () => awaitRelease(rollbackCtx, result.app, (await ctx.api.rollback(result.app, previous.id)).id)));
+        const after = await timed('verify', () => smoke(`after the rollback to v${previous.version}`), allPassed);
+        const healthy = allPassed(after);
+        result.rollback = { releaseVersion: release.version, healthy, smoke: after };
+        result.status = 'rolled-back';
+        result.reason = `${why}; rolled back to v${previous.version} (now v${release.version}), which ${healthy ? 'passes its smoke checks' : 'fails its smoke checks too'}`;
+    }
+    catch (error) {
+        if (ctx.signal?.aborted)
+            throw error;
+        result.status = 'failure';
+        result.reason = `${why}; the rollback to v${previous.version} failed: ${oneLine(error)}`;
+    }
+}
+function allPassed(results) {
+    return results.every((r) => r.passed);
+}
+function firstFailure(results) {
+    return results.find((r) => !r.passed);
+}
+
+;// CONCATENATED MODULE: ./src/deploy-app.ts
+
+
+
+
+
+
+
+/**
+ * One app, from its rollback point to its verdict: config vars → ship (build, push or slug release)
+ * → release (release phase streamed) → smoke checks, with a rollback when they fail. Bounded by its
+ * own deadline (`timeout`). Sets the result's status and reason; only a cancel escapes.
+ */
+async function deployApp(settings, deps, result, shipper) {
+    const { api, log, signal } = deps;
+    const ctx = { api, log, signal, pollMs: deps.pollMs, deadline: new Deadline(settings.timeoutMs, `The build and release of ${result.app}`) };
+    // With `maintenance`, every release this run makes (config, deploy, rollback) is in maintenance mode.
+    const duringRelease = settings.maintenance ? (kind, release) => inMaintenance(api, log, result, kind, release, signal) : (_kind, release) => release();
+    try {
+        // Read just before anything ships (not before a long wait for the checks): what a failed smoke check rolls back to.
+        await shipper.ready?.(ctx);
+        if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure)
+            result.previousRelease = await currentRelease(api, result.app);
+        // The build creates the release, so maintenance goes on before the build and off once the release settled.
+        await duringRelease('deploy', async () => {
+            if (Object.keys(settings.configVars).length > 0)
+                result.configKeys = await timed([result], 'config', () => setConfigVars(api, log, result.app, settings.configVars));
+            const shipped = await shipper.ship(ctx, result);
+            result.releaseId = shipped.releaseId;
+            result.slugId = shipped.slugId;
+            const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, shipped.releaseId));
+            result.releaseVersion = release.version;
+            result.status = 'success';
+            log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`);
+        });
+        await verifyRelease(ctx, result, { checks: settings.smokeChecks, smokeTimeoutMs: settings.smokeTimeoutMs, rollbackOnFailure: settings.rollbackOnFailure, releaseTimeoutMs: settings.timeoutMs, duringRelease }, (stage, fn, passed) => timed([result], stage, fn, passed));
+        if (result.maintenanceError && result.status === 'success') {
+            result.status = 'failure';
+            result.reason = result.maintenanceError;
+        }
+    }
+    catch (error) {
+        // A cancel is a cancel wherever it lands, whatever error the interrupted step threw.
+        if (signal?.aborted) {
+            // Even a release that went out is not proven when the job stops during the checks.
+            result.status = 'cancelled';
+            result.reason = `The job was cancelled while deploying ${result.app}.`;
+            if (result.buildId && result.releaseId === undefined)
+                await cancelBuild(api, log, result.app, result.buildId);
+            throw error instanceof CancelledError ? error : new CancelledError();
+        }
+        fail(result, error, log);
+    }
+}
+/** Cancels a build still running on Heroku when the job is cancelled; a failure is only a warning. */
+async function cancelBuild(api, log, app, buildId) {
+    try {
+        // A cancelled job has seconds before the runner's SIGTERM, and the GitHub deployment must still be closed.
+        await withTimeout(api.cancelBuild(app, buildId), AFTER_CANCEL_MS, `Cancelling build ${buildId}`);
+        log.info(`Cancelled build ${buildId} on ${app}.`);
+    }
+    catch (error) {
+        log.warning(`Could not cancel build ${buildId} on ${app} (it may have finished already): ${oneLine(error)}`);
+    }
+}
+async function currentRelease(api, app) {
+    const current = (await api.latestReleases(app, 10)).find((release) => release.current);
+    return current ? { id: current.id, version: current.version } : undefined;
+}
+/** Records a failure; the one-line reason reaches the log once, through the step's failure message. */
+function fail(result, error, log) {
+    result.status = 'failure';
+    result.reason = oneLine(error);
+    if (error instanceof DeployError && error.logTail.length > 0) {
+        result.logTail = error.logTail;
+        result.logTailOf = error.stage === 'release' ? 'release' : 'build';
+        log.info(`Last lines of the ${result.logTailOf} output of ${result.app}:\n${error.logTail.slice(-15).join('\n')}`);
     }
 }
 
@@ -39882,376 +41327,81 @@ function checks_link(check) {
     return check.url ? ` (${check.url})` : '';
 }
 
-;// CONCATENATED MODULE: ./src/util/tail.ts
-/** Keeps the last `size` lines of a long output, for failure reports. */
-class LineTail {
-    size;
-    kept = [];
-    constructor(size = 40) {
-        this.size = size;
-    }
-    push(line) {
-        this.kept.push(line);
-        if (this.kept.length > this.size)
-            this.kept.shift();
-    }
-    lines() {
-        return [...this.kept];
-    }
-}
+;// CONCATENATED MODULE: ./src/log.ts
 /**
- * Heroku marks its own failure lines with a leading "!" (" !     Push rejected, ...").
- * The first such line that says something is Heroku's reason; falls back to the last line.
+ * The log of one app among several deployed in parallel. The runner's groups cannot nest or
+ * interleave, so every line carries the app's name instead (`[shop-eu] -----> Building…`), and a
+ * group is only its title line.
  */
-function herokuReason(lines) {
-    const marked = lines.map((line) => /^\s*!\s+(.*\S)\s*$/.exec(line)?.[1]).filter((text) => text !== undefined);
-    return (marked[0] ??
-        lines
-            .filter((line) => line.trim() !== '')
-            .at(-1)
-            ?.trim());
-}
-
-;// CONCATENATED MODULE: ./src/heroku/stream.ts
-
-
-const NOT_FOUND_PATIENCE_MS = 120_000;
-/**
- * Follows a build or release `output_stream_url` until Heroku closes it: retries the 404 it gives
- * before the stream starts, and resumes with `Range: bytes=N-` after a dropped connection.
- * Following is best effort: it never fails the deploy, the poll that comes after does.
- */
-async function followOutputStream(url, options) {
-    const { deadline, signal } = options;
-    const retryMs = options.notFoundRetryMs ?? 1000;
-    const maxFailures = options.maxFailures ?? 5;
-    const decoder = new TextDecoder();
-    let offset = 0;
-    let partial = '';
-    let failures = 0;
-    let notFound = 0;
-    const notFoundUntil = Date.now() + NOT_FOUND_PATIENCE_MS;
-    const emit = (text) => {
-        const lines = (partial + text).split(/\r?\n/);
-        partial = lines.pop() ?? '';
-        for (const line of lines)
-            options.onLine(line);
-    };
-    while (deadline.remainingMs() > 0) {
-        let response;
-        try {
-            response = await fetch(url, {
-                headers: { 'User-Agent': USER_AGENT, ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) },
-                signal: combine(signal, deadline.remainingMs())
-            });
-        }
-        catch (error) {
-            if (signal?.aborted)
-                throw new CancelledError();
-            if (deadline.remainingMs() <= 0)
-                break;
-            if (++failures >= maxFailures)
-                return options.onTrouble(`the output stream could not be reached (${describe(error)})`);
-            await deadline.sleep(retryMs * failures, signal);
-            continue;
-        }
-        if (response.status === 404 && offset === 0) {
-            await response.body?.cancel();
-            if (Date.now() > notFoundUntil)
-                return options.onTrouble('the output stream never started');
-            // Most streams start within a second: look again soon, then settle at `retryMs`.
-            await deadline.sleep(Math.min(retryMs, (retryMs / 4) * ++notFound), signal);
-            continue;
-        }
-        if (response.status === 416)
-            return flush();
-        if (!response.ok || !response.body) {
-            await response.body?.cancel();
-            if (++failures >= maxFailures)
-                return options.onTrouble(`the output stream answered ${response.status}`);
-            await deadline.sleep(retryMs * failures, signal);
-            continue;
-        }
-        // A server that ignores Range replays from the start: skip what we already printed.
-        let skip = response.status === 206 ? 0 : offset;
-        try {
-            for await (const chunk of response.body) {
-                failures = 0;
-                let bytes = chunk;
-                if (skip > 0) {
-                    const dropped = Math.min(skip, bytes.length);
-                    bytes = bytes.subarray(dropped);
-                    skip -= dropped;
-                }
-                offset += bytes.length;
-                emit(decoder.decode(bytes, { stream: true }));
-            }
-            return flush();
-        }
-        catch (error) {
-            if (signal?.aborted)
-                throw new CancelledError();
-            if (deadline.remainingMs() <= 0)
-                break;
-            if (++failures >= maxFailures)
-                return options.onTrouble(`the output stream kept dropping (${describe(error)})`);
-            await sleep(Math.min(retryMs, deadline.remainingMs()), signal);
-        }
-    }
-    flush();
-    function flush() {
-        emit(decoder.decode());
-        if (partial)
-            options.onLine(partial);
-        partial = '';
-    }
-}
-function combine(signal, ms) {
-    const timeout = AbortSignal.timeout(Math.max(1, ms));
-    return signal ? AbortSignal.any([signal, timeout]) : timeout;
-}
-function describe(error) {
-    const cause = error.cause;
-    return cause?.code ?? cause?.message ?? error.message;
-}
-
-;// CONCATENATED MODULE: ./src/heroku/output.ts
-
-
-/** Streams an output_stream_url into a log group and keeps its last lines for a failure report. */
-async function streamIntoLog(ctx, title, url) {
-    const tail = new LineTail();
-    if (!url)
-        return [];
-    await ctx.log.group(title, () => followOutputStream(url, {
-        deadline: ctx.deadline,
-        signal: ctx.signal,
-        onLine: (line) => {
-            tail.push(line);
-            ctx.log.info(line);
-        },
-        onTrouble: (message) => ctx.log.warning(`${title}: ${message}; waiting for Heroku's status instead.`)
-    }));
-    return tail.lines();
-}
-
-;// CONCATENATED MODULE: ./src/ship/source.ts
-
-
-
-
-/**
- * Creates the build, streams its output live, then polls until it is no longer `pending` (it can stay
- * pending for a while after the stream closes). A failed build throws with Heroku's reason.
- */
-async function runBuild(ctx, request, onCreated) {
-    const { api, log } = ctx;
-    const created = await api.createBuild(request.app, {
-        source_blob: {
-            url: request.sourceUrl,
-            version: request.version,
-            checksum: request.checksum,
-            ...(request.description ? { version_description: request.description } : {})
-        }
-    });
-    onCreated?.(created);
-    log.info(`Build ${created.id} started on ${request.app}.`);
-    const tail = await streamIntoLog(ctx, `Build output (${request.app})`, created.output_stream_url);
-    const poll = { deadline: ctx.deadline, signal: ctx.signal, intervalMs: ctx.pollMs };
-    let build = await pollUntil(() => api.getBuild(request.app, created.id), (b) => b.status !== 'pending', poll);
-    if (build.status !== 'succeeded') {
-        const why = herokuReason(tail) ?? 'no reason given';
-        throw new DeployError('build', `Build ${build.id} failed on ${request.app}: ${why}`, tail);
-    }
-    // The release link can lag behind the status; then find the release by the build's slug.
-    if (!build.release?.id) {
-        build = await pollUntil(() => api.getBuild(request.app, created.id), (b) => Boolean(b.release?.id), { ...poll, maxIntervalMs: 2000 }).catch(() => build);
-    }
-    const releaseId = build.release?.id ?? (await releaseOfSlug(ctx, request.app, build.slug?.id));
-    if (!releaseId)
-        throw new DeployError('build', `Build ${build.id} succeeded on ${request.app} but Heroku reported no release for it.`, tail);
-    return { build, releaseId };
-}
-async function releaseOfSlug(ctx, app, slugId) {
-    if (!slugId)
-        return undefined;
-    const releases = await ctx.api.latestReleases(app, 10);
-    return releases.find((release) => release.slug?.id === slugId)?.id;
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-;// CONCATENATED MODULE: ./src/util/git.ts
-
-
-
-
-
-/** Runs a short git command quietly and returns its stdout; throws with git's message on failure. */
-async function runGit(args, cwd, env) {
-    const { exitCode, stdout, stderr } = await getExecOutput('git', args, {
-        cwd,
-        silent: true,
-        ignoreReturnCode: true,
-        ...(env ? { env: { ...process.env, ...env } } : {})
-    });
-    if (exitCode !== 0)
-        throw new Error(`git ${args[0]} failed (exit ${exitCode}): ${stderr.trim()}`);
-    return stdout;
-}
-/** The top folder of the repository holding `dir`; a DeployError of the package stage when there is none. */
-async function repositoryRoot(dir) {
-    const root = (await runGit(['rev-parse', '--show-toplevel'], dir).catch(() => '')).trim();
-    if (!root)
-        throw new DeployError('package', `${dir} is not inside a git repository: check out the repository (actions/checkout) before this step.`);
-    return root;
-}
-/** Fails the package stage when the commit is not in the repository (e.g. not checked out). */
-async function requireCommit(root, sha) {
-    const known = await runGit(['cat-file', '-e', `${sha}^{commit}`], root).then(() => true, () => false);
-    if (!known)
-        throw new DeployError('package', `The commit ${sha} is not in the repository at ${root}: check it out (actions/checkout) before this step.`);
-}
-/** The message when `source-dir` has nothing committed at the commit. */
-function emptyFolder(folder, sha) {
-    return new DeployError('package', `The folder '${folder}' has no committed files at ${sha.slice(0, 7)}: commit it, or fix the source-dir input.`);
-}
-/** Checks that `sourceDir` is in a git repository that has the commit and the folder at that commit. */
-async function locateCommit(sourceDir, sha) {
-    const root = await repositoryRoot(sourceDir);
-    await requireCommit(root, sha);
-    const folder = external_node_path_namespaceObject.relative(root, sourceDir).split(external_node_path_namespaceObject.sep).join('/');
-    const treeish = `${sha}:${folder}`;
-    const hasTree = await runGit(['cat-file', '-e', treeish], root).then(() => true, () => false);
-    if (!hasTree)
-        throw emptyFolder(folder, sha);
-    return { root, folder, treeish };
-}
-/**
- * Runs a long git command (fetch, push) with its output read line by line as it comes, stopped on
- * cancel or at the deadline. Resolves with the exit code.
- */
-async function streamGit(args, options) {
-    const { signal, deadline } = options;
-    if (signal?.aborted)
-        throw new CancelledError();
-    deadline?.check();
-    // In a process group of its own: git's helpers (git-remote-https) hold its output open, and must stop with it.
-    const child = (0,external_node_child_process_namespaceObject.spawn)('git', args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const stop = () => {
-        try {
-            if (child.pid !== undefined)
-                process.kill(-child.pid, 'SIGTERM');
-        }
-        catch {
-            // already gone
-        }
-    };
-    signal?.addEventListener('abort', stop, { once: true });
-    const timer = deadline ? setTimeout(stop, Math.max(1, deadline.remainingMs())) : undefined;
-    const drained = [readLines(child.stdout, options.onStdout), readLines(child.stderr, options.onStderr)];
-    try {
-        const code = await new Promise((resolve, reject) => {
-            child.once('error', reject);
-            child.once('close', (exit, killedBy) => resolve(exit ?? (killedBy ? 128 : 1)));
-        });
-        await Promise.all(drained);
-        if (signal?.aborted)
-            throw new CancelledError();
-        deadline?.check();
-        return code;
-    }
-    finally {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', stop);
-    }
-}
-/** Splits a stream on `\n` and on the `\r` of progress lines. */
-function readLines(stream, onLine) {
-    return new Promise((resolve) => {
-        let partial = '';
-        stream.setEncoding('utf8');
-        stream.on('data', (text) => {
-            const parts = (partial + text).split(/\r\n|\r|\n/);
-            partial = parts.pop() ?? '';
-            for (const part of parts)
-                onLine?.(part);
-        });
-        stream.on('end', () => {
-            if (partial)
-                onLine?.(partial);
-            resolve();
-        });
-    });
-}
-
-;// CONCATENATED MODULE: ./src/prepare/pushable.ts
-
-
-
-// GIT_CONFIG_COUNT / GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n, the only way the key reaches git, came with 2.31.
-const MIN_GIT = [2, 31];
-/**
- * Makes the commit pushable. Heroku refuses pushes from a shallow clone (actions/checkout's default),
- * so the history is fetched first. For a `source-dir`, the pushed commit is a parentless commit of
- * that folder's tree, with the original author, committer and dates: the same source gives the same
- * commit, so a re-run pushes nothing new, and no history (shallow or not) is needed.
- */
-async function preparePush(request) {
-    const { sha, log } = request;
-    await requireGitVersion(request.sourceDir);
-    const { root, folder, treeish } = await locateCommit(request.sourceDir, sha);
-    if (folder) {
-        const tree = (await runGit(['rev-parse', '--verify', treeish], root)).trim();
-        const [an, ae, ad, cn, ce, cd] = (await runGit(['show', '-s', '--format=%an%x00%ae%x00%aD%x00%cn%x00%ce%x00%cD', sha], root)).trim().split('\0');
-        const identity = { GIT_AUTHOR_NAME: an, GIT_AUTHOR_EMAIL: ae, GIT_AUTHOR_DATE: ad, GIT_COMMITTER_NAME: cn, GIT_COMMITTER_EMAIL: ce, GIT_COMMITTER_DATE: cd };
-        const message = `${folder} at ${sha}\n\nThe folder ${folder} of ${sha}, deployed by heroku-cd.\n`;
-        const commit = (await runGit(['commit-tree', tree, '-m', message], root, identity)).trim();
-        log.info(`source-dir '${folder}': pushing ${commit.slice(0, 7)}, a commit of that folder alone (its tree at ${sha.slice(0, 7)}).`);
-        return { root, commit };
-    }
-    if ((await runGit(['rev-parse', '--is-shallow-repository'], root)).trim() === 'true')
-        await unshallow(root, request);
-    return { root, commit: sha };
-}
-async function requireGitVersion(cwd) {
-    const text = await runGit(['version'], cwd).catch((error) => {
-        throw new DeployError('package', `strategy 'git' needs git on the runner: ${oneLine(error)}`);
-    });
-    const [major = 0, minor = 0] = (/(\d+)\.(\d+)/.exec(text) ?? []).slice(1).map(Number);
-    if (major < MIN_GIT[0] || (major === MIN_GIT[0] && minor < MIN_GIT[1])) {
-        throw new DeployError('package', `strategy 'git' needs git ${MIN_GIT.join('.')} or newer to pass the key safely; the runner has ${text.trim()}.`);
-    }
-}
-/** Fetches the history of the commit (or, failing that, of the remote's branches) into a shallow clone. */
-async function unshallow(root, request) {
-    const { sha, log, signal, deadline } = request;
-    const remotes = (await runGit(['remote'], root))
+function appLog(log, app) {
+    const prefix = `[${app}] `;
+    const each = (message) => message
         .split('\n')
-        .map((name) => name.trim())
-        .filter(Boolean);
-    const remote = remotes.includes('origin') ? 'origin' : remotes[0];
-    const advice = "set 'fetch-depth: 0' on actions/checkout, or deploy with strategy: api";
-    if (!remote)
-        throw new DeployError('package', `The clone is shallow and has no remote to fetch its history from: Heroku refuses shallow pushes; ${advice}.`);
-    log.info(`The clone is shallow (actions/checkout fetches one commit by default) and Heroku refuses pushes from shallow clones: fetching the history of ${sha.slice(0, 7)} from '${remote}' (git fetch --unshallow).`);
-    const started = Date.now();
-    const errors = [];
-    const fetch = (...refs) => streamGit(['fetch', '--unshallow', '--no-tags', '--quiet', remote, ...refs], {
-        cwd: root,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
-        signal,
-        deadline,
-        onStderr: (line) => line.trim() && errors.push(line.trim())
+        .map((line) => prefix + line)
+        .join('\n');
+    return {
+        info: (message) => log.info(each(message)),
+        notice: (message) => log.notice(prefix + message),
+        warning: (message) => log.warning(prefix + message),
+        error: (message) => log.error(prefix + message),
+        group: (title, fn) => {
+            log.info(`${prefix}▸ ${title}`);
+            return fn();
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/ship/buildpacks.ts
+// A registry name (heroku/nodejs), or its URN form (urn:buildpack:heroku/nodejs).
+const REGISTRY_NAME = /^(urn:buildpack:)?[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9._-]*$/i;
+/**
+ * Parses the `buildpacks` input: one buildpack a line, in order: an http(s) URL (without credentials:
+ * the URL is logged and sent to Heroku as it is) or a registry name such as `heroku/nodejs`.
+ */
+function parseBuildpacks(input, inputName) {
+    const buildpacks = [];
+    const problems = [];
+    input.split('\n').forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const where = `Input '${inputName}' line ${index + 1}`;
+        const problem = buildpackProblem(line);
+        if (problem)
+            problems.push(`${where} ${problem}`);
+        else if (buildpacks.includes(line))
+            problems.push(`${where} repeats ${line}: list each buildpack once.`);
+        else
+            buildpacks.push(line);
     });
-    // By commit first: a pull request's merge commit is on no branch. Some servers only serve branches.
-    if ((await fetch(sha)) !== 0 && (await fetch()) !== 0) {
-        throw new DeployError('package', `The clone is shallow and its history could not be fetched from '${remote}' (${errors.at(-1) ?? 'no message'}): ${advice}.`);
+    return { buildpacks, problems };
+}
+function buildpackProblem(line) {
+    if (REGISTRY_NAME.test(line))
+        return undefined;
+    const expected = 'expected a buildpack URL (https://…) or a registry name such as heroku/nodejs';
+    let url;
+    try {
+        url = new URL(line);
     }
-    const count = (await runGit(['rev-list', '--count', sha], root)).trim();
-    log.info(`Fetched the history of ${sha.slice(0, 7)} (${count} commits) in ${formatSeconds(Date.now() - started)}.`);
+    catch {
+        return `('${line.length > 80 ? `${line.slice(0, 80)}…` : line}') is not a buildpack: ${expected}.`;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        return `has a ${url.protocol.replace(/:$/, '')} URL: ${expected}.`;
+    if (url.username || url.password)
+        return 'has a URL with credentials: a buildpack URL is sent to Heroku and shown in the log; use a public URL.';
+    return undefined;
+}
+/**
+ * strategy git: a push builds with the app's own buildpacks, so they are set on the app before the
+ * push (in order, replacing what was set). That lasts beyond this deploy, and the log says so.
+ */
+async function installBuildpacks(api, log, app, buildpacks) {
+    if (buildpacks.length === 0)
+        return;
+    await api.setBuildpacks(app, buildpacks);
+    log.info(`Set the buildpacks of ${app} to ${buildpacks.join(', ')}. With strategy git they are the app's own, so later deploys and pushes use them too.`);
 }
 
 ;// CONCATENATED MODULE: ./src/ship/push.ts
@@ -40261,6 +41411,22 @@ async function unshallow(root, request) {
 
 
 
+
+
+/** git: the commit, made pushable once, is force-pushed to each app's Heroku remote. */
+function pushShipper(target, source) {
+    return {
+        ship: async (ctx, result) => {
+            const { app } = result;
+            await installBuildpacks(ctx.api, ctx.log, app, target.buildpacks);
+            const before = (await ctx.api.latestReleases(app, 1))[0]?.version ?? 0;
+            const remoteUrl = `${target.gitUrl}/${encodeURIComponent(app)}.git`;
+            const pushed = await timed([result], 'push', () => pushToHeroku(ctx, { app, remoteUrl, apiKey: target.apiKey, source }));
+            const release = pushed.upToDate ? await releaseOfUnchangedPush(ctx, app, source.commit) : await findPushedRelease(ctx, app, source.commit, before);
+            return { releaseId: release.id, slugId: release.slug?.id };
+        }
+    };
+}
 const PUSH_RETRY = { attempts: 4, baseDelayMs: 2000, maxDelayMs: 15_000 };
 /**
  * Force-pushes the commit to `main` of the app's Heroku git remote, streaming git's output (the
@@ -40343,16 +41509,16 @@ async function pushOnce(ctx, request) {
     throw new DeployError('push', `git push of ${short} to ${app} failed (exit ${code}): ${said}`, tail);
 }
 /**
- * The environment of the push: the key as a Basic `Authorization` header in git's configuration,
- * scoped to this one remote (never in the URL or an argument); no prompt, no credential helper, no
- * redirect to another host, no tracing that could print the header; English messages to parse.
- * Configuration the job already passes this way is kept.
+ * What the push adds to a child's environment: the key as a Basic `Authorization` header in git's
+ * configuration, scoped to this one remote (never in the URL or an argument); no prompt, no credential
+ * helper, no redirect to another host, no tracing that could print the header (those variables are
+ * removed); English messages to parse. Configuration the job already passes this way is kept.
  */
 function pushEnv(remoteUrl, apiKey, base = process.env) {
     const env = {};
-    for (const [name, value] of Object.entries(base))
-        if (!/^GIT_TRACE|^GIT_CURL_VERBOSE$|^GIT_REDACT/.test(name))
-            env[name] = value;
+    for (const name of Object.keys(base))
+        if (/^GIT_TRACE|^GIT_CURL_VERBOSE$|^GIT_REDACT/.test(name))
+            env[name] = undefined;
     const config = [
         [`http.${remoteUrl}.extraHeader`, `Authorization: Basic ${Buffer.from(`heroku:${apiKey}`).toString('base64')}`],
         ['credential.helper', ''],
@@ -40416,139 +41582,133 @@ async function releaseOfUnchangedPush(ctx, app, commit) {
     const current = releases.find((release) => release.current);
     if (current?.status === 'succeeded' && current.slug?.id === built.slug.id) {
         ctx.log.info(`${app} already runs ${short} (v${current.version}): nothing new to build or release.`);
-        return current.id;
+        return current;
     }
     ctx.log.info(`${app} runs ${current ? `v${current.version}` : 'no release'}, not ${short}: releasing the slug of v${built.version} again.`);
-    const release = await ctx.api.createRelease(app, { slug: built.slug.id, description: `Deploy ${commit.slice(0, 8)}` });
-    return release.id;
+    return ctx.api.createRelease(app, { slug: built.slug.id, description: `Deploy ${commit.slice(0, 8)}` });
 }
 
-;// CONCATENATED MODULE: ./src/heroku/maintenance.ts
-
-
-const WHAT = { deploy: 'the release', rollback: 'the rollback' };
-/**
- * Runs `release` with the app in maintenance mode: on just before, off in a `finally` however it
- * ends (failure and cancel included: the off call ignores the cancel signal, but after a cancel it
- * is given AFTER_CANCEL_MS at most). Failing to turn it off is loud: an error in the log and
- * `result.maintenanceError`, which the summary and the notifications show.
- */
-async function inMaintenance(api, log, result, kind, release, signal) {
-    try {
-        await api.setMaintenance(result.app, true);
-        log.info(`Maintenance mode is on for ${result.app} during ${WHAT[kind]}.`);
-    }
-    catch (error) {
-        // The deploy's release may migrate, so it never goes out without maintenance; a rollback matters more.
-        if (kind === 'deploy')
-            throw error;
-        log.warning(`Could not turn maintenance mode on for ${WHAT[kind]} of ${result.app}; rolling back without it: ${oneLine(error)}`);
-        return release();
-    }
-    try {
-        return await release();
-    }
-    finally {
-        await maintenanceOff(api, log, result, signal);
-    }
-}
-async function maintenanceOff(api, log, result, signal) {
-    try {
-        const off = api.setMaintenance(result.app, false);
-        // After a cancel the runner kills the job within seconds: better a loud failure in the report than none.
-        await (signal?.aborted ? withTimeout(off, AFTER_CANCEL_MS, `Turning maintenance mode off on ${result.app}`) : off);
-        log.info(`Maintenance mode is off for ${result.app}.`);
-    }
-    catch (error) {
-        result.maintenanceError = `Maintenance mode could not be turned off on ${result.app}, which still shows the maintenance page: ${oneLine(error)}`;
-        log.error(`${result.maintenanceError}. Turn it off by hand (Heroku dashboard → Settings → Maintenance mode).`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/heroku/release.ts
-
-
-
-
-const RELEASE_STATUS_WORDS = {
-    failed: 'the release command failed',
-    expired: 'the release expired before it finished'
-};
-/**
- * Waits for a release to settle: streams its release phase (migrations) when it has one, then polls
- * until it is not `pending`. `failed` and `expired` throw with the release output's reason.
- */
-async function awaitRelease(ctx, app, releaseId) {
-    const { api } = ctx;
-    const first = await api.getRelease(app, releaseId);
-    // Streamed even when the phase is already over: the stream replays it, and a failure needs its lines.
-    const tail = await streamIntoLog(ctx, `Release phase of v${first.version} (${app})`, first.output_stream_url);
-    const release = await pollUntil(() => api.getRelease(app, releaseId), (r) => r.status !== 'pending', {
-        deadline: ctx.deadline,
-        signal: ctx.signal,
-        intervalMs: ctx.pollMs
-    });
-    if (release.status === 'failed' || release.status === 'expired') {
-        const detail = herokuReason(tail);
-        const what = RELEASE_STATUS_WORDS[release.status];
-        throw new DeployError('release', `Release v${release.version} failed on ${app}: ${what}${detail ? ` (${detail})` : ''}`, tail);
-    }
-    return release;
-}
-
-// EXTERNAL MODULE: external "node:stream"
-var external_node_stream_ = __nccwpck_require__(7075);
-;// CONCATENATED MODULE: external "node:stream/promises"
-const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:stream/promises");
-// EXTERNAL MODULE: external "node:zlib"
-var external_node_zlib_ = __nccwpck_require__(8522);
-;// CONCATENATED MODULE: ./src/prepare/archive.ts
+;// CONCATENATED MODULE: ./src/ship/source.ts
 
 
 
 
 
-
-
-
-
-/**
- * Packs the committed files of `sourceDir` at `sha` with `git archive`, so untracked files and
- * `.git/` never ship, and streams them through gzip and SHA-256 into a file: memory stays flat
- * however large the tree is.
- */
-async function createSourceArchive(request) {
-    const { sourceDir, sha, tempDir, signal } = request;
-    const { root, treeish } = await locateCommit(sourceDir, sha);
-    await external_node_fs_namespaceObject.promises.mkdir(tempDir, { recursive: true });
-    const file = external_node_path_namespaceObject.join(tempDir, `heroku-cd-source-${(0,external_node_crypto_.randomUUID)()}.tar.gz`);
-    const hash = (0,external_node_crypto_.createHash)('sha256');
-    let bytes = 0;
-    const measure = new external_node_stream_.Transform({
-        transform(chunk, _encoding, done) {
-            hash.update(chunk);
-            bytes += chunk.length;
-            done(null, chunk);
+/** api: the tarball, uploaded once, is built on the app through the Builds API. */
+function sourceShipper(source) {
+    return {
+        ship: async (ctx, result) => {
+            const { build, releaseId } = await timed([result], 'build', () => runBuild(ctx, { app: result.app, ...source }, (created) => (result.buildId = created.id)));
+            result.buildId = build.id;
+            return { releaseId, slugId: build.slug?.id };
         }
+    };
+}
+/**
+ * Creates the build, streams its output live, then polls until it is no longer `pending` (it can stay
+ * pending for a while after the stream closes). A failed build throws with Heroku's reason.
+ */
+async function runBuild(ctx, request, onCreated) {
+    const { api, log } = ctx;
+    const created = await api.createBuild(request.app, {
+        source_blob: {
+            url: request.sourceUrl,
+            version: request.version,
+            checksum: request.checksum,
+            ...(request.description ? { version_description: request.description } : {})
+        },
+        ...(request.buildpacks?.length ? { buildpacks: request.buildpacks.map((url) => ({ url })) } : {})
     });
-    const git = (0,external_node_child_process_namespaceObject.spawn)('git', ['archive', '--format=tar', treeish], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], signal });
-    let stderr = '';
-    git.stderr.on('data', (chunk) => (stderr = (stderr + chunk.toString()).slice(-2000)));
-    const exited = new Promise((resolve, reject) => {
-        git.on('error', reject);
-        git.on('close', resolve);
+    onCreated?.(created);
+    log.info(`Build ${created.id} started on ${request.app}.`);
+    const tail = await streamIntoLog(ctx, `Build output (${request.app})`, created.output_stream_url);
+    const poll = { deadline: ctx.deadline, signal: ctx.signal, intervalMs: ctx.pollMs };
+    let build = await pollUntil(() => api.getBuild(request.app, created.id), (b) => b.status !== 'pending', poll);
+    if (build.status !== 'succeeded') {
+        const why = herokuReason(tail) ?? 'no reason given';
+        throw new DeployError('build', `Build ${build.id} failed on ${request.app}: ${why}`, tail);
+    }
+    // The release link can lag behind the status; then find the release by the build's slug.
+    if (!build.release?.id) {
+        build = await pollUntil(() => api.getBuild(request.app, created.id), (b) => Boolean(b.release?.id), { ...poll, maxIntervalMs: 2000 }).catch(() => build);
+    }
+    const releaseId = build.release?.id ?? (await releaseOfSlug(ctx, request.app, build.slug?.id));
+    if (!releaseId)
+        throw new DeployError('build', `Build ${build.id} succeeded on ${request.app} but Heroku reported no release for it.`, tail);
+    return { build, releaseId };
+}
+async function releaseOfSlug(ctx, app, slugId) {
+    if (!slugId)
+        return undefined;
+    const releases = await ctx.api.latestReleases(app, 10);
+    return releases.find((release) => release.slug?.id === slugId)?.id;
+}
+
+;// CONCATENATED MODULE: ./src/prepare/pushable.ts
+
+
+
+// GIT_CONFIG_COUNT / GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n, the only way the key reaches git, came with 2.31.
+const MIN_GIT = [2, 31];
+/**
+ * Makes the commit pushable. Heroku refuses pushes from a shallow clone (actions/checkout's default),
+ * so the history is fetched first. For a `source-dir`, the pushed commit is a parentless commit of
+ * that folder's tree, with the original author, committer and dates: the same source gives the same
+ * commit, so a re-run pushes nothing new, and no history (shallow or not) is needed.
+ */
+async function preparePush(request) {
+    const { sha, log } = request;
+    await requireGitVersion(request.sourceDir);
+    const { root, folder, treeish } = await locateCommit(request.sourceDir, sha);
+    if (folder) {
+        const tree = (await runGit(['rev-parse', '--verify', treeish], root)).trim();
+        const [an, ae, ad, cn, ce, cd] = (await runGit(['show', '-s', '--format=%an%x00%ae%x00%aD%x00%cn%x00%ce%x00%cD', sha], root)).trim().split('\0');
+        const identity = { GIT_AUTHOR_NAME: an, GIT_AUTHOR_EMAIL: ae, GIT_AUTHOR_DATE: ad, GIT_COMMITTER_NAME: cn, GIT_COMMITTER_EMAIL: ce, GIT_COMMITTER_DATE: cd };
+        const message = `${folder} at ${sha}\n\nThe folder ${folder} of ${sha}, deployed by heroku-cd.\n`;
+        const commit = (await runGit(['commit-tree', tree, '-m', message], root, identity)).trim();
+        log.info(`source-dir '${folder}': pushing ${commit.slice(0, 7)}, a commit of that folder alone (its tree at ${sha.slice(0, 7)}).`);
+        return { root, commit };
+    }
+    if ((await runGit(['rev-parse', '--is-shallow-repository'], root)).trim() === 'true')
+        await unshallow(root, request);
+    return { root, commit: sha };
+}
+async function requireGitVersion(cwd) {
+    const text = await runGit(['version'], cwd).catch((error) => {
+        throw new DeployError('package', `strategy 'git' needs git on the runner: ${oneLine(error)}`);
     });
-    try {
-        await (0,promises_namespaceObject.pipeline)(git.stdout, (0,external_node_zlib_.createGzip)({ level: 6 }), measure, external_node_fs_namespaceObject.createWriteStream(file), { signal });
-        const code = await exited;
-        if (code !== 0)
-            throw new DeployError('package', `git archive failed (exit ${code}): ${stderr.trim()}`);
+    const [major = 0, minor = 0] = (/(\d+)\.(\d+)/.exec(text) ?? []).slice(1).map(Number);
+    if (major < MIN_GIT[0] || (major === MIN_GIT[0] && minor < MIN_GIT[1])) {
+        throw new DeployError('package', `strategy 'git' needs git ${MIN_GIT.join('.')} or newer to pass the key safely; the runner has ${text.trim()}.`);
     }
-    catch (error) {
-        await external_node_fs_namespaceObject.promises.rm(file, { force: true });
-        throw error;
+}
+/** Fetches the history of the commit (or, failing that, of the remote's branches) into a shallow clone. */
+async function unshallow(root, request) {
+    const { sha, log, signal, deadline } = request;
+    const remotes = (await runGit(['remote'], root))
+        .split('\n')
+        .map((name) => name.trim())
+        .filter(Boolean);
+    const remote = remotes.includes('origin') ? 'origin' : remotes[0];
+    const advice = "set 'fetch-depth: 0' on actions/checkout, or deploy with strategy: api";
+    if (!remote)
+        throw new DeployError('package', `The clone is shallow and has no remote to fetch its history from: Heroku refuses shallow pushes; ${advice}.`);
+    log.info(`The clone is shallow (actions/checkout fetches one commit by default) and Heroku refuses pushes from shallow clones: fetching the history of ${sha.slice(0, 7)} from '${remote}' (git fetch --unshallow).`);
+    const started = Date.now();
+    const errors = [];
+    const fetch = (...refs) => streamGit(['fetch', '--unshallow', '--no-tags', '--quiet', remote, ...refs], {
+        cwd: root,
+        env: { GIT_TERMINAL_PROMPT: '0' },
+        signal,
+        deadline,
+        onStderr: (line) => line.trim() && errors.push(line.trim())
+    });
+    // By commit first: a pull request's merge commit is on no branch. Some servers only serve branches.
+    if ((await fetch(sha)) !== 0 && (await fetch()) !== 0) {
+        throw new DeployError('package', `The clone is shallow and its history could not be fetched from '${remote}' (${errors.at(-1) ?? 'no message'}): ${advice}.`);
     }
-    return { path: file, bytes, sha256: hash.digest('hex') };
+    const count = (await runGit(['rev-list', '--count', sha], root)).trim();
+    log.info(`Fetched the history of ${sha.slice(0, 7)} (${count} commits) in ${formatSeconds(Date.now() - started)}.`);
 }
 
 // EXTERNAL MODULE: external "node:http"
@@ -40617,69 +41777,71 @@ function putFile(archive, putUrl, signal) {
     });
 }
 
-;// CONCATENATED MODULE: external "node:os"
-const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-;// CONCATENATED MODULE: ./src/verify/smoke-grammar.ts
+;// CONCATENATED MODULE: ./src/prepare/prepare.ts
+
+
+
+
+
+
+
+
 /**
- * Parses the `smoke-checks` input. Blank lines and `#` comments are skipped. Throws one message per
- * malformed line, naming the line number and its text, so the step fails before any request.
+ * Gets the commit to Heroku once for every app: api packages and uploads the tarball (one upload
+ * serves every build); git makes the commit pushable (history, or a commit of source-dir).
  */
-function parseSmokeChecks(input, inputName = 'smoke-checks') {
-    const checks = [];
-    const problems = [];
-    input.split(/\r?\n/).forEach((raw, index) => {
-        const line = raw.trim();
-        if (line === '' || line.startsWith('#'))
-            return;
-        const [target, ...rest] = line.split(/\s+/);
-        const where = `Input '${inputName}' line ${index + 1} ('${line}')`;
-        if (!isTarget(target)) {
-            problems.push(`${where} must start with a path such as /health or an http(s) URL.`);
-            return;
-        }
-        let status;
-        if (rest.length > 0 && /^\d+$/.test(rest[0])) {
-            status = Number(rest.shift());
-            if (!(status >= 100 && status <= 599)) {
-                problems.push(`${where} has status ${status}: expected an HTTP status code from 100 to 599.`);
-                return;
-            }
-        }
-        const text = line
-            .slice(line.indexOf(target) + target.length)
-            .trim()
-            .replace(status === undefined ? '' : /^\d+\s*/, '');
-        checks.push({ line, target, status, text: text === '' ? undefined : text });
-    });
-    if (problems.length > 0)
-        throw new SmokeGrammarError(problems);
-    return checks;
+function prepare(settings, deps, results) {
+    return settings.strategy === 'git' ? preparePushable(settings, deps, results) : prepareUpload(settings, deps, results);
 }
-class SmokeGrammarError extends Error {
-    problems;
-    constructor(problems) {
-        super(problems.join(' '));
-        this.problems = problems;
-        this.name = 'SmokeGrammarError';
-    }
-}
-function isTarget(token) {
-    if (token.startsWith('/'))
-        return true;
+async function prepareUpload(settings, deps, results) {
+    const archive = await timed(results, 'package', () => createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal }));
+    const dispose = () => external_node_fs_namespaceObject.promises.rm(archive.path, { force: true });
     try {
-        const url = new URL(token);
-        return (url.protocol === 'http:' || url.protocol === 'https:') && url.host !== '';
+        deps.log.info(`Packaged ${settings.sha.slice(0, 7)} (${formatBytes(archive.bytes)}, sha256 ${archive.sha256.slice(0, 12)}…).`);
+        const source = await deps.api.createSource();
+        await timed(results, 'upload', () => uploadSource(archive, source.source_blob.put_url, { signal: deps.signal, onRetry: (message) => deps.log.warning(message) }));
+        const shipper = sourceShipper({
+            sourceUrl: source.source_blob.get_url,
+            version: settings.version,
+            checksum: `SHA256:${archive.sha256}`,
+            description: describeRun(settings),
+            buildpacks: settings.buildpacks
+        });
+        return { shipper, dispose };
     }
-    catch {
-        return false;
+    catch (error) {
+        await dispose();
+        throw error;
     }
 }
-/** The check's URL: a path is resolved against the app's web_url (which ends in `/`). */
-function checkUrl(check, webUrl) {
-    return check.target.startsWith('/') ? new URL(check.target.slice(1), webUrl.endsWith('/') ? webUrl : `${webUrl}/`).toString() : check.target;
+async function preparePushable(settings, deps, results) {
+    if (settings.version !== settings.sha) {
+        deps.log.warning("Input 'version' has no effect with strategy git: Heroku labels a pushed build with its commit.");
+    }
+    const source = await timed(results, 'package', () => preparePush({
+        sourceDir: settings.sourceDir,
+        sha: settings.sha,
+        log: deps.log,
+        signal: deps.signal,
+        deadline: new Deadline(settings.timeoutMs, 'Preparing the commit for git push')
+    }));
+    return {
+        shipper: pushShipper({ gitUrl: settings.herokuGitUrl, apiKey: settings.apiKey, buildpacks: settings.buildpacks }, source),
+        dispose: () => Promise.resolve()
+    };
+}
+/** The build's description on Heroku: where it came from. */
+function describeRun(settings) {
+    const { repository, runId } = settings.github;
+    return `Deployed by heroku-cd from ${repository || 'a repository'}@${settings.sha.slice(0, 7)}${runId ? ` (run ${runId})` : ''}`;
 }
 
+;// CONCATENATED MODULE: external "node:os"
+const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 ;// CONCATENATED MODULE: ./src/settings.ts
+
+
+
 
 
 
@@ -40688,7 +41850,7 @@ function checkUrl(check, webUrl) {
 
 /** The secrets among the settings: never to be sent anywhere a person can read them (the runner masks only its log). */
 function secretsOf(settings) {
-    return [settings.apiKey, settings.githubToken, settings.slackWebhook, settings.webhookUrl, settings.webhookSecret].filter((secret) => Boolean(secret));
+    return [settings.apiKey, settings.githubToken, settings.slackWebhook, settings.webhookUrl, settings.webhookSecret, ...Object.values(settings.configVars)].filter((secret) => Boolean(secret));
 }
 /** Every problem found in the inputs; each message names its input. */
 class SettingsError extends Error {
@@ -40701,6 +41863,8 @@ class SettingsError extends Error {
 }
 const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
 const MAX_TIMEOUT_S = 6 * 60 * 60; // a GitHub-hosted job cannot run longer
+// More apps at once than this spends the account's API budget faster than Heroku refills it.
+const MAX_PARALLEL = 20;
 /** Splits a list input on commas and newlines, trimmed, without empties or repeats. */
 function splitList(value) {
     return [
@@ -40714,7 +41878,12 @@ function splitList(value) {
  * Reads every input into one frozen Settings. `mask` is called with each secret as soon as it is
  * read, before anything is checked, so that no later message can print it.
  */
-function readSettings(input, env, mask) {
+function readSettings(input, env, maskInLog) {
+    // A secret is hidden from the log and kept out of every child process's environment.
+    const mask = (secret) => {
+        maskInLog(secret);
+        addSecret(secret);
+    };
     const problems = [];
     const problem = (message) => void problems.push(message);
     const apiKey = input(Inputs.ApiKey).trim();
@@ -40733,6 +41902,15 @@ function readSettings(input, env, mask) {
     for (const app of apps.filter((name) => !APP_NAME.test(name))) {
         problem(`Input '${Inputs.App}' has '${app}', which is not a Heroku app name: expected 3 to 30 lowercase letters, digits and dashes, starting with a letter.`);
     }
+    const maxParallel = readCount(input(Inputs.MaxParallel), 4, MAX_PARALLEL, Inputs.MaxParallel, problem);
+    const buildOnce = readBoolean(input(Inputs.BuildOnce), false, Inputs.BuildOnce, problem);
+    if (buildOnce && apps.length < 2)
+        problem(`Input '${Inputs.BuildOnce}' builds on the first app and releases that build on the others: it needs two or more apps in '${Inputs.App}'.`);
+    const config = parseConfigVars(input(Inputs.ConfigVars), Inputs.ConfigVars, mask);
+    config.problems.forEach(problem);
+    const buildpackList = parseBuildpacks(input(Inputs.Buildpacks), Inputs.Buildpacks);
+    buildpackList.problems.forEach(problem);
+    const dryRun = readBoolean(input(Inputs.DryRun), false, Inputs.DryRun, problem);
     const strategy = input(Inputs.Strategy).trim() || 'api';
     if (strategy !== 'api' && strategy !== 'git')
         problem(`Input '${Inputs.Strategy}' must be 'api' or 'git' (got '${strategy}').`);
@@ -40806,6 +41984,11 @@ function readSettings(input, env, mask) {
     return Object.freeze({
         apiKey,
         apps: Object.freeze(apps),
+        maxParallel,
+        buildOnce,
+        configVars: Object.freeze(config.vars),
+        buildpacks: Object.freeze(buildpackList.buildpacks),
+        dryRun,
         strategy: strategy,
         sourceDir,
         version,
@@ -40821,7 +42004,8 @@ function readSettings(input, env, mask) {
         herokuGitUrl,
         sha: sha.toLowerCase(),
         branch,
-        skipReason: gateReason(target, branch),
+        eventName,
+        target: Object.freeze(target),
         requiredChecks: Object.freeze(requiredChecks),
         checksTimeoutMs,
         environment,
@@ -40849,6 +42033,15 @@ function resolveSourceDir(value, workspace, problem) {
         problem(`Input '${Inputs.SourceDir}' must be an existing folder of the repository (got '${value}').`);
     }
     return resolved;
+}
+function readCount(raw, fallback, max, name, problem) {
+    const value = raw.trim();
+    if (value === '')
+        return fallback;
+    const count = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!(count >= 1 && count <= max))
+        problem(`Input '${name}' must be a whole number from 1 to ${max} (got '${value}').`);
+    return count;
 }
 function readSeconds(raw, fallback, name, problem) {
     const value = raw.trim();
@@ -40905,132 +42098,6 @@ function isHttpUrl(value) {
 function hasCredentials(value) {
     const url = new URL(value);
     return url.username !== '' || url.password !== '';
-}
-
-;// CONCATENATED MODULE: ./src/report/outputs.ts
-
-/** Smoke results as every JSON report shows them (the `results` output, the webhook). */
-function smokeJson(results) {
-    return results.map((r) => ({ check: r.check, url: r.url, status: r.status, passed: r.passed, latency_ms: r.latencyMs }));
-}
-/** The step's outputs, as the interface defines them; values are strings ('' when unknown). */
-function outputsOf(run) {
-    const first = run.apps[0];
-    return {
-        [Outputs.Status]: run.status,
-        [Outputs.AppUrl]: first?.appUrl ?? '',
-        [Outputs.ReleaseVersion]: first?.releaseVersion === undefined ? '' : String(first.releaseVersion),
-        [Outputs.ReleaseId]: first?.releaseId ?? '',
-        [Outputs.BuildId]: first?.buildId ?? '',
-        [Outputs.DeploymentId]: first?.deploymentId === undefined ? '' : String(first.deploymentId),
-        [Outputs.Results]: JSON.stringify(run.apps.map((app) => ({
-            app: app.app,
-            status: app.status,
-            release_version: app.releaseVersion ?? null,
-            release_id: app.releaseId ?? null,
-            build_id: app.buildId ?? null,
-            app_url: app.appUrl ?? null,
-            deployment_id: app.deploymentId ?? null,
-            smoke: smokeJson(app.smoke),
-            ...(app.rollback
-                ? { rolled_back_to: app.previousRelease?.version ?? null, rollback_release_version: app.rollback.releaseVersion, healthy_after_rollback: app.rollback.healthy }
-                : {}),
-            ...(app.reason ? { reason: app.reason } : {})
-        }))),
-        [Outputs.Duration]: (Math.round(run.durationMs / 100) / 10).toString()
-    };
-}
-/** The one-line reason the step fails with, or undefined when it does not fail. */
-function failureMessage(run) {
-    if (run.reason)
-        return run.reason;
-    const reasons = new Set(run.apps.filter((app) => app.reason && app.status !== 'success').map((app) => app.reason));
-    return reasons.size > 0 ? [...reasons].join('; ') : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/report/notification.ts
-
-function runUrl(github) {
-    return github?.repository && github.runId ? `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}` : undefined;
-}
-function commitUrl(sha, github) {
-    return github?.repository ? `${github.serverUrl}/${github.repository}/commit/${sha}` : undefined;
-}
-/** An app whose new release is live although it fails its smoke checks: not rolled back (off, impossible, or failed). */
-function liveButFailing(app) {
-    return app.status === 'failure' && app.releaseVersion !== undefined && app.smoke.some((r) => !r.passed) && !app.rollback;
-}
-/** What happened and what a person should do next, for each way a run can end. */
-function nextStep(run) {
-    const stuck = run.apps.filter((a) => a.maintenanceError);
-    const first = stuck.length > 0 ? `Maintenance mode is still on for ${names(stuck)}: turn it off by hand now (Heroku dashboard → Settings). ` : '';
-    return first + statusStep(run);
-}
-function statusStep(run) {
-    switch (run.status) {
-        case 'success':
-            return 'The new release is live.';
-        case 'failure': {
-            const broken = run.apps.filter(liveButFailing);
-            if (broken.length > 0)
-                return `The new release is live on ${names(broken)} but fails its smoke checks and was not rolled back: roll it back or fix it now.`;
-            const live = run.apps.filter((a) => a.releaseVersion !== undefined && !a.rollback);
-            if (live.length === run.apps.length && live.length > 0)
-                return 'The new release is live; fix the cause below.';
-            if (live.length > 0)
-                return `The new release is live on ${names(live)} only; fix the cause below and deploy again.`;
-            return 'Nothing new is live from this run; fix the cause below and push again.';
-        }
-        case 'rolled-back':
-            if (run.apps.some((a) => a.rollback && !a.rollback.healthy)) {
-                return 'The new release failed its smoke checks and was rolled back, but the app fails them after the rollback too: it needs attention now.';
-            }
-            return 'The new release failed its smoke checks and the app was rolled back to the previous release, which passes them; fix the cause and push again.';
-        case 'cancelled':
-            return 'The job was cancelled while deploying: check each app on Heroku (its current release, maintenance mode) before deploying again.';
-        case 'skipped':
-            return 'Nothing was deployed. This run did not meet the conditions the inputs set (see why); nothing to do unless this commit should have gone out.';
-        case 'dry-run':
-            return 'Nothing was changed: this was a dry run.';
-    }
-}
-function names(apps) {
-    return apps.map((a) => a.app).join(', ');
-}
-/**
- * The run as JSON, the body of the generic webhook (its schema is documented in the README).
- * A pure function of the result, so the same facts reach every receiver.
- */
-function webhookBody(run, context) {
-    const github = context.github;
-    return {
-        schema: 'heroku-cd/v1',
-        status: run.status,
-        summary: nextStep(run),
-        reason: run.reason ?? null,
-        repository: github?.repository || null,
-        ref: github?.ref || null,
-        actor: github?.actor || null,
-        run_url: runUrl(github) ?? null,
-        commit: context.sha ? { sha: context.sha, title: context.commitTitle ?? null, url: commitUrl(context.sha, github) ?? null } : null,
-        duration_seconds: Math.round(run.durationMs / 100) / 10,
-        apps: run.apps.map((app) => ({
-            app: app.app,
-            status: app.status,
-            reason: app.reason ?? null,
-            app_url: app.appUrl ?? null,
-            build_id: app.buildId ?? null,
-            release_id: app.releaseId ?? null,
-            release_version: app.releaseVersion ?? null,
-            deployment_id: app.deploymentId ?? null,
-            rollback: app.rollback
-                ? { to_version: app.previousRelease?.version ?? null, release_version: app.rollback.releaseVersion, healthy: app.rollback.healthy, smoke: smokeJson(app.rollback.smoke) }
-                : null,
-            smoke: smokeJson(app.smoke),
-            // A list, not a map: after a rollback `verify` runs twice, and the order is the story.
-            timings: app.stages.map((stage) => ({ stage: stage.stage, ms: stage.ms, ok: stage.ok }))
-        }))
-    };
 }
 
 ;// CONCATENATED MODULE: ./src/report/deployment.ts
@@ -41125,188 +42192,66 @@ function finalStatus(result) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/result.ts
-// Worst first: the run reports the worst status of its apps.
-const SEVERITY = ['cancelled', 'failure', 'rolled-back', 'success', 'dry-run', 'skipped'];
-function worstStatus(statuses) {
-    return [...statuses].sort((a, b) => SEVERITY.indexOf(a) - SEVERITY.indexOf(b))[0] ?? 'skipped';
-}
-function isFailing(status) {
-    return status === 'failure' || status === 'rolled-back' || status === 'cancelled';
-}
-/** An app starts as `skipped`: not deployed (yet). */
-function newResult(app) {
-    return { app, status: 'skipped', logTail: [], stages: [], smoke: [] };
-}
-
-;// CONCATENATED MODULE: ./src/verify/smoke.ts
+;// CONCATENATED MODULE: ./src/ship/slug.ts
 
 
 
-const MAX_REDIRECTS = 5;
-// A round squeezed into the last milliseconds would only report timeouts instead of the real failure.
-const MIN_ROUND_MS = 1000;
-const POLICY = { attempts: Number.POSITIVE_INFINITY, maxDelayMs: 10_000 };
 /**
- * Runs every check against the live app, in rounds, until all pass or the deadline (smoke-timeout)
- * passes: a fresh dyno takes seconds to boot. Returns the last round's results; never throws but
- * for a cancel.
+ * build-once: the first app builds; every other app releases the slug that build made, with
+ * `POST /apps/{app}/releases {"slug": …}` (an account may release a slug on any of its apps). The
+ * slug is shared through `built`, which the first app's shipper settles.
  */
-async function runSmokeChecks(checks, webUrl, options) {
-    const { deadline, log, signal } = options;
-    const policy = { ...POLICY, baseDelayMs: options.retryBaseMs ?? 1000 };
-    for (let round = 1;; round++) {
-        const results = await Promise.all(checks.map((check) => runCheck(check, webUrl, options)));
-        const failing = results.filter((result) => !result.passed);
-        for (const result of results)
-            log.info(`${result.passed ? '✓' : '✗'} ${smoke_describe(result)}`);
-        if (failing.length === 0)
-            return results;
-        // The last pause is shortened rather than skipped, so the checks get the whole smoke-timeout,
-        // yet the last round still starts with MIN_ROUND_MS left.
-        const remaining = deadline.remainingMs() - MIN_ROUND_MS;
-        if (remaining <= 0)
-            return results;
-        const delay = Math.min(backoffDelay(policy, round), remaining);
-        log.info(`${failing.length} of ${results.length} smoke checks failing; trying again in ${(delay / 1000).toFixed(1)} s.`);
-        await deadline.sleep(delay, signal).catch((error) => {
-            if (signal?.aborted)
-                throw error;
-        });
-    }
-}
-function smoke_describe(result) {
-    const answer = result.status === 0 ? 'no answer' : `${result.status}`;
-    return `${result.check} → ${answer} in ${result.latencyMs} ms (${result.url})${result.detail ? `: ${result.detail}` : ''}`;
-}
-async function runCheck(check, webUrl, options) {
-    const started = Date.now();
-    let url = checkUrl(check, webUrl);
-    const result = (status, passed, detail) => ({
-        check: check.line,
-        url,
-        status,
-        latencyMs: Date.now() - started,
-        passed,
-        ...(detail ? { detail } : {})
+class BuiltSlug {
+    app;
+    resolve;
+    reject;
+    ready = new Promise((resolve, reject) => {
+        this.resolve = resolve;
+        this.reject = reject;
     });
-    for (let hop = 0;; hop++) {
-        // Each request (each hop of a redirect chain) has its own timeout, within what smoke-timeout leaves.
-        const timeoutMs = Math.max(1, Math.min(options.requestTimeoutMs ?? 10_000, options.deadline.remainingMs()));
-        const timeout = AbortSignal.timeout(timeoutMs);
-        const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-        let status = 0;
-        try {
-            const response = await fetch(url, { redirect: 'manual', signal, headers: { 'User-Agent': USER_AGENT } });
-            status = response.status;
-            const location = response.headers.get('location');
-            if (response.status >= 300 && response.status < 400 && location) {
-                await response.body?.cancel();
-                if (hop >= MAX_REDIRECTS)
-                    return result(response.status, false, `more than ${MAX_REDIRECTS} redirects`);
-                url = new URL(location, url).toString();
-                continue;
+    constructor(app) {
+        this.app = app;
+        // Nobody may be waiting (every other app cancelled): the failure is reported on the first app itself.
+        this.ready.catch(() => undefined);
+    }
+    /** Wraps the first app's shipper: its slug, once built, is what every other app releases. */
+    source(shipper) {
+        return {
+            ship: async (ctx, result) => {
+                try {
+                    const shipped = await shipper.ship(ctx, result);
+                    if (!shipped.slugId)
+                        throw new DeployError('build', `The build on ${this.app} made no slug to release on the other apps (build-once needs a Cedar-generation slug).`);
+                    this.resolve({ slugId: shipped.slugId, app: this.app });
+                    return shipped;
+                }
+                catch (error) {
+                    this.reject(new DeployError('slug', `Not released: build-once builds on ${this.app}, and that build did not finish (${oneLine(error)}).`));
+                    throw error;
+                }
             }
-            const statusOk = check.status === undefined ? response.ok : response.status === check.status;
-            if (!statusOk || check.text === undefined) {
-                await response.body?.cancel();
-                return statusOk ? result(response.status, true) : result(response.status, false, `expected ${check.status ?? 'a 2xx status'}`);
+        };
+    }
+    /** The shipper of every other app: waits for the slug, then releases it. */
+    release(description) {
+        return {
+            ready: async (ctx) => {
+                await abortable(this.ready, ctx.signal);
+            },
+            ship: async (ctx, result) => {
+                const { slugId, app } = await this.ready;
+                result.builtOn = app;
+                const release = await timed([result], 'slug', async () => {
+                    ctx.log.info(`Releasing the slug built on ${app} (${slugId}) on ${result.app}.`);
+                    return ctx.api.createRelease(result.app, { slug: slugId, description });
+                });
+                return { releaseId: release.id, slugId };
             }
-            if (!(await bodyContains(response.body, check.text)))
-                return result(response.status, false, `body does not contain '${check.text}'`);
-            return result(response.status, true);
-        }
-        catch (error) {
-            if (options.signal?.aborted)
-                throw error;
-            const cause = error.cause?.code;
-            const what = status === 0 ? 'no answer' : 'the body did not arrive';
-            return result(status, false, timeout.aborted ? `${what} within ${timeoutMs} ms` : (cause ?? error.message));
-        }
+        };
     }
 }
-/**
- * Whether a body contains `text`, read as a stream: it stops at the first match and keeps only a
- * text-sized overlap between chunks, so a large page is never held in memory.
- */
-async function bodyContains(body, text) {
-    if (!body)
-        return false;
-    const decoder = new TextDecoder();
-    const overlap = text.length - 1;
-    let carry = '';
-    for await (const chunk of body) {
-        const window = carry + decoder.decode(chunk, { stream: true });
-        if (window.includes(text))
-            return true; // leaving the loop cancels the rest of the body
-        carry = overlap > 0 ? window.slice(-overlap) : '';
-    }
-    return (carry + decoder.decode()).includes(text);
-}
 
-;// CONCATENATED MODULE: ./src/verify/verify.ts
-
-
-
-
-/**
- * Proves the new release works: the smoke checks against the live app until they pass or time out.
- * When they fail, rolls back to the release that was current before (if allowed and there is one),
- * waits for that release like any other, and checks it again. Sets the result's status and reason.
- */
-async function verifyRelease(ctx, result, options, timed) {
-    const appUrl = result.appUrl;
-    if (options.checks.length === 0)
-        return;
-    if (!appUrl) {
-        result.status = 'failure';
-        result.reason = `Smoke checks cannot run on ${result.app}: Heroku reported no web_url for it.`;
-        return;
-    }
-    const smoke = (what) => ctx.log.group(`Smoke checks ${what} (${result.app})`, () => runSmokeChecks(options.checks, appUrl, { deadline: new Deadline(options.smokeTimeoutMs, `The smoke checks of ${result.app}`), log: ctx.log, signal: ctx.signal }));
-    result.smoke = await timed('verify', () => smoke(`of v${result.releaseVersion}`), allPassed);
-    const failing = firstFailure(result.smoke);
-    if (!failing)
-        return;
-    const why = `Smoke checks failed on ${result.app} v${result.releaseVersion}: ${smoke_describe(failing)}`;
-    const previous = result.previousRelease;
-    if (!options.rollbackOnFailure) {
-        result.status = 'failure';
-        result.reason = `${why} (rollback-on-failure is off: v${result.releaseVersion} stays live)`;
-        return;
-    }
-    if (!previous) {
-        result.status = 'failure';
-        result.reason = `${why}; there is no earlier release to roll back to`;
-        return;
-    }
-    ctx.log.warning(`${why}. Rolling back to v${previous.version}.`);
-    try {
-        const rollbackCtx = { ...ctx, deadline: new Deadline(options.releaseTimeoutMs, `The rollback of ${result.app}`) };
-        const duringRelease = options.duringRelease ?? ((_kind, release) => release());
-        const release = await timed('rollback', () => duringRelease('rollback', async () => awaitRelease(rollbackCtx, result.app, (await ctx.api.rollback(result.app, previous.id)).id)));
-        const after = await timed('verify', () => smoke(`after the rollback to v${previous.version}`), allPassed);
-        const healthy = allPassed(after);
-        result.rollback = { releaseVersion: release.version, healthy, smoke: after };
-        result.status = 'rolled-back';
-        result.reason = `${why}; rolled back to v${previous.version} (now v${release.version}), which ${healthy ? 'passes its smoke checks' : 'fails its smoke checks too'}`;
-    }
-    catch (error) {
-        if (ctx.signal?.aborted)
-            throw error;
-        result.status = 'failure';
-        result.reason = `${why}; the rollback to v${previous.version} failed: ${oneLine(error)}`;
-    }
-}
-function allPassed(results) {
-    return results.every((r) => r.passed);
-}
-function firstFailure(results) {
-    return results.find((r) => !r.passed);
-}
-
-;// CONCATENATED MODULE: ./src/pipeline.ts
-
+;// CONCATENATED MODULE: ./src/run.ts
 
 
 
@@ -41321,176 +42266,75 @@ function firstFailure(results) {
 
 
 /**
- * One run, once the branch gate let it through: check every app, wait for the required checks, open
- * the GitHub deployments, get the commit to Heroku's builders once (api: package and upload it; git:
- * make it pushable), then on each app in turn build it (api: a build; git: a push), wait for the
- * release and verify it, and close the deployments whatever happened. Never throws: every outcome,
- * cancel included, ends up in the RunResult.
+ * One run of the action:
+ *   gate (branch, event) → look up every app → [dry run: the plan, and stop] → required checks →
+ *   GitHub deployments opened → prepare once (package + upload, or a pushable commit) →
+ *   each app in a bounded pool (config → ship → release → verify) → deployments closed.
+ * Never throws: every outcome, cancel included, ends up in the RunResult, which main.ts reports.
  */
 async function runDeploy(settings, deps) {
     const started = Date.now();
     const results = settings.apps.map(newResult);
+    const skip = gateReason(settings.target, settings.branch);
+    if (skip) {
+        // The gate said no: not a single Heroku or GitHub request.
+        deps.log.notice(skip);
+        return { status: 'skipped', apps: results, reason: skip, durationMs: 0 };
+    }
+    if (settings.dryRun)
+        return dryRun(settings, deps, results);
     const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log) : undefined;
-    let shipper;
+    let prepared;
     try {
-        for (const result of results) {
-            const app = await deps.api.getApp(result.app);
-            result.appUrl = app.web_url ?? undefined;
-            // Remembered before anything ships: what a failed smoke check rolls back to.
-            if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure)
-                result.previousRelease = await currentRelease(deps.api, result.app);
-        }
-        if (settings.requiredChecks.length > 0) {
-            if (!deps.github)
-                throw new Error('required checks need the GitHub API');
-            const github = deps.github;
-            await timed(results, 'checks', () => awaitRequiredChecks(github, settings.sha, settings.requiredChecks, {
-                deadline: new Deadline(settings.checksTimeoutMs, 'The required checks'),
-                log: deps.log,
-                signal: deps.signal,
-                pollMs: deps.checksPollMs
-            }));
-        }
+        await lookUpApps(settings, deps, results);
+        await requiredChecks(settings, deps, results);
         await deployments?.open(results);
-        shipper = settings.strategy === 'git' ? await gitShipper(settings, deps, results) : await apiShipper(settings, deps, results);
-        for (const result of results) {
-            await deployApp(settings, deps, result, shipper);
-        }
+        prepared = await prepare(settings, deps, results);
+        const shippers = shippersFor(settings, deps.log, prepared.shipper, results);
+        const parallel = results.length > 1;
+        await inPool(results, settings.maxParallel, (result, index) => deployApp(settings, { ...deps, log: parallel ? appLog(deps.log, result.app) : deps.log }, result, shippers[index]), deps.signal);
+        if (deps.signal?.aborted)
+            throw new CancelledError();
     }
     catch (error) {
-        markUnfinished(results, error, deps.log);
+        markUnfinished(results, error, deps.log, deps.signal);
     }
     finally {
-        await shipper?.dispose();
+        await prepared?.dispose();
         await deployments?.close(results, deps.signal?.aborted ?? false);
     }
     return { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started };
 }
-/** api: the tarball is packaged and uploaded once, then built on each app through the Builds API. */
-async function apiShipper(settings, deps, results) {
-    const archive = await timed(results, 'package', () => createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal }));
-    const dispose = () => external_node_fs_namespaceObject.promises.rm(archive.path, { force: true });
-    try {
-        deps.log.info(`Packaged ${settings.sha.slice(0, 7)} (${formatBytes(archive.bytes)}, sha256 ${archive.sha256.slice(0, 12)}…).`);
-        const source = await deps.api.createSource();
-        await timed(results, 'upload', () => uploadSource(archive, source.source_blob.put_url, { signal: deps.signal, onRetry: (message) => deps.log.warning(message) }));
-        const request = { sourceUrl: source.source_blob.get_url, version: settings.version, checksum: `SHA256:${archive.sha256}`, description: describeRun(settings) };
-        return {
-            dispose,
-            ship: async (ctx, result) => {
-                const { build, releaseId } = await timed([result], 'build', () => runBuild(ctx, { app: result.app, ...request }, (created) => (result.buildId = created.id)));
-                result.buildId = build.id;
-                return releaseId;
-            }
-        };
-    }
-    catch (error) {
-        await dispose();
-        throw error;
-    }
-}
-/** git: the commit is made pushable once (history, or a commit of source-dir), then pushed to each app. */
-async function gitShipper(settings, deps, results) {
-    if (settings.version !== settings.sha) {
-        deps.log.warning("Input 'version' has no effect with strategy git: Heroku labels a pushed build with its commit.");
-    }
-    const source = await timed(results, 'package', () => preparePush({
-        sourceDir: settings.sourceDir,
-        sha: settings.sha,
+async function requiredChecks(settings, deps, results) {
+    if (settings.requiredChecks.length === 0)
+        return;
+    const github = deps.github;
+    if (!github)
+        throw new Error('required checks need the GitHub API');
+    await timed(results, 'checks', () => awaitRequiredChecks(github, settings.sha, settings.requiredChecks, {
+        deadline: new Deadline(settings.checksTimeoutMs, 'The required checks'),
         log: deps.log,
         signal: deps.signal,
-        deadline: new Deadline(settings.timeoutMs, 'Preparing the commit for git push')
+        pollMs: deps.checksPollMs
     }));
-    return {
-        dispose: async () => undefined,
-        ship: async (ctx, result) => {
-            const { app } = result;
-            const before = (await deps.api.latestReleases(app, 1))[0]?.version ?? 0;
-            const remoteUrl = `${settings.herokuGitUrl}/${encodeURIComponent(app)}.git`;
-            const pushed = await timed([result], 'push', () => pushToHeroku(ctx, { app, remoteUrl, apiKey: settings.apiKey, source }));
-            if (pushed.upToDate)
-                return releaseOfUnchangedPush(ctx, app, source.commit);
-            return (await findPushedRelease(ctx, app, source.commit, before)).id;
-        }
-    };
 }
-/** Build (or push) and release on one app, bounded by the `timeout` input; then verify. Only a cancel escapes. */
-async function deployApp(settings, deps, result, shipper) {
-    const ctx = {
-        api: deps.api,
-        log: deps.log,
-        signal: deps.signal,
-        pollMs: deps.pollMs,
-        deadline: new Deadline(settings.timeoutMs, `The build and release of ${result.app}`)
-    };
-    // With `maintenance`, every release this run makes (the deploy's, a rollback's) is in maintenance mode.
-    const duringRelease = settings.maintenance
-        ? (kind, release) => inMaintenance(deps.api, deps.log, result, kind, release, deps.signal)
-        : (_kind, release) => release();
-    try {
-        // The build creates the release, so maintenance goes on before the build and off once the release settled.
-        await duringRelease('deploy', async () => {
-            const releaseId = await shipper.ship(ctx, result);
-            result.releaseId = releaseId;
-            const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, releaseId));
-            result.releaseVersion = release.version;
-            result.status = 'success';
-            deps.log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`);
-        });
-        await verifyRelease(ctx, result, {
-            checks: settings.smokeChecks,
-            smokeTimeoutMs: settings.smokeTimeoutMs,
-            rollbackOnFailure: settings.rollbackOnFailure,
-            releaseTimeoutMs: settings.timeoutMs,
-            duringRelease
-        }, (stage, fn, passed) => timed([result], stage, fn, passed));
-        if (result.maintenanceError && result.status === 'success') {
-            result.status = 'failure';
-            result.reason = result.maintenanceError;
-        }
-    }
-    catch (error) {
-        if (error instanceof CancelledError) {
-            // Even a release that went out is not proven when the job stops during the checks.
-            result.status = 'cancelled';
-            result.reason = `The job was cancelled while deploying ${result.app}.`;
-            if (result.buildId && result.releaseId === undefined)
-                await cancelBuild(deps, result.app, result.buildId);
-            throw error;
-        }
-        fail(result, error, deps.log);
-    }
+/** Every app builds, or with build-once the first builds and the others release its slug. */
+function shippersFor(settings, log, shipper, results) {
+    if (!settings.buildOnce)
+        return results.map(() => shipper);
+    const first = results[0]?.app ?? '';
+    log.info(`build-once: building on ${first} only; ${results
+        .slice(1)
+        .map((r) => r.app)
+        .join(', ')} release that build's slug. Build-time config (config vars the build reads) is ${first}'s for every app.`);
+    const built = new BuiltSlug(first);
+    const description = `${describeRun(settings)}, built on ${first}`;
+    return results.map((_, index) => (index === 0 ? built.source(shipper) : built.release(description)));
 }
-// A cancelled job has seconds before the runner's SIGTERM, and the GitHub deployment must still be closed.
-const CANCEL_BUILD_MS = AFTER_CANCEL_MS;
-/** Cancels a build still running on Heroku when the job is cancelled; a failure is only a warning. */
-async function cancelBuild(deps, app, buildId) {
-    try {
-        await withTimeout(deps.api.cancelBuild(app, buildId), CANCEL_BUILD_MS, `Cancelling build ${buildId}`);
-        deps.log.info(`Cancelled build ${buildId} on ${app}.`);
-    }
-    catch (error) {
-        deps.log.warning(`Could not cancel build ${buildId} on ${app} (it may have finished already): ${oneLine(error)}`);
-    }
-}
-async function currentRelease(api, app) {
-    const current = (await api.latestReleases(app, 10)).find((release) => release.current);
-    return current ? { id: current.id, version: current.version } : undefined;
-}
-/** Records a failure; the one-line reason reaches the log once, through the step's failure message. */
-function fail(result, error, log) {
-    result.status = 'failure';
-    result.reason = oneLine(error);
-    if (error instanceof DeployError && error.logTail.length > 0) {
-        result.logTail = error.logTail;
-        result.logTailOf = error.stage === 'release' ? 'release' : 'build';
-        log.info(`Last lines of the ${result.logTailOf} output of ${result.app}:\n${error.logTail.slice(-15).join('\n')}`);
-    }
-}
-/** A failure before the per-app stages (access, packaging, upload) or a cancel ends every app not yet done. */
-function markUnfinished(results, error, log) {
+/** A failure before the per-app stages (access, checks, packaging, upload) or a cancel ends every app not yet done. */
+function markUnfinished(results, error, log, signal) {
     const open = results.filter((r) => r.status === 'skipped');
-    if (error instanceof CancelledError) {
+    if (signal?.aborted || error instanceof CancelledError) {
         for (const result of open) {
             result.status = 'cancelled';
             result.reason = 'The job was cancelled before the deploy finished.';
@@ -41500,350 +42344,6 @@ function markUnfinished(results, error, log) {
     }
     for (const result of open)
         fail(result, error, log);
-}
-/** Runs a stage and records its time and verdict: it failed when it threw or when `passed` says so. */
-async function timed(results, stage, fn, passed = () => true) {
-    const started = Date.now();
-    let ok = false;
-    try {
-        const value = await fn();
-        ok = passed(value);
-        return value;
-    }
-    finally {
-        for (const result of results)
-            result.stages.push({ stage, ms: Date.now() - started, ok });
-    }
-}
-function describeRun(settings) {
-    const { repository, runId } = settings.github;
-    return `Deployed by heroku-cd from ${repository || 'a repository'}@${settings.sha.slice(0, 7)}${runId ? ` (run ${runId})` : ''}`;
-}
-function formatBytes(bytes) {
-    if (bytes < 1024)
-        return `${bytes} B`;
-    if (bytes < 1024 * 1024)
-        return `${(bytes / 1024).toFixed(1)} KiB`;
-    return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-}
-
-;// CONCATENATED MODULE: ./src/report/deliver.ts
-
-
-
-
-/** The signature of a body, as a receiver recomputes it. */
-function signature(body, secret) {
-    return `sha256=${(0,external_node_crypto_.createHmac)('sha256', secret).update(body).digest('hex')}`;
-}
-/**
- * POSTs JSON to a notification URL: a timeout per attempt, retries on 5xx, 429 and network errors,
- * then a warning. Never throws: a notification never changes the deploy's result. The URL is a
- * secret, so messages name its host only.
- */
-async function deliver(url, payload, options) {
-    const body = JSON.stringify(payload);
-    const policy = { attempts: options.attempts ?? 3, baseDelayMs: options.retryBaseMs ?? 1000, maxDelayMs: 5000 };
-    const host = new URL(url).host;
-    const headers = { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT };
-    if (options.secret)
-        headers['X-Signature-256'] = signature(body, options.secret);
-    try {
-        await withRetry(async () => {
-            let response;
-            try {
-                // Never follow a redirect: a 301/302 would turn the POST into a GET, and the signed body must
-                // reach only the URL that was configured.
-                response = await fetch(url, { method: 'POST', body, headers, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
-            }
-            catch (error) {
-                throw new DeliveryError(`no answer from ${host} (${deliver_describe(error)})`, true);
-            }
-            await response.body?.cancel();
-            if (response.status >= 300 && response.status < 400)
-                throw new DeliveryError(`${host} answered ${response.status}, a redirect, which is not followed`, false);
-            if (!response.ok)
-                throw new DeliveryError(`${host} answered ${response.status}`, response.status >= 500 || response.status === 429);
-        }, { ...policy, retryDelay: (error, attempt) => (error.transient ? backoffDelay(policy, attempt) : undefined) });
-        options.log.info(`Sent ${options.what} to ${host}.`);
-        return true;
-    }
-    catch (error) {
-        options.log.warning(`Could not send ${options.what}: ${oneLine(error)}. The deploy's result is unchanged.`);
-        return false;
-    }
-}
-class DeliveryError extends Error {
-    transient;
-    constructor(message, transient) {
-        super(message);
-        this.transient = transient;
-        this.name = 'DeliveryError';
-    }
-}
-function deliver_describe(error) {
-    const cause = error.cause?.code;
-    return cause ?? error.name;
-}
-
-;// CONCATENATED MODULE: ./src/report/slack.ts
-
-
-const ICON = {
-    success: ':white_check_mark:',
-    failure: ':x:',
-    'rolled-back': ':leftwards_arrow_with_hook:',
-    skipped: ':next_track_button:',
-    'dry-run': ':memo:',
-    cancelled: ':no_entry_sign:'
-};
-const WORDS = {
-    success: 'deployed',
-    failure: 'deploy failed',
-    'rolled-back': 'deploy rolled back',
-    skipped: 'deploy skipped',
-    'dry-run': 'dry run',
-    cancelled: 'deploy cancelled'
-};
-const TAIL_LINES = 5;
-const SMOKE_LINES = 10;
-// Block Kit refuses the whole message when one text is too long: a section's text holds 3000
-// characters, a field 2000, a button's label 75.
-const MAX_SECTION = 3000;
-const MAX_FIELD = 2000;
-const MAX_BUTTON = 75;
-const MAX_CODE = 2500;
-/** One Slack message (Block Kit, with a plain-text fallback) for the whole run. */
-function slackMessage(run, context) {
-    const apps = run.apps.map((a) => a.app).join(', ') || 'Heroku';
-    const headline = `${apps} ${WORDS[run.status]}`;
-    const releases = run.apps.filter((a) => a.releaseVersion !== undefined).map(release);
-    const sha = context.sha;
-    const commitLink = sha ? slack_link(commitUrl(sha, context.github), sha.slice(0, 7)) : undefined;
-    const reasons = run.reason ? [run.reason] : run.apps.filter((a) => a.reason && a.status !== 'success').map((a) => a.reason);
-    const next = nextStep(run);
-    const fallback = [`${headline}.`, releases.length ? `Release ${releases.join(', ')}.` : '', reasons.join(' '), next].filter(Boolean).join(' ');
-    const fields = [
-        `*Status*\n${run.status}`,
-        `*Release*\n${slack_escape(releases.join(', ')) || '—'}`,
-        `*Commit*\n${commitLink ? `${commitLink}${context.commitTitle ? ` ${slack_escape(context.commitTitle)}` : ''}` : '—'}`,
-        `*Actor*\n${slack_escape(context.github?.actor || '—')}`,
-        `*Duration*\n${(run.durationMs / 1000).toFixed(1)} s`
-    ];
-    const blocks = [
-        section(`${ICON[run.status]} *${slack_escape(headline)}*\n${slack_escape(next)}`),
-        { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text: clip(text, MAX_FIELD) })) }
-    ];
-    if (reasons.length > 0)
-        blocks.push(section(`*Why:* ${reasons.map(slack_escape).join('\n')}`));
-    const failedChecks = run.apps.flatMap((a) => [...a.smoke, ...(a.rollback?.smoke ?? [])].filter((r) => !r.passed));
-    if (failedChecks.length > 0) {
-        blocks.push(section(`Failing smoke checks:\n${codeBlock(failedChecks.slice(0, SMOKE_LINES).map((r) => `✗ ${smoke_describe(r)}`))}`));
-    }
-    const tail = run.apps.find((a) => a.logTail.length > 0);
-    if (tail)
-        blocks.push(section(`Last lines of the ${tail.logTailOf ?? 'build'} output:\n${codeBlock(tail.logTail.slice(-TAIL_LINES))}`));
-    const buttons = [
-        ...run.apps.filter((a) => a.appUrl).map((a) => slack_button(`Open ${a.app}`, a.appUrl)),
-        ...(runUrl(context.github) ? [slack_button('View run', runUrl(context.github))] : [])
-    ];
-    if (buttons.length > 0)
-        blocks.push({ type: 'actions', elements: buttons.slice(0, 25) });
-    return { text: fallback, blocks };
-}
-/** "hello-app v8", or after a rollback "hello-app v8, rolled back to v7 (now v9)". */
-function release(app) {
-    const rolledBack = app.rollback ? `, rolled back to v${app.previousRelease?.version} (now v${app.rollback.releaseVersion})` : '';
-    return `${app.app} v${app.releaseVersion}${rolledBack}`;
-}
-function section(text) {
-    return { type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION) } };
-}
-function slack_button(label, url) {
-    return { type: 'button', text: { type: 'plain_text', text: clip(label, MAX_BUTTON) }, url };
-}
-/** A preformatted block whose content cannot close it early, short enough that clipping never cuts it. */
-function codeBlock(lines) {
-    const body = slack_escape(lines.join('\n').replace(/```/g, "'''"));
-    return `\`\`\`${body.length > MAX_CODE ? `…${body.slice(-MAX_CODE)}` : body}\`\`\``;
-}
-function slack_link(url, label) {
-    return url ? `<${url}|${label}>` : label;
-}
-function clip(text, max) {
-    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-// Slack's mrkdwn treats these three as control characters.
-function slack_escape(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-;// CONCATENATED MODULE: ./src/report/notify.ts
-
-
-
-
-// A cancelled job has seconds before the runner kills it: one short attempt each, sent side by side.
-const CANCELLED = { attempts: 1, timeoutMs: AFTER_CANCEL_MS };
-/** Sends the Slack message and the webhook, side by side; failures are warnings only. */
-async function notify(run, context, settings, log) {
-    const budget = run.status === 'cancelled' ? CANCELLED : {};
-    const sends = [];
-    if (settings.slackWebhook)
-        sends.push(deliver(settings.slackWebhook, slackMessage(run, context), { log, what: 'the Slack notification', ...budget }));
-    if (settings.webhookUrl) {
-        sends.push(deliver(settings.webhookUrl, webhookBody(run, context), { log, what: 'the webhook notification', secret: settings.webhookSecret, ...budget }));
-    }
-    await Promise.all(sends);
-}
-
-;// CONCATENATED MODULE: ./src/report/summary.ts
-
-const summary_ICON = {
-    success: '✅',
-    failure: '❌',
-    'rolled-back': '↩️',
-    skipped: '⏭️',
-    'dry-run': '📝',
-    cancelled: '🚫'
-};
-const HEADLINE = {
-    success: 'deployed',
-    failure: 'deploy failed',
-    'rolled-back': 'rolled back',
-    skipped: 'not deployed',
-    'dry-run': 'dry run',
-    cancelled: 'deploy cancelled'
-};
-/** GitHub refuses a step summary over 1 MiB; this leaves headroom and is never exceeded. */
-const MAX_SUMMARY_BYTES = 900 * 1024;
-const MAX_LINE = 400;
-const MAX_REASON = 2000;
-// Until the summary fits, the log tails shrink to these many lines; the job log always has the whole output.
-const summary_TAIL_LINES = [Number.POSITIVE_INFINITY, 15, 5, 0];
-/** The job summary in GitHub-flavoured Markdown: what a person needs at a glance, per app. */
-function renderSummary(run, context = {}) {
-    const head = renderHead(run, context);
-    const apps = run.apps.filter((app) => app.status !== 'skipped' || app.stages.length > 0);
-    let sections = [];
-    for (const tailLines of summary_TAIL_LINES) {
-        sections = apps.map((app) => renderApp(app, context, tailLines).join('\n'));
-        const markdown = [head, ...sections].join('\n');
-        if (bytes(markdown) <= MAX_SUMMARY_BYTES)
-            return markdown;
-    }
-    // Still too big (a great many apps): whole sections while they fit, never a cut inside a table or block.
-    const note = (left) => `_${left} more app${left === 1 ? '' : 's'} not shown: GitHub limits a job summary to 1 MiB. Every app's result is in the \`results\` output and the job log._\n`;
-    const kept = [];
-    let size = bytes(head) + bytes(note(apps.length)) + 1;
-    for (const section of sections) {
-        if (size + bytes(section) + 1 > MAX_SUMMARY_BYTES)
-            break;
-        kept.push(section);
-        size += bytes(section) + 1;
-    }
-    return [head, ...kept, note(sections.length - kept.length)].join('\n');
-}
-function renderHead(run, context) {
-    const out = [];
-    const apps = run.apps.map((a) => a.app).join(', ');
-    out.push(`## ${summary_ICON[run.status]} Heroku: ${apps ? `${apps} ` : ''}${HEADLINE[run.status]}`, '', escapeInline(nextStep(run)), '');
-    const facts = [`${seconds(run.durationMs)}`];
-    if (context.sha)
-        facts.push(`commit ${commitLink(context.sha, context.github)}${context.commitTitle ? ` ${escapeInline(context.commitTitle)}` : ''}`);
-    if (context.github?.actor)
-        facts.push(`by @${context.github.actor}`);
-    const url = runUrl(context.github);
-    if (url)
-        facts.push(`[workflow run](${url})`);
-    out.push(facts.join(' · '), '');
-    if (run.reason)
-        out.push(`**Why:** ${summary_clip(escapeInline(run.reason), MAX_REASON)}`, '');
-    return out.join('\n');
-}
-function renderApp(app, context, tailLines) {
-    const rows = [
-        ['Status', `${summary_ICON[app.status]} ${app.status}`],
-        ['App', app.appUrl ? `[${app.app}](${app.appUrl})` : app.app],
-        ['Release', app.releaseVersion === undefined ? '—' : `v${app.releaseVersion} (\`${app.releaseId}\`)`],
-        ['Build', app.buildId ? `\`${app.buildId}\`` : '—']
-    ];
-    if (context.sha)
-        rows.push(['Commit', commitLink(context.sha, context.github)]);
-    const out = [`### ${app.app}`, '', '| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), ''];
-    if (app.stages.length > 0) {
-        const total = app.stages.reduce((sum, stage) => sum + stage.ms, 0);
-        out.push('**Timeline**', '', '| stage | time | |', '|:--|--:|:--|', ...app.stages.map((stage) => `| ${stage.stage} | ${seconds(stage.ms)} | ${stage.ok ? '✅' : '❌'} |`), `| **total** | **${seconds(total)}** | |`, '');
-    }
-    if (app.reason && app.status !== 'success')
-        out.push(`**Why:** ${summary_clip(escapeInline(app.reason), MAX_REASON)}`, '');
-    if (app.maintenanceError)
-        out.push(`> [!CAUTION]`, `> ${summary_clip(escapeInline(app.maintenanceError), MAX_REASON)} Turn it off by hand.`, '');
-    if (liveButFailing(app)) {
-        out.push('> [!WARNING]', `> v${app.releaseVersion} is live on ${app.app} and fails its smoke checks: roll it back or fix it now.`, '');
-    }
-    out.push(...smokeTable(`Smoke checks of v${app.releaseVersion}`, app.smoke));
-    if (app.rollback) {
-        out.push(`**Rolled back** to v${app.previousRelease?.version} (now v${app.rollback.releaseVersion}): ${app.rollback.healthy ? '✅ healthy' : '❌ still failing'}.`, '', ...(app.rollback.healthy ? [] : ['> [!WARNING]', `> ${app.app} fails its smoke checks after the rollback too: it is not working now and needs attention.`, '']), ...smokeTable(`Smoke checks after the rollback`, app.rollback.smoke));
-    }
-    out.push(...logBlock(app, tailLines));
-    return out;
-}
-/** The last lines of the failed output, folded: the reason above says what went wrong, this shows it. */
-function logBlock(app, tailLines) {
-    if (app.logTail.length === 0)
-        return [];
-    const of = app.logTailOf ?? 'build';
-    if (tailLines === 0)
-        return [`_The last lines of the ${of} output are in the job log (left out here to fit GitHub's summary size limit)._`, ''];
-    const lines = app.logTail.slice(-tailLines).map((line) => summary_clip(line, MAX_LINE));
-    const shortened = lines.length < app.logTail.length ? " (shortened to fit GitHub's summary size limit; the job log has the whole output)" : '';
-    const fence = '`'.repeat(Math.max(3, longestBacktickRun(lines) + 1));
-    // A blank line after <summary> lets GitHub render the Markdown inside the block.
-    return [`<details><summary>Last ${lines.length} lines of the ${of} output${shortened}</summary>`, '', fence + 'text', ...lines, fence, '', '</details>', ''];
-}
-function smokeTable(title, results) {
-    if (results.length === 0)
-        return [];
-    return [
-        `**${title}**`,
-        '',
-        '| check | final URL | answer | time | |',
-        '|:--|:--|:--|--:|:--|',
-        ...results.map((r) => `| ${codeSpan(r.check)} | ${urlLink(r.url)} | ${r.status === 0 ? 'no answer' : r.status}${r.detail ? ` — ${escapeInline(r.detail).replace(/\|/g, '\\|')}` : ''} | ${r.latencyMs} ms | ${r.passed ? '✅' : '❌'} |`),
-        ''
-    ];
-}
-/** Inline code that a backtick or a pipe in the text cannot break, inside a table cell too. */
-function codeSpan(text) {
-    const fence = '`'.repeat(longestBacktickRun([text]) + 1);
-    const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
-    return `${fence}${pad}${text.replace(/\|/g, '\\|')}${pad}${fence}`;
-}
-/** A Markdown link showing the URL itself; characters that would end the link or the cell are escaped. */
-function urlLink(url) {
-    const href = url.replace(/[()|\s]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
-    return `[${url.replace(/[\\`*_[\]|<>]/g, '\\$&')}](${href})`;
-}
-function commitLink(sha, github) {
-    const short = `\`${sha.slice(0, 7)}\``;
-    const url = commitUrl(sha, github);
-    return url ? `[${short}](${url})` : short;
-}
-function seconds(ms) {
-    return `${(ms / 1000).toFixed(1)} s`;
-}
-function escapeInline(text) {
-    return text.replace(/[<>]/g, (c) => (c === '<' ? '&lt;' : '&gt;'));
-}
-function longestBacktickRun(lines) {
-    return Math.max(0, ...lines.map((line) => Math.max(0, ...(line.match(/`+/g) ?? []).map((run) => run.length))));
-}
-function summary_clip(text, max) {
-    return text.length > max ? `${text.slice(0, max)}…` : text;
-}
-function bytes(text) {
-    return Buffer.byteLength(text);
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
@@ -41876,19 +42376,12 @@ async function run() {
     try {
         settings = readSettings((name) => getInput(name), process.env, (secret) => core_setSecret(secret));
         context = { sha: settings.sha, github: settings.github, commitTitle: await commitTitle(settings) };
-        if (settings.skipReason) {
-            // The gate said no: not a single Heroku or GitHub request.
-            notice(settings.skipReason);
-            result = { status: 'skipped', apps: settings.apps.map(newResult), reason: settings.skipReason, durationMs: 0 };
-        }
-        else {
-            const api = createPlatformApi({ apiKey: settings.apiKey, baseUrl: settings.herokuApiUrl, log: coreLog, signal: cancel.signal });
-            // Settings insists on a token when the run needs GitHub; the pipeline calls it only then.
-            const github = settings.githubToken
-                ? createGitHubApi({ token: settings.githubToken, baseUrl: settings.githubApiUrl, repository: settings.github.repository, log: coreLog, signal: cancel.signal })
-                : undefined;
-            result = await runDeploy(settings, { api, github, log: coreLog, signal: cancel.signal });
-        }
+        const api = createPlatformApi({ apiKey: settings.apiKey, baseUrl: settings.herokuApiUrl, log: coreLog, signal: cancel.signal });
+        // Settings insists on a token when the run needs GitHub; the run calls it only then.
+        const github = settings.githubToken
+            ? createGitHubApi({ token: settings.githubToken, baseUrl: settings.githubApiUrl, repository: settings.github.repository, log: coreLog, signal: cancel.signal })
+            : undefined;
+        result = await runDeploy(settings, { api, github, log: coreLog, signal: cancel.signal });
     }
     catch (error) {
         if (error instanceof SettingsError)
@@ -41909,7 +42402,8 @@ async function run() {
     catch (error) {
         warning(`Could not write the job summary: ${oneLine(error)}`);
     }
-    if (settings)
+    // A dry run changes nothing and tells nobody: its plan is in the log and the summary.
+    if (settings && result.status !== 'dry-run')
         await notify(result, context, settings, coreLog);
     if (isFailing(result.status))
         setFailed(failureMessage(result) ?? `The deploy ended with status ${result.status}.`);

@@ -18,7 +18,12 @@ export const Inputs = {
   ChecksTimeout: 'checks-timeout',
   Environment: 'environment',
   GitHubDeployment: 'github-deployment',
-  GitHubToken: 'github-token'
+  GitHubToken: 'github-token',
+  MaxParallel: 'max-parallel',
+  BuildOnce: 'build-once',
+  ConfigVars: 'config-vars',
+  Buildpacks: 'buildpacks',
+  DryRun: 'dry-run'
 } as const
 
 export const Outputs = {

@@ -3,13 +3,13 @@ import { coreLog } from './core-log.js'
 import { oneLine } from './errors.js'
 import { createGitHubApi } from './github/api.js'
 import { createPlatformApi } from './heroku/api.js'
-import { runDeploy } from './pipeline.js'
 import { failureMessage, outputsOf } from './report/outputs.js'
 import { runGit } from './util/git.js'
 import type { RunContext } from './report/notification.js'
 import { notify } from './report/notify.js'
 import { renderSummary } from './report/summary.js'
-import { isFailing, newResult, type RunResult } from './result.js'
+import { isFailing, type RunResult } from './result.js'
+import { runDeploy } from './run.js'
 import { readSettings, type Settings, SettingsError } from './settings.js'
 
 /** Reads the inputs, deploys, and reports. Resolves with the run's result; the step fails through setFailed. */
@@ -33,18 +33,12 @@ export async function run(): Promise<RunResult> {
       (secret) => core.setSecret(secret)
     )
     context = { sha: settings.sha, github: settings.github, commitTitle: await commitTitle(settings) }
-    if (settings.skipReason) {
-      // The gate said no: not a single Heroku or GitHub request.
-      core.notice(settings.skipReason)
-      result = { status: 'skipped', apps: settings.apps.map(newResult), reason: settings.skipReason, durationMs: 0 }
-    } else {
-      const api = createPlatformApi({ apiKey: settings.apiKey, baseUrl: settings.herokuApiUrl, log: coreLog, signal: cancel.signal })
-      // Settings insists on a token when the run needs GitHub; the pipeline calls it only then.
-      const github = settings.githubToken
-        ? createGitHubApi({ token: settings.githubToken, baseUrl: settings.githubApiUrl, repository: settings.github.repository, log: coreLog, signal: cancel.signal })
-        : undefined
-      result = await runDeploy(settings, { api, github, log: coreLog, signal: cancel.signal })
-    }
+    const api = createPlatformApi({ apiKey: settings.apiKey, baseUrl: settings.herokuApiUrl, log: coreLog, signal: cancel.signal })
+    // Settings insists on a token when the run needs GitHub; the run calls it only then.
+    const github = settings.githubToken
+      ? createGitHubApi({ token: settings.githubToken, baseUrl: settings.githubApiUrl, repository: settings.github.repository, log: coreLog, signal: cancel.signal })
+      : undefined
+    result = await runDeploy(settings, { api, github, log: coreLog, signal: cancel.signal })
   } catch (error) {
     if (error instanceof SettingsError) error.problems.slice(1).forEach((problem) => core.error(problem))
     const reason = error instanceof SettingsError ? error.problems[0] : `Unexpected error: ${oneLine(error)}`
@@ -61,7 +55,8 @@ export async function run(): Promise<RunResult> {
   } catch (error) {
     core.warning(`Could not write the job summary: ${oneLine(error)}`)
   }
-  if (settings) await notify(result, context, settings, coreLog)
+  // A dry run changes nothing and tells nobody: its plan is in the log and the summary.
+  if (settings && result.status !== 'dry-run') await notify(result, context, settings, coreLog)
   if (isFailing(result.status)) core.setFailed(failureMessage(result) ?? `The deploy ended with status ${result.status}.`)
   return result
 }

@@ -4,7 +4,7 @@ import type { SmokeResult } from './verify/smoke.js'
 export type DeployStatus = 'success' | 'failure' | 'rolled-back' | 'skipped' | 'dry-run' | 'cancelled'
 
 /** The stages a person sees in the timeline, in the order they run. */
-export type StageName = 'checks' | 'package' | 'upload' | 'build' | 'push' | 'release' | 'verify' | 'rollback'
+export type StageName = 'checks' | 'package' | 'upload' | 'config' | 'build' | 'push' | 'slug' | 'release' | 'verify' | 'rollback'
 
 export interface StageTiming {
   stage: StageName
@@ -17,6 +17,9 @@ export interface DeployResult {
   status: DeployStatus
   appUrl?: string
   buildId?: string
+  /** With build-once, on every app but the first: the app whose build made the slug released here. */
+  builtOn?: string
+  slugId?: string
   releaseId?: string
   releaseVersion?: number
   /** The GitHub deployment that records this deploy, once created. */
@@ -36,6 +39,8 @@ export interface DeployResult {
   rollback?: { releaseVersion: number; healthy: boolean; smoke: SmokeResult[] }
   /** Set, loudly, when maintenance mode could not be turned off again. */
   maintenanceError?: string
+  /** The config vars set on the app before its build (names only: values are secrets). */
+  configKeys?: string[]
 }
 
 export interface RunResult {
@@ -44,6 +49,25 @@ export interface RunResult {
   /** The run's reason when it failed before any app was tried (packaging, bad input). */
   reason?: string
   durationMs: number
+  /** What a dry run would have done. */
+  plan?: Plan
+}
+
+/** A dry run's answer: what a real run with these inputs would do, checked as far as reading can. */
+export interface Plan {
+  sha: string
+  strategy: 'api' | 'git'
+  /** api: the size of the tarball that would be uploaded, measured by packaging it. */
+  uploadBytes?: number
+  /** git: the commit that would be pushed (for a source-dir, a commit of that folder alone). */
+  pushCommit?: string
+  apps: { app: string; url?: string; stack?: string }[]
+  buildOnce: boolean
+  maxParallel: number
+  configKeys: string[]
+  buildpacks: string[]
+  smokeChecks: string[]
+  requiredChecks: string[]
 }
 
 // Worst first: the run reports the worst status of its apps.
@@ -60,4 +84,17 @@ export function isFailing(status: DeployStatus): boolean {
 /** An app starts as `skipped`: not deployed (yet). */
 export function newResult(app: string): DeployResult {
   return { app, status: 'skipped', logTail: [], stages: [], smoke: [] }
+}
+
+/** Runs a stage and records its time and verdict in each result: it failed when it threw or when `passed` says so. */
+export async function timed<T>(results: readonly DeployResult[], stage: StageName, fn: () => Promise<T>, passed: (value: T) => boolean = () => true): Promise<T> {
+  const started = Date.now()
+  let ok = false
+  try {
+    const value = await fn()
+    ok = passed(value)
+    return value
+  } finally {
+    for (const result of results) result.stages.push({ stage, ms: Date.now() - started, ok })
+  }
 }

@@ -2,7 +2,10 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { DEFAULT_GITHUB_API_URL, DEFAULT_HEROKU_API_URL, DEFAULT_HEROKU_GIT_URL, Inputs } from './constants.js'
-import { gateReason, resolveTarget } from './gate/branch.js'
+import { resolveTarget, type Target } from './gate/branch.js'
+import { parseConfigVars } from './prepare/config-vars.js'
+import { parseBuildpacks } from './ship/buildpacks.js'
+import { addSecret } from './util/child-env.js'
 import { parseSmokeChecks, type SmokeCheck, SmokeGrammarError } from './verify/smoke-grammar.js'
 
 export type Strategy = 'api' | 'git'
@@ -11,6 +14,16 @@ export type Strategy = 'api' | 'git'
 export interface Settings {
   readonly apiKey: string
   readonly apps: readonly string[]
+  /** How many apps are deployed at the same time. */
+  readonly maxParallel: number
+  /** Build on the first app only; release its slug on the others. */
+  readonly buildOnce: boolean
+  /** Set on each app before its build. The values are secrets: masked as soon as read. */
+  readonly configVars: Readonly<Record<string, string>>
+  /** Buildpack URLs or registry names, in order. */
+  readonly buildpacks: readonly string[]
+  /** Check everything, change nothing. */
+  readonly dryRun: boolean
   readonly strategy: Strategy
   /** Absolute path of the folder to deploy. */
   readonly sourceDir: string
@@ -31,8 +44,10 @@ export interface Settings {
   readonly sha: string
   /** The branch pattern of the `branch` input ('' = any). */
   readonly branch: string
-  /** Why this run must not deploy (branch mismatch, failed triggering run); set = skip, no request. */
-  readonly skipReason?: string
+  /** GITHUB_EVENT_NAME. */
+  readonly eventName: string
+  /** What the event says is deployed; the gate (gate/branch.ts) decides whether it is. */
+  readonly target: Target
   /** Check-run names or status contexts (globs) that must have passed. */
   readonly requiredChecks: readonly string[]
   readonly checksTimeoutMs: number
@@ -57,7 +72,9 @@ export interface GitHubRun {
 
 /** The secrets among the settings: never to be sent anywhere a person can read them (the runner masks only its log). */
 export function secretsOf(settings: Settings): string[] {
-  return [settings.apiKey, settings.githubToken, settings.slackWebhook, settings.webhookUrl, settings.webhookSecret].filter((secret): secret is string => Boolean(secret))
+  return [settings.apiKey, settings.githubToken, settings.slackWebhook, settings.webhookUrl, settings.webhookSecret, ...Object.values(settings.configVars)].filter(
+    (secret): secret is string => Boolean(secret)
+  )
 }
 
 /** Every problem found in the inputs; each message names its input. */
@@ -72,6 +89,8 @@ export type InputReader = (name: string) => string
 
 const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/
 const MAX_TIMEOUT_S = 6 * 60 * 60 // a GitHub-hosted job cannot run longer
+// More apps at once than this spends the account's API budget faster than Heroku refills it.
+const MAX_PARALLEL = 20
 
 /** Splits a list input on commas and newlines, trimmed, without empties or repeats. */
 export function splitList(value: string): string[] {
@@ -89,7 +108,12 @@ export function splitList(value: string): string[] {
  * Reads every input into one frozen Settings. `mask` is called with each secret as soon as it is
  * read, before anything is checked, so that no later message can print it.
  */
-export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (secret: string) => void): Settings {
+export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, maskInLog: (secret: string) => void): Settings {
+  // A secret is hidden from the log and kept out of every child process's environment.
+  const mask = (secret: string): void => {
+    maskInLog(secret)
+    addSecret(secret)
+  }
   const problems: string[] = []
   const problem = (message: string): void => void problems.push(message)
 
@@ -107,6 +131,16 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
   for (const app of apps.filter((name) => !APP_NAME.test(name))) {
     problem(`Input '${Inputs.App}' has '${app}', which is not a Heroku app name: expected 3 to 30 lowercase letters, digits and dashes, starting with a letter.`)
   }
+
+  const maxParallel = readCount(input(Inputs.MaxParallel), 4, MAX_PARALLEL, Inputs.MaxParallel, problem)
+  const buildOnce = readBoolean(input(Inputs.BuildOnce), false, Inputs.BuildOnce, problem)
+  if (buildOnce && apps.length < 2)
+    problem(`Input '${Inputs.BuildOnce}' builds on the first app and releases that build on the others: it needs two or more apps in '${Inputs.App}'.`)
+  const config = parseConfigVars(input(Inputs.ConfigVars), Inputs.ConfigVars, mask)
+  config.problems.forEach(problem)
+  const buildpackList = parseBuildpacks(input(Inputs.Buildpacks), Inputs.Buildpacks)
+  buildpackList.problems.forEach(problem)
+  const dryRun = readBoolean(input(Inputs.DryRun), false, Inputs.DryRun, problem)
 
   const strategy = input(Inputs.Strategy).trim() || 'api'
   if (strategy !== 'api' && strategy !== 'git') problem(`Input '${Inputs.Strategy}' must be 'api' or 'git' (got '${strategy}').`)
@@ -182,6 +216,11 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
   return Object.freeze({
     apiKey,
     apps: Object.freeze(apps),
+    maxParallel,
+    buildOnce,
+    configVars: Object.freeze(config.vars),
+    buildpacks: Object.freeze(buildpackList.buildpacks),
+    dryRun,
     strategy: strategy as Strategy,
     sourceDir,
     version,
@@ -197,7 +236,8 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, mask: (
     herokuGitUrl,
     sha: sha.toLowerCase(),
     branch,
-    skipReason: gateReason(target, branch),
+    eventName,
+    target: Object.freeze(target),
     requiredChecks: Object.freeze(requiredChecks),
     checksTimeoutMs,
     environment,
@@ -225,6 +265,14 @@ function resolveSourceDir(value: string, workspace: string, problem: (message: s
     problem(`Input '${Inputs.SourceDir}' must be an existing folder of the repository (got '${value}').`)
   }
   return resolved
+}
+
+function readCount(raw: string, fallback: number, max: number, name: string, problem: (message: string) => void): number {
+  const value = raw.trim()
+  if (value === '') return fallback
+  const count = /^\d+$/.test(value) ? Number(value) : NaN
+  if (!(count >= 1 && count <= max)) problem(`Input '${name}' must be a whole number from 1 to ${max} (got '${value}').`)
+  return count
 }
 
 function readSeconds(raw: string, fallback: number, name: string, problem: (message: string) => void): number {

@@ -59,6 +59,16 @@ export class FakeHeroku implements HerokuApi {
     this.releases.unshift(release)
     return release
   }
+  configUpdates: { app: string; vars: Record<string, string | null> }[] = []
+  async updateConfigVars(app: string, vars: Readonly<Record<string, string | null>>): Promise<unknown> {
+    this.configUpdates.push({ app, vars: { ...vars } })
+    return {}
+  }
+  buildpackUpdates: { app: string; buildpacks: string[] }[] = []
+  async setBuildpacks(app: string, buildpacks: readonly string[]): Promise<unknown> {
+    this.buildpackUpdates.push({ app, buildpacks: [...buildpacks] })
+    return []
+  }
   private build(index: number): HerokuBuild {
     return { id: 'build-1', status: 'pending', created_at: '', updated_at: '', release: null, slug: null, ...this.buildStates[index] }
   }

@@ -14,6 +14,7 @@ function settings(overrides: Partial<Settings> = {}): Settings {
     apiKey: 'HRKU-key',
     githubToken: 'ghs-token',
     environment: undefined,
+    configVars: { DATABASE_URL: 'postgres://u:secret-pass@db/x' },
     github: { repository: 'octo/app', serverUrl: 'https://github.com', runId: '99', actor: 'octocat', ref: 'refs/heads/main' },
     ...overrides
   } as Settings
@@ -110,12 +111,13 @@ test("descriptions stay within GitHub's 140 characters and carry no secret", asy
   const results = [newResult('web-app')]
   await deployments.open(results)
   results[0].status = 'failure'
-  results[0].reason = `Release v3 failed on web-app: the release command failed (token HRKU-key printed by a script ${'x'.repeat(200)})`
+  results[0].reason = `Release v3 failed on web-app: the release command failed (token HRKU-key and postgres://u:secret-pass@db/x printed by a script ${'x'.repeat(200)})`
   await deployments.close(results, false)
   const description = github.deployments[0].statuses.at(-1)?.description ?? ''
   expect(description).toHaveLength(140)
   expect(description).not.toContain('HRKU-key')
-  expect(description).toContain('token *** printed')
+  expect(description).not.toContain('secret-pass')
+  expect(description).toContain('token *** and *** printed')
 })
 
 test('finalStatus maps every result', () => {

@@ -53,6 +53,8 @@ test('the webhook body carries the run, per app, with timings', () => {
         reason: 'Build b-2 failed on hello-app: Build failed: npm run build exited with code 3',
         app_url: 'https://hello-app.herokuapp.com/',
         build_id: 'b-2',
+        built_on: null,
+        config_keys: [],
         release_id: null,
         release_version: null,
         deployment_id: null,

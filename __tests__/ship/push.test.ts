@@ -6,6 +6,7 @@ import { type Emulator, startEmulator } from '../../emulator/index.js'
 import { DeployError } from '../../src/errors.js'
 import type { StageContext } from '../../src/heroku/context.js'
 import { preparePush } from '../../src/prepare/pushable.js'
+import { childEnv } from '../../src/util/child-env.js'
 import { findPushedRelease, pushEnv, pushToHeroku, releaseOfUnchangedPush, scrubber } from '../../src/ship/push.js'
 import type { HerokuRelease } from '../../src/heroku/types.js'
 import { Deadline } from '../../src/util/time.js'
@@ -41,7 +42,8 @@ describe('credentials', () => {
 
   test('the push environment carries the key only as a header scoped to the remote, after the config the job already passes', () => {
     const remote = 'https://git.heroku.com/my-app.git'
-    const env = pushEnv(remote, KEY, { PATH: '/bin', GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'core.x', GIT_CONFIG_VALUE_0: 'y', GIT_TRACE_CURL: '1', GIT_CURL_VERBOSE: '1' })
+    const base = { PATH: '/bin', GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'core.x', GIT_CONFIG_VALUE_0: 'y', GIT_TRACE_CURL: '1', GIT_CURL_VERBOSE: '1', 'INPUT_API-KEY': KEY }
+    const env = childEnv(pushEnv(remote, KEY, base), base)
     expect(env).toMatchObject({
       PATH: '/bin',
       GIT_CONFIG_KEY_0: 'core.x',
@@ -56,6 +58,7 @@ describe('credentials', () => {
     })
     expect(env.GIT_TRACE_CURL).toBeUndefined()
     expect(env.GIT_CURL_VERBOSE).toBeUndefined()
+    expect(env['INPUT_API-KEY']).toBeUndefined()
     expect(Object.values(env).some((value) => value?.includes(KEY))).toBe(false)
   })
 })
@@ -152,14 +155,14 @@ describe('a push that changed nothing', () => {
   test('the app still runs the commit: its current release is the result, nothing is released', async () => {
     const ctx = context()
     ctx.api.releases = [release(9, 'Set A config vars', { current: true, slug: { id: 'slug-8' } }), release(8, `Deploy ${COMMIT.slice(0, 8)}`)]
-    expect(await releaseOfUnchangedPush(ctx, 'my-app', COMMIT)).toBe('rel-9')
+    expect((await releaseOfUnchangedPush(ctx, 'my-app', COMMIT)).id).toBe('rel-9')
     expect(ctx.api.createdReleases).toEqual([])
   })
 
   test('after a rollback, the slug of the commit is released again', async () => {
     const ctx = context()
     ctx.api.releases = [release(9, 'Rollback to v7', { current: true, slug: { id: 'slug-7' } }), release(8, `Deploy ${COMMIT.slice(0, 8)}`), release(7, 'Deploy 11111111')]
-    expect(await releaseOfUnchangedPush(ctx, 'my-app', COMMIT)).toBe('rel-10')
+    expect((await releaseOfUnchangedPush(ctx, 'my-app', COMMIT)).id).toBe('rel-10')
     expect(ctx.api.createdReleases).toEqual([{ slug: 'slug-8', description: `Deploy ${COMMIT.slice(0, 8)}` }])
     expect(ctx.log.text()).toContain(`my-app runs v9, not ${COMMIT.slice(0, 7)}: releasing the slug of v8 again.`)
   })

@@ -22,8 +22,12 @@ export interface HerokuApi {
   cancelBuild(app: string, buildId: string): Promise<unknown>
   /** Cleanup-safe: runs even after a cancel, so maintenance is never left on. */
   setMaintenance(app: string, on: boolean): Promise<HerokuApp>
-  /** Releases a slug again (a redeploy of code Heroku already built). */
+  /** Releases a slug (a redeploy of code Heroku already built, or another app's build with build-once). */
   createRelease(app: string, body: CreateReleaseBody): Promise<HerokuRelease>
+  /** Sets (or, with null, removes) config vars in one request; Heroku makes a release of the change. */
+  updateConfigVars(app: string, vars: Readonly<Record<string, string | null>>): Promise<unknown>
+  /** Replaces the app's buildpacks, in order. */
+  setBuildpacks(app: string, buildpacks: readonly string[]): Promise<unknown>
 }
 
 export interface PlatformApiOptions {
@@ -51,6 +55,8 @@ class PlatformApi implements HerokuApi {
   private readonly retry: RetryPolicy
   /** Last RateLimit-Remaining Heroku told us, or undefined before the first answer. */
   private remaining: number | undefined
+  /** When the last paced call may go: calls paced for the budget are spaced from one another. */
+  private nextSlotAt = 0
 
   constructor(private readonly options: PlatformApiOptions) {
     this.retry = options.retry ?? DEFAULT_RETRY
@@ -111,6 +117,15 @@ class PlatformApi implements HerokuApi {
     return this.call('POST', `/apps/${encodeURIComponent(app)}/releases`, { body })
   }
 
+  updateConfigVars(app: string, vars: Readonly<Record<string, string | null>>): Promise<unknown> {
+    // The answer is every config var of the app: nothing of it is kept or shown.
+    return this.call('PATCH', `/apps/${encodeURIComponent(app)}/config-vars`, { body: vars }).then(() => undefined)
+  }
+
+  setBuildpacks(app: string, buildpacks: readonly string[]): Promise<unknown> {
+    return this.call('PUT', `/apps/${encodeURIComponent(app)}/buildpack-installations`, { body: { updates: buildpacks.map((buildpack) => ({ buildpack })) } })
+  }
+
   private async call<T>(method: string, path: string, extra: { body?: unknown; headers?: Record<string, string>; cleanup?: boolean } = {}): Promise<T> {
     const { log } = this.options
     // A cleanup call (maintenance off) must still run after the job was cancelled.
@@ -152,12 +167,17 @@ class PlatformApi implements HerokuApi {
 
   /**
    * Slows down before the account's budget runs out: when it is low, calls go no faster than Heroku
-   * refills it (an empty budget waits for two tokens), instead of spending it and waiting on 429s.
+   * refills it (an empty budget, one token every two refills), instead of spending it and waiting on
+   * 429s. The budget is the account's, shared by every app deployed in parallel: calls take turns,
+   * each in its own slot, however many apps are waiting.
    */
   private async paceForBudget(signal: AbortSignal | undefined): Promise<void> {
-    if (this.remaining !== undefined && this.remaining < LOW_BUDGET) {
-      await sleep(REFILL_MS_PER_TOKEN * (this.remaining === 0 ? 2 : 1), signal)
-    }
+    if (this.remaining === undefined || this.remaining >= LOW_BUDGET) return
+    const spacing = REFILL_MS_PER_TOKEN * (this.remaining === 0 ? 2 : 1)
+    const now = Date.now()
+    const slot = Math.max(now + spacing, this.nextSlotAt + spacing)
+    this.nextSlotAt = slot
+    await sleep(slot - now, signal)
   }
 }
 

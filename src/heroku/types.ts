@@ -23,6 +23,9 @@ export interface HerokuBuild extends Pick<Build, 'created_at' | 'updated_at' | '
 export interface HerokuApp extends Pick<App, 'web_url' | 'maintenance' | 'git_url'> {
   id: string
   name: string
+  stack?: { name: string } | null
+  /** cedar or fir; older answers do not have it. */
+  generation?: { name: string } | null
 }
 
 export interface SourceBlob {
@@ -31,6 +34,8 @@ export interface SourceBlob {
 
 export interface CreateBuildBody {
   source_blob: { url: string; version: string; checksum: string; version_description?: string }
+  /** In order; a URL or a registry name (`heroku/nodejs`), which Heroku accepts as `url`. */
+  buildpacks?: { url: string }[]
 }
 
 export interface CreateReleaseBody {

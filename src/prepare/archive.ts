@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { createHash, randomUUID } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -6,7 +5,7 @@ import { Transform } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { createGzip } from 'node:zlib'
 import { DeployError } from '../errors.js'
-import { locateCommit } from '../util/git.js'
+import { exitOf, locateCommit, spawnGit } from '../util/git.js'
 
 /** The gzipped tarball of the commit, spooled to disk: a presigned PUT needs its length up front. */
 export interface SourceArchive {
@@ -45,13 +44,10 @@ export async function createSourceArchive(request: ArchiveRequest): Promise<Sour
     }
   })
 
-  const git = spawn('git', ['archive', '--format=tar', treeish], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], signal })
+  const git = spawnGit(['archive', '--format=tar', treeish], { cwd: root, signal })
   let stderr = ''
   git.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)))
-  const exited = new Promise<number | null>((resolve, reject) => {
-    git.on('error', reject)
-    git.on('close', resolve)
-  })
+  const exited = exitOf(git)
   try {
     await pipeline(git.stdout, createGzip({ level: 6 }), measure, fs.createWriteStream(file), { signal })
     const code = await exited
@@ -61,4 +57,10 @@ export async function createSourceArchive(request: ArchiveRequest): Promise<Sour
     throw error
   }
   return { path: file, bytes, sha256: hash.digest('hex') }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 }

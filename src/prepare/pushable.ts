@@ -72,7 +72,7 @@ async function unshallow(root: string, request: PrepareRequest): Promise<void> {
   const fetch = (...refs: string[]) =>
     streamGit(['fetch', '--unshallow', '--no-tags', '--quiet', remote, ...refs], {
       cwd: root,
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+      env: { GIT_TERMINAL_PROMPT: '0' },
       signal,
       deadline,
       onStderr: (line) => line.trim() && errors.push(line.trim())

@@ -83,9 +83,11 @@ export function webhookBody(run: RunResult, context: RunContext): Record<string,
       reason: app.reason ?? null,
       app_url: app.appUrl ?? null,
       build_id: app.buildId ?? null,
+      built_on: app.builtOn ?? null,
       release_id: app.releaseId ?? null,
       release_version: app.releaseVersion ?? null,
       deployment_id: app.deploymentId ?? null,
+      config_keys: app.configKeys ?? [],
       rollback: app.rollback
         ? { to_version: app.previousRelease?.version ?? null, release_version: app.rollback.releaseVersion, healthy: app.rollback.healthy, smoke: smokeJson(app.rollback.smoke) }
         : null,

@@ -24,6 +24,7 @@ export function outputsOf(run: RunResult): Record<string, string> {
         release_version: app.releaseVersion ?? null,
         release_id: app.releaseId ?? null,
         build_id: app.buildId ?? null,
+        ...(app.builtOn ? { built_on: app.builtOn } : {}),
         app_url: app.appUrl ?? null,
         deployment_id: app.deploymentId ?? null,
         smoke: smokeJson(app.smoke),

@@ -1,3 +1,4 @@
+import { planLines } from '../plan.js'
 import type { DeployResult, DeployStatus, RunResult } from '../result.js'
 import type { GitHubRun } from '../settings.js'
 import type { SmokeResult } from '../verify/smoke.js'
@@ -62,6 +63,7 @@ function renderHead(run: RunResult, context: RunContext): string {
   if (url) facts.push(`[workflow run](${url})`)
   out.push(facts.join(' · '), '')
   if (run.reason) out.push(`**Why:** ${clip(escapeInline(run.reason), MAX_REASON)}`, '')
+  if (run.plan) out.push('**Plan**', '', ...planLines(run.plan).map((line) => `- ${escapeInline(line)}`), '')
   return out.join('\n')
 }
 
@@ -70,8 +72,9 @@ function renderApp(app: DeployResult, context: RunContext, tailLines: number): s
     ['Status', `${ICON[app.status]} ${app.status}`],
     ['App', app.appUrl ? `[${app.app}](${app.appUrl})` : app.app],
     ['Release', app.releaseVersion === undefined ? '—' : `v${app.releaseVersion} (\`${app.releaseId}\`)`],
-    ['Build', app.buildId ? `\`${app.buildId}\`` : '—']
+    ['Build', app.buildId ? `\`${app.buildId}\`` : app.builtOn ? `— (the slug built on ${app.builtOn}: build-once)` : '—']
   ]
+  if (app.configKeys?.length) rows.push(['Config vars set', app.configKeys.map((key) => `\`${key}\``).join(', ')])
   if (context.sha) rows.push(['Commit', commitLink(context.sha, context.github)])
   const out = [`### ${app.app}`, '', '| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), '']
   if (app.stages.length > 0) {

@@ -2,11 +2,37 @@ import { DeployError } from '../errors.js'
 import type { StageContext } from '../heroku/context.js'
 import type { HerokuRelease } from '../heroku/types.js'
 import type { PushSource } from '../prepare/pushable.js'
+import { timed } from '../result.js'
 import { streamGit } from '../util/git.js'
 import { pollUntil } from '../util/poll.js'
 import { backoffDelay, type RetryPolicy, withRetry } from '../util/retry.js'
 import { herokuReason, LineTail } from '../util/tail.js'
 import { Deadline, formatSeconds, TimeoutError } from '../util/time.js'
+import { installBuildpacks } from './buildpacks.js'
+import type { Shipper } from './shipper.js'
+
+export interface PushTarget {
+  /** Each app's remote is `<gitUrl>/<app>.git`. */
+  gitUrl: string
+  apiKey: string
+  /** Set on the app before the push (a push builds with the app's own buildpacks). */
+  buildpacks: readonly string[]
+}
+
+/** git: the commit, made pushable once, is force-pushed to each app's Heroku remote. */
+export function pushShipper(target: PushTarget, source: PushSource): Shipper {
+  return {
+    ship: async (ctx, result) => {
+      const { app } = result
+      await installBuildpacks(ctx.api, ctx.log, app, target.buildpacks)
+      const before = (await ctx.api.latestReleases(app, 1))[0]?.version ?? 0
+      const remoteUrl = `${target.gitUrl}/${encodeURIComponent(app)}.git`
+      const pushed = await timed([result], 'push', () => pushToHeroku(ctx, { app, remoteUrl, apiKey: target.apiKey, source }))
+      const release = pushed.upToDate ? await releaseOfUnchangedPush(ctx, app, source.commit) : await findPushedRelease(ctx, app, source.commit, before)
+      return { releaseId: release.id, slugId: release.slug?.id }
+    }
+  }
+}
 
 export interface PushRequest {
   app: string
@@ -113,14 +139,14 @@ async function pushOnce(ctx: StageContext, request: PushRequest): Promise<PushRe
 }
 
 /**
- * The environment of the push: the key as a Basic `Authorization` header in git's configuration,
- * scoped to this one remote (never in the URL or an argument); no prompt, no credential helper, no
- * redirect to another host, no tracing that could print the header; English messages to parse.
- * Configuration the job already passes this way is kept.
+ * What the push adds to a child's environment: the key as a Basic `Authorization` header in git's
+ * configuration, scoped to this one remote (never in the URL or an argument); no prompt, no credential
+ * helper, no redirect to another host, no tracing that could print the header (those variables are
+ * removed); English messages to parse. Configuration the job already passes this way is kept.
  */
-export function pushEnv(remoteUrl: string, apiKey: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(base)) if (!/^GIT_TRACE|^GIT_CURL_VERBOSE$|^GIT_REDACT/.test(name)) env[name] = value
+export function pushEnv(remoteUrl: string, apiKey: string, base: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {}
+  for (const name of Object.keys(base)) if (/^GIT_TRACE|^GIT_CURL_VERBOSE$|^GIT_REDACT/.test(name)) env[name] = undefined
   const config: [string, string][] = [
     [`http.${remoteUrl}.extraHeader`, `Authorization: Basic ${Buffer.from(`heroku:${apiKey}`).toString('base64')}`],
     ['credential.helper', ''],
@@ -184,7 +210,7 @@ const RECENT_RELEASES = 25
  * rollback). Then the release that runs the commit is the result when the app still runs it;
  * otherwise that release's slug is released again, as a redeploy of the same commit would.
  */
-export async function releaseOfUnchangedPush(ctx: StageContext, app: string, commit: string): Promise<string> {
+export async function releaseOfUnchangedPush(ctx: StageContext, app: string, commit: string): Promise<HerokuRelease> {
   const short = commit.slice(0, 7)
   const releases = await ctx.api.latestReleases(app, RECENT_RELEASES)
   const built = releases.find((release) => releaseRuns(release, commit) && release.slug?.id)
@@ -197,9 +223,8 @@ export async function releaseOfUnchangedPush(ctx: StageContext, app: string, com
   const current = releases.find((release) => release.current)
   if (current?.status === 'succeeded' && current.slug?.id === built.slug.id) {
     ctx.log.info(`${app} already runs ${short} (v${current.version}): nothing new to build or release.`)
-    return current.id
+    return current
   }
   ctx.log.info(`${app} runs ${current ? `v${current.version}` : 'no release'}, not ${short}: releasing the slug of v${built.version} again.`)
-  const release = await ctx.api.createRelease(app, { slug: built.slug.id, description: `Deploy ${commit.slice(0, 8)}` })
-  return release.id
+  return ctx.api.createRelease(app, { slug: built.slug.id, description: `Deploy ${commit.slice(0, 8)}` })
 }

@@ -4,14 +4,33 @@ import { pollUntil } from '../util/poll.js'
 import type { StageContext } from '../heroku/context.js'
 import { streamIntoLog } from '../heroku/output.js'
 import type { HerokuBuild } from '../heroku/types.js'
+import { timed } from '../result.js'
+import type { Shipper } from './shipper.js'
 
-export interface BuildRequest {
-  app: string
+/** The uploaded source, built the same way on every app. */
+export interface SourceBuild {
   sourceUrl: string
   version: string
   /** `SHA256:<hex>` of the uploaded tarball. */
   checksum: string
   description?: string
+  /** In order; empty: the app's own buildpacks (or Heroku's detection). */
+  buildpacks?: readonly string[]
+}
+
+export interface BuildRequest extends SourceBuild {
+  app: string
+}
+
+/** api: the tarball, uploaded once, is built on the app through the Builds API. */
+export function sourceShipper(source: SourceBuild): Shipper {
+  return {
+    ship: async (ctx, result) => {
+      const { build, releaseId } = await timed([result], 'build', () => runBuild(ctx, { app: result.app, ...source }, (created) => (result.buildId = created.id)))
+      result.buildId = build.id
+      return { releaseId, slugId: build.slug?.id }
+    }
+  }
 }
 
 export interface FinishedBuild {
@@ -32,7 +51,8 @@ export async function runBuild(ctx: StageContext, request: BuildRequest, onCreat
       version: request.version,
       checksum: request.checksum,
       ...(request.description ? { version_description: request.description } : {})
-    }
+    },
+    ...(request.buildpacks?.length ? { buildpacks: request.buildpacks.map((url) => ({ url })) } : {})
   })
   onCreated?.(created)
   log.info(`Build ${created.id} started on ${request.app}.`)

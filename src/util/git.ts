@@ -1,20 +1,86 @@
-import { spawn } from 'node:child_process'
+import { type ChildProcessByStdio, spawn } from 'node:child_process'
 import * as path from 'node:path'
 import type { Readable } from 'node:stream'
-import { getExecOutput } from '@actions/exec'
 import { DeployError } from '../errors.js'
+import { childEnv } from './child-env.js'
 import { CancelledError, type Deadline } from './time.js'
 
-/** Runs a short git command quietly and returns its stdout; throws with git's message on failure. */
-export async function runGit(args: string[], cwd: string, env?: Record<string, string>): Promise<string> {
-  const { exitCode, stdout, stderr } = await getExecOutput('git', args, {
-    cwd,
-    silent: true,
-    ignoreReturnCode: true,
-    ...(env ? { env: { ...process.env, ...env } as Record<string, string> } : {})
+/**
+ * The one way this action runs git. Every git child gets a scrubbed environment (no `INPUT_*`, no
+ * secret: see childEnv) plus what the caller adds, and runs in a process group of its own, so that a
+ * cancel or a deadline stops git's helpers (git-remote-https) too.
+ */
+export interface GitOptions {
+  cwd: string
+  /** Added to the scrubbed environment (git configuration, identities); undefined removes a variable. */
+  env?: Record<string, string | undefined>
+  signal?: AbortSignal
+  /** Git is stopped when it passes, and the deadline's TimeoutError thrown. */
+  deadline?: Deadline
+}
+
+export type GitProcess = ChildProcessByStdio<null, Readable, Readable>
+
+/** Starts git with its stdout and stderr as pipes; a cancel or the deadline stops its whole process group. */
+export function spawnGit(args: string[], options: GitOptions): GitProcess {
+  const { signal, deadline } = options
+  if (signal?.aborted) throw new CancelledError()
+  deadline?.check()
+  const child = spawn('git', args, { cwd: options.cwd, env: childEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'], detached: true })
+  const stop = (): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
+    } catch {
+      // already gone
+    }
+  }
+  signal?.addEventListener('abort', stop, { once: true })
+  const timer = deadline ? setTimeout(stop, Math.max(1, deadline.remainingMs())) : undefined
+  child.once('close', () => {
+    clearTimeout(timer)
+    signal?.removeEventListener('abort', stop)
   })
-  if (exitCode !== 0) throw new Error(`git ${args[0]} failed (exit ${exitCode}): ${stderr.trim()}`)
+  return child
+}
+
+export interface StreamGitOptions extends GitOptions {
+  /** Each line git writes to stderr (its messages and the remote's), `\r` progress updates included. */
+  onStderr?: (line: string) => void
+  onStdout?: (line: string) => void
+}
+
+/**
+ * Runs a git command with its output read line by line as it comes, stopped on cancel or at the
+ * deadline. Resolves with the exit code.
+ */
+export async function streamGit(args: string[], options: StreamGitOptions): Promise<number> {
+  const child = spawnGit(args, options)
+  const drained = [readLines(child.stdout, options.onStdout), readLines(child.stderr, options.onStderr)]
+  const code = await exitOf(child)
+  await Promise.all(drained)
+  if (options.signal?.aborted) throw new CancelledError()
+  options.deadline?.check()
+  return code
+}
+
+/** Runs a short git command quietly and returns its stdout; throws with git's message on failure. */
+export async function runGit(args: string[], cwd: string, env?: Record<string, string | undefined>): Promise<string> {
+  let stdout = ''
+  let stderr = ''
+  const child = spawnGit(args, { cwd, env })
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text))
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr = (stderr + text).slice(-4000)))
+  const code = await exitOf(child)
+  if (code !== 0) throw new Error(`git ${args[0]} failed (exit ${code}): ${stderr.trim()}`)
   return stdout
+}
+
+/** The exit code once git and its pipes closed (128 when a signal stopped it). */
+export function exitOf(child: GitProcess): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    child.once('error', reject)
+    child.once('close', (exit, killedBy) => resolve(exit ?? (killedBy ? 128 : 1)))
+  })
 }
 
 /** Where the commit to deploy is: the repository's top folder, and the source folder inside it. */
@@ -59,53 +125,6 @@ export async function locateCommit(sourceDir: string, sha: string): Promise<Comm
   )
   if (!hasTree) throw emptyFolder(folder, sha)
   return { root, folder, treeish }
-}
-
-export interface StreamGitOptions {
-  cwd: string
-  /** The whole environment of the child (not merged with this process's). */
-  env?: NodeJS.ProcessEnv
-  /** Each line git writes to stderr (its messages and the remote's), `\r` progress updates included. */
-  onStderr?: (line: string) => void
-  onStdout?: (line: string) => void
-  signal?: AbortSignal
-  /** Git is stopped when it passes, and the deadline's TimeoutError thrown. */
-  deadline?: Deadline
-}
-
-/**
- * Runs a long git command (fetch, push) with its output read line by line as it comes, stopped on
- * cancel or at the deadline. Resolves with the exit code.
- */
-export async function streamGit(args: string[], options: StreamGitOptions): Promise<number> {
-  const { signal, deadline } = options
-  if (signal?.aborted) throw new CancelledError()
-  deadline?.check()
-  // In a process group of its own: git's helpers (git-remote-https) hold its output open, and must stop with it.
-  const child = spawn('git', args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-  const stop = (): void => {
-    try {
-      if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM')
-    } catch {
-      // already gone
-    }
-  }
-  signal?.addEventListener('abort', stop, { once: true })
-  const timer = deadline ? setTimeout(stop, Math.max(1, deadline.remainingMs())) : undefined
-  const drained = [readLines(child.stdout, options.onStdout), readLines(child.stderr, options.onStderr)]
-  try {
-    const code = await new Promise<number>((resolve, reject) => {
-      child.once('error', reject)
-      child.once('close', (exit, killedBy) => resolve(exit ?? (killedBy ? 128 : 1)))
-    })
-    await Promise.all(drained)
-    if (signal?.aborted) throw new CancelledError()
-    deadline?.check()
-    return code
-  } finally {
-    clearTimeout(timer)
-    signal?.removeEventListener('abort', stop)
-  }
 }
 
 /** Splits a stream on `\n` and on the `\r` of progress lines. */

@@ -24,6 +24,17 @@ export function throwIfCancelled(signal?: AbortSignal): void {
  */
 export const AFTER_CANCEL_MS = 3000
 
+/** Resolves with `promise`, or rejects with CancelledError as soon as the job is cancelled. */
+export function abortable<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise
+  throwIfCancelled(signal)
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new CancelledError())
+    signal.addEventListener('abort', onAbort, { once: true })
+    void promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}
+
 /** A sleep that a cancel cuts short (rejecting with CancelledError). */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   throwIfCancelled(signal)

@@ -4,7 +4,7 @@
  * GitHub deployment ends in a final state on every path.
  */
 import { makeRepo, type Repo } from '../scripts/lib/git-repo.js'
-import { runDeploy } from '../src/pipeline.js'
+import { runDeploy } from '../src/run.js'
 import { readSettings, type Settings } from '../src/settings.js'
 import { checkRun, FakeGitHub } from './fakes/github.js'
 import { FakeHeroku } from './fakes/heroku.js'

@@ -1,0 +1,96 @@
+import { CancelledError, DeployError, oneLine } from './errors.js'
+import type { HerokuApi } from './heroku/api.js'
+import type { StageContext } from './heroku/context.js'
+import { inMaintenance } from './heroku/maintenance.js'
+import { awaitRelease } from './heroku/release.js'
+import type { Log } from './log.js'
+import { setConfigVars } from './prepare/config-vars.js'
+import { type DeployResult, timed } from './result.js'
+import type { Settings } from './settings.js'
+import type { Shipper } from './ship/shipper.js'
+import { AFTER_CANCEL_MS, Deadline, withTimeout } from './util/time.js'
+import { type DuringRelease, verifyRelease } from './verify/verify.js'
+
+export interface AppDeps {
+  api: HerokuApi
+  /** This app's log (prefixed with its name when several apps run side by side). */
+  log: Log
+  signal?: AbortSignal
+  /** First poll interval for builds and releases (ms). */
+  pollMs?: number
+}
+
+/**
+ * One app, from its rollback point to its verdict: config vars → ship (build, push or slug release)
+ * → release (release phase streamed) → smoke checks, with a rollback when they fail. Bounded by its
+ * own deadline (`timeout`). Sets the result's status and reason; only a cancel escapes.
+ */
+export async function deployApp(settings: Settings, deps: AppDeps, result: DeployResult, shipper: Shipper): Promise<void> {
+  const { api, log, signal } = deps
+  const ctx: StageContext = { api, log, signal, pollMs: deps.pollMs, deadline: new Deadline(settings.timeoutMs, `The build and release of ${result.app}`) }
+  // With `maintenance`, every release this run makes (config, deploy, rollback) is in maintenance mode.
+  const duringRelease: DuringRelease = settings.maintenance ? (kind, release) => inMaintenance(api, log, result, kind, release, signal) : (_kind, release) => release()
+  try {
+    // Read just before anything ships (not before a long wait for the checks): what a failed smoke check rolls back to.
+    await shipper.ready?.(ctx)
+    if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure) result.previousRelease = await currentRelease(api, result.app)
+    // The build creates the release, so maintenance goes on before the build and off once the release settled.
+    await duringRelease('deploy', async () => {
+      if (Object.keys(settings.configVars).length > 0) result.configKeys = await timed([result], 'config', () => setConfigVars(api, log, result.app, settings.configVars))
+      const shipped = await shipper.ship(ctx, result)
+      result.releaseId = shipped.releaseId
+      result.slugId = shipped.slugId
+      const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, shipped.releaseId))
+      result.releaseVersion = release.version
+      result.status = 'success'
+      log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`)
+    })
+    await verifyRelease(
+      ctx,
+      result,
+      { checks: settings.smokeChecks, smokeTimeoutMs: settings.smokeTimeoutMs, rollbackOnFailure: settings.rollbackOnFailure, releaseTimeoutMs: settings.timeoutMs, duringRelease },
+      (stage, fn, passed) => timed([result], stage, fn, passed)
+    )
+    if (result.maintenanceError && result.status === 'success') {
+      result.status = 'failure'
+      result.reason = result.maintenanceError
+    }
+  } catch (error) {
+    // A cancel is a cancel wherever it lands, whatever error the interrupted step threw.
+    if (signal?.aborted) {
+      // Even a release that went out is not proven when the job stops during the checks.
+      result.status = 'cancelled'
+      result.reason = `The job was cancelled while deploying ${result.app}.`
+      if (result.buildId && result.releaseId === undefined) await cancelBuild(api, log, result.app, result.buildId)
+      throw error instanceof CancelledError ? error : new CancelledError()
+    }
+    fail(result, error, log)
+  }
+}
+
+/** Cancels a build still running on Heroku when the job is cancelled; a failure is only a warning. */
+async function cancelBuild(api: HerokuApi, log: Log, app: string, buildId: string): Promise<void> {
+  try {
+    // A cancelled job has seconds before the runner's SIGTERM, and the GitHub deployment must still be closed.
+    await withTimeout(api.cancelBuild(app, buildId), AFTER_CANCEL_MS, `Cancelling build ${buildId}`)
+    log.info(`Cancelled build ${buildId} on ${app}.`)
+  } catch (error) {
+    log.warning(`Could not cancel build ${buildId} on ${app} (it may have finished already): ${oneLine(error)}`)
+  }
+}
+
+async function currentRelease(api: HerokuApi, app: string): Promise<{ id: string; version: number } | undefined> {
+  const current = (await api.latestReleases(app, 10)).find((release) => release.current)
+  return current ? { id: current.id, version: current.version } : undefined
+}
+
+/** Records a failure; the one-line reason reaches the log once, through the step's failure message. */
+export function fail(result: DeployResult, error: unknown, log: Log): void {
+  result.status = 'failure'
+  result.reason = oneLine(error)
+  if (error instanceof DeployError && error.logTail.length > 0) {
+    result.logTail = error.logTail
+    result.logTailOf = error.stage === 'release' ? 'release' : 'build'
+    log.info(`Last lines of the ${result.logTailOf} output of ${result.app}:\n${error.logTail.slice(-15).join('\n')}`)
+  }
+}

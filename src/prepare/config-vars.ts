@@ -1,0 +1,66 @@
+import { oneLine } from '../errors.js'
+import type { HerokuApi } from '../heroku/api.js'
+import type { Log } from '../log.js'
+
+/** Heroku's rule for a config var name: letters, digits and underscores, not starting with a digit. */
+const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/**
+ * Parses the `config-vars` input: `KEY=VALUE` lines, the value being everything after the first `=`
+ * (more `=` and spaces included); blank lines and `#` comments are skipped. Every value goes to `mask`
+ * before anything is checked, and no message ever quotes a value or a line that could hold one.
+ * Returns the problems (each naming the input and the line) instead of throwing, like the other inputs.
+ */
+export function parseConfigVars(input: string, inputName: string, mask: (secret: string) => void): { vars: Record<string, string>; problems: string[] } {
+  const vars: Record<string, string> = {}
+  const problems: string[] = []
+  const lineOf = new Map<string, number>()
+  input.split('\n').forEach((raw, index) => {
+    const line = raw.replace(/\r$/, '')
+    const at = line.indexOf('=')
+    if (at >= 0 && line.slice(at + 1) !== '') mask(line.slice(at + 1))
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return
+    const where = `Input '${inputName}' line ${index + 1}`
+    if (at < 0) {
+      // The whole line may be a value someone forgot its key for.
+      mask(line.trim())
+      problems.push(`${where} has no '=': expected KEY=VALUE (the line is not shown, it may hold a secret).`)
+      return
+    }
+    const key = line.slice(0, at).trim()
+    if (!KEY.test(key)) {
+      problems.push(`${where} has the key '${printable(key)}': a config var name is letters, digits and underscores, not starting with a digit.`)
+      return
+    }
+    const first = lineOf.get(key)
+    if (first !== undefined) {
+      problems.push(`${where} sets ${key} again (first set on line ${first}): set each config var once.`)
+      return
+    }
+    lineOf.set(key, index + 1)
+    vars[key] = line.slice(at + 1)
+  })
+  return { vars, problems }
+}
+
+/** A key as a message may show it: control characters and overlong keys cut, so the log stays one line. */
+function printable(key: string): string {
+  const clean = key.replace(/[\p{C}]/gu, '?')
+  return clean.length > 60 ? `${clean.slice(0, 60)}…` : clean
+}
+
+/**
+ * Sets the config vars on the app in one request, before its build, so that the build and the release
+ * phase see them. Heroku makes a release of the change. Only the keys reach the log.
+ */
+export async function setConfigVars(api: HerokuApi, log: Log, app: string, vars: Readonly<Record<string, string>>): Promise<string[]> {
+  const keys = Object.keys(vars)
+  if (keys.length === 0) return []
+  try {
+    await api.updateConfigVars(app, vars)
+  } catch (error) {
+    throw new Error(`Could not set the config vars (${keys.join(', ')}) on ${app}: ${oneLine(error)}`)
+  }
+  log.info(`Set ${keys.length} config var${keys.length === 1 ? '' : 's'} on ${app}: ${keys.join(', ')} (values masked).`)
+  return keys
+}

@@ -1,0 +1,115 @@
+import { deployApp, fail } from './deploy-app.js'
+import { CancelledError } from './errors.js'
+import { lookUpApps } from './gate/access.js'
+import { gateReason } from './gate/branch.js'
+import { awaitRequiredChecks } from './gate/checks.js'
+import type { GitHubApi } from './github/api.js'
+import type { HerokuApi } from './heroku/api.js'
+import { appLog, type Log } from './log.js'
+import { dryRun } from './plan.js'
+import { describeRun, prepare, type Prepared } from './prepare/prepare.js'
+import { GitHubDeployments } from './report/deployment.js'
+import { type DeployResult, newResult, type RunResult, timed, worstStatus } from './result.js'
+import type { Settings } from './settings.js'
+import type { Shipper } from './ship/shipper.js'
+import { BuiltSlug } from './ship/slug.js'
+import { inPool } from './util/pool.js'
+import { Deadline } from './util/time.js'
+
+export interface RunDeps {
+  api: HerokuApi
+  /** Needed for `required-checks` and for GitHub deployments. */
+  github?: GitHubApi
+  log: Log
+  signal?: AbortSignal
+  /** First poll interval for builds and releases (ms). */
+  pollMs?: number
+  /** First poll interval for pending required checks (ms). */
+  checksPollMs?: number
+}
+
+/**
+ * One run of the action:
+ *   gate (branch, event) → look up every app → [dry run: the plan, and stop] → required checks →
+ *   GitHub deployments opened → prepare once (package + upload, or a pushable commit) →
+ *   each app in a bounded pool (config → ship → release → verify) → deployments closed.
+ * Never throws: every outcome, cancel included, ends up in the RunResult, which main.ts reports.
+ */
+export async function runDeploy(settings: Settings, deps: RunDeps): Promise<RunResult> {
+  const started = Date.now()
+  const results = settings.apps.map(newResult)
+  const skip = gateReason(settings.target, settings.branch)
+  if (skip) {
+    // The gate said no: not a single Heroku or GitHub request.
+    deps.log.notice(skip)
+    return { status: 'skipped', apps: results, reason: skip, durationMs: 0 }
+  }
+  if (settings.dryRun) return dryRun(settings, deps, results)
+
+  const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log) : undefined
+  let prepared: Prepared | undefined
+  try {
+    await lookUpApps(settings, deps, results)
+    await requiredChecks(settings, deps, results)
+    await deployments?.open(results)
+    prepared = await prepare(settings, deps, results)
+    const shippers = shippersFor(settings, deps.log, prepared.shipper, results)
+    const parallel = results.length > 1
+    await inPool(
+      results,
+      settings.maxParallel,
+      (result, index) => deployApp(settings, { ...deps, log: parallel ? appLog(deps.log, result.app) : deps.log }, result, shippers[index]),
+      deps.signal
+    )
+    if (deps.signal?.aborted) throw new CancelledError()
+  } catch (error) {
+    markUnfinished(results, error, deps.log, deps.signal)
+  } finally {
+    await prepared?.dispose()
+    await deployments?.close(results, deps.signal?.aborted ?? false)
+  }
+  return { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started }
+}
+
+async function requiredChecks(settings: Settings, deps: RunDeps, results: DeployResult[]): Promise<void> {
+  if (settings.requiredChecks.length === 0) return
+  const github = deps.github
+  if (!github) throw new Error('required checks need the GitHub API')
+  await timed(results, 'checks', () =>
+    awaitRequiredChecks(github, settings.sha, settings.requiredChecks, {
+      deadline: new Deadline(settings.checksTimeoutMs, 'The required checks'),
+      log: deps.log,
+      signal: deps.signal,
+      pollMs: deps.checksPollMs
+    })
+  )
+}
+
+/** Every app builds, or with build-once the first builds and the others release its slug. */
+function shippersFor(settings: Settings, log: Log, shipper: Shipper, results: readonly DeployResult[]): Shipper[] {
+  if (!settings.buildOnce) return results.map(() => shipper)
+  const first = results[0]?.app ?? ''
+  log.info(
+    `build-once: building on ${first} only; ${results
+      .slice(1)
+      .map((r) => r.app)
+      .join(', ')} release that build's slug. Build-time config (config vars the build reads) is ${first}'s for every app.`
+  )
+  const built = new BuiltSlug(first)
+  const description = `${describeRun(settings)}, built on ${first}`
+  return results.map((_, index) => (index === 0 ? built.source(shipper) : built.release(description)))
+}
+
+/** A failure before the per-app stages (access, checks, packaging, upload) or a cancel ends every app not yet done. */
+function markUnfinished(results: DeployResult[], error: unknown, log: Log, signal?: AbortSignal): void {
+  const open = results.filter((r) => r.status === 'skipped')
+  if (signal?.aborted || error instanceof CancelledError) {
+    for (const result of open) {
+      result.status = 'cancelled'
+      result.reason = 'The job was cancelled before the deploy finished.'
+    }
+    log.warning('Cancelled: stopped waiting for Heroku.')
+    return
+  }
+  for (const result of open) fail(result, error, log)
+}
