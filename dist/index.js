@@ -41043,7 +41043,7 @@ async function setConfigVars(api, log, app, vars) {
         await api.updateConfigVars(app, vars);
     }
     catch (error) {
-        throw new Error(`Could not set the config vars (${keys.join(', ')}) on ${app}: ${oneLine(error)}`);
+        throw new Error(`Could not set the config vars (${keys.join(', ')}) on ${app}: ${oneLine(error)}`, { cause: error });
     }
     log.info(`Set ${keys.length} config var${keys.length === 1 ? '' : 's'} on ${app}: ${keys.join(', ')} (values masked).`);
     return keys;
