@@ -105,3 +105,25 @@ test('github-deployment: false makes no deployment', async () => {
   expect(deps.github.deployments).toEqual([])
   expect(run.apps[0].deploymentId).toBeUndefined()
 })
+
+test('build-once: the first build failing leaves every other app unreleased, with the reason, and no slug release', async () => {
+  const deps = world()
+  deps.api.buildStates = [{ status: 'pending' }, { status: 'failed' }]
+  const run = await runDeploy(settings({ app: 'web-app, web-eu', 'build-once': 'true', 'github-deployment': 'false' }), { ...deps, pollMs: 1 })
+  expect(run.status).toBe('failure')
+  expect(run.apps[1]).toMatchObject({ app: 'web-eu', status: 'failure' })
+  expect(run.apps[1].reason).toBe('Not released: build-once builds on web-app, and that build did not finish (Build build-1 failed on web-app: no reason given).')
+  expect(deps.api.createdBuilds).toHaveLength(1)
+  expect(deps.api.createdReleases).toEqual([])
+})
+
+test('build-once: the other apps release the slug the first build made, with config vars set first on each', async () => {
+  const deps = world()
+  const run = await runDeploy(settings({ app: 'web-app, web-eu, web-us', 'build-once': 'true', 'github-deployment': 'false', 'config-vars': 'REGION=any' }), { ...deps, pollMs: 1 })
+  expect(run.status).toBe('success')
+  expect(deps.api.createdBuilds).toHaveLength(1)
+  expect(deps.api.createdReleases.map((r) => r.slug)).toEqual(['slug-1', 'slug-1'])
+  expect(run.apps.map((a) => a.builtOn)).toEqual([undefined, 'web-app', 'web-app'])
+  expect(deps.api.configUpdates.map((u) => u.app).sort()).toEqual(['web-app', 'web-eu', 'web-us'])
+  expect(run.apps[1].stages.map((s) => s.stage)).toEqual(['package', 'upload', 'config', 'slug', 'release'])
+})

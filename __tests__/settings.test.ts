@@ -226,3 +226,63 @@ test('strategy git and HEROKU_GIT_URL', () => {
 test('splitList trims, drops empties and repeats', () => {
   expect(splitList(' a, b\n\n a ,c,')).toEqual(['a', 'b', 'c'])
 })
+
+describe('the inputs for several apps', () => {
+  test('defaults: four apps at a time, no build-once, no config vars or buildpacks, no dry run', () => {
+    expect(read(good).settings).toMatchObject({ maxParallel: 4, buildOnce: false, configVars: {}, buildpacks: [], dryRun: false })
+  })
+
+  test('config-vars: a value keeps its = and spaces; blank lines and comments are skipped; every value is masked', () => {
+    const { settings, masked } = read({ ...good, 'config-vars': 'DATABASE_URL=postgres://u:p=w@db/x?a=b\n\n# a comment\nGREETING=hello  world \nEMPTY=\r\n_X1=1' })
+    expect(settings.configVars).toEqual({ DATABASE_URL: 'postgres://u:p=w@db/x?a=b', GREETING: 'hello  world ', EMPTY: '', _X1: '1' })
+    expect(masked).toEqual(expect.arrayContaining(['postgres://u:p=w@db/x?a=b', 'hello  world ', '1']))
+    expect(Object.isFrozen(settings.configVars)).toBe(true)
+  })
+
+  test('config-vars: a line without =, a bad key or a repeated key is named by line, and no value is ever quoted', () => {
+    const found = problems({ ...good, 'config-vars': 'API_TOKEN=s3cr3t-value\njust-a-secret-line\n1ST=x\nAPI_TOKEN=s3cr3t-again\nA;rm -rf /=y' })
+    expect(found).toEqual([
+      "Input 'config-vars' line 2 has no '=': expected KEY=VALUE (the line is not shown, it may hold a secret).",
+      "Input 'config-vars' line 3 has the key '1ST': a config var name is letters, digits and underscores, not starting with a digit.",
+      "Input 'config-vars' line 4 sets API_TOKEN again (first set on line 1): set each config var once.",
+      "Input 'config-vars' line 5 has the key 'A;rm -rf /': a config var name is letters, digits and underscores, not starting with a digit."
+    ])
+    expect(found.join(' ')).not.toMatch(/s3cr3t|just-a-secret-line/)
+  })
+
+  test('config-vars: values are masked before anything is checked, the forgotten-key line too', () => {
+    const masked: string[] = []
+    expect(() =>
+      readSettings(
+        (name) => ({ ...good, 'config-vars': 'A=first-secret\nsecond-secret' })[name] ?? '',
+        { GITHUB_WORKSPACE: workspace, GITHUB_SHA: SHA, GITHUB_REPOSITORY: 'octo/app' },
+        (s) => masked.push(s)
+      )
+    ).toThrow(SettingsError)
+    expect(masked).toEqual(expect.arrayContaining(['first-secret', 'second-secret']))
+  })
+
+  test('buildpacks: URLs and registry names, in order; other schemes, credentials and repeats are refused', () => {
+    expect(read({ ...good, buildpacks: 'heroku/nodejs\n https://github.com/heroku/heroku-buildpack-static.git#v1 \nurn:buildpack:heroku/python' }).settings.buildpacks).toEqual([
+      'heroku/nodejs',
+      'https://github.com/heroku/heroku-buildpack-static.git#v1',
+      'urn:buildpack:heroku/python'
+    ])
+    expect(problems({ ...good, buildpacks: 'nodejs\ngit@github.com:x/y.git\nhttps://user:pw@example.com/b.tgz\nheroku/nodejs\nheroku/nodejs' })).toEqual([
+      "Input 'buildpacks' line 1 ('nodejs') is not a buildpack: expected a buildpack URL (https://…) or a registry name such as heroku/nodejs.",
+      "Input 'buildpacks' line 2 ('git@github.com:x/y.git') is not a buildpack: expected a buildpack URL (https://…) or a registry name such as heroku/nodejs.",
+      "Input 'buildpacks' line 3 has a URL with credentials: a buildpack URL is sent to Heroku and shown in the log; use a public URL.",
+      "Input 'buildpacks' line 5 repeats heroku/nodejs: list each buildpack once."
+    ])
+  })
+
+  test('max-parallel is a whole number from 1 to 20; build-once needs two apps; dry-run is a boolean', () => {
+    expect(read({ ...good, 'max-parallel': '1' }).settings.maxParallel).toBe(1)
+    for (const bad of ['0', '21', '2.5', 'four', '-1']) {
+      expect(problems({ ...good, 'max-parallel': bad })).toEqual([`Input 'max-parallel' must be a whole number from 1 to 20 (got '${bad}').`])
+    }
+    expect(problems({ ...good, 'build-once': 'true' })[0]).toContain("Input 'build-once' builds on the first app")
+    expect(read({ ...good, app: 'a-app, b-app', 'build-once': 'true' }).settings.buildOnce).toBe(true)
+    expect(problems({ ...good, 'dry-run': 'y' })).toEqual(["Input 'dry-run' must be true or false (got 'y')."])
+  })
+})

@@ -39738,9 +39738,10 @@ class PlatformApi {
      * each in its own slot, however many apps are waiting.
      */
     async paceForBudget(signal) {
-        if (this.remaining === undefined || this.remaining >= LOW_BUDGET)
+        const { lowBudget, refillMsPerToken } = this.options.pacing ?? { lowBudget: LOW_BUDGET, refillMsPerToken: REFILL_MS_PER_TOKEN };
+        if (this.remaining === undefined || this.remaining >= lowBudget)
             return;
-        const spacing = REFILL_MS_PER_TOKEN * (this.remaining === 0 ? 2 : 1);
+        const spacing = refillMsPerToken * (this.remaining === 0 ? 2 : 1);
         const now = Date.now();
         const slot = Math.max(now + spacing, this.nextSlotAt + spacing);
         this.nextSlotAt = slot;

@@ -88,6 +88,9 @@ export class PlatformApi {
     this.route('GET', '/apps/:app/config-vars', ({ params }) => ok({ ...this.app(params).configVars }))
     this.route('PATCH', '/apps/:app/config-vars', ({ params, body }) => ok(this.updateConfig(this.app(params), body)))
 
+    this.route('GET', '/apps/:app/buildpack-installations', ({ params }) => ok(buildpackInstallations(this.app(params))))
+    this.route('PUT', '/apps/:app/buildpack-installations', ({ params, body }) => ok(this.setBuildpacks(this.app(params), body)))
+
     this.route('GET', '/apps/:app/dynos', ({ params }) => {
       const app = this.app(params)
       return ok(app.dyno ? [dynoResource(app, app.dyno)] : [])
@@ -189,10 +192,24 @@ export class PlatformApi {
           .flatMap((other) => other.releases)
           .find((release) => release.slug?.id === slugId)?.slug
       if (!slug) throw notFound('slug')
+      if (slug.stack !== app.stack) throw invalidParams(`Slug ${slug.id} was built for ${slug.stack}, but ${app.name} is on ${app.stack}.`)
       const description = typeof body.description === 'string' ? body.description : `Deploy ${slug.commit?.slice(0, 8) ?? slug.id}`
       return app.releaser.create({ description, slug, config: app.configVars })
     }
     throw invalidParams('Expected "release" (rollback) or "slug".')
+  }
+
+  /** PUT buildpack-installations: `{"updates": [{"buildpack": url-or-name}]}` replaces the list, in order. */
+  private setBuildpacks(app: AppState, body: unknown): unknown {
+    if (!isObject(body) || !Array.isArray(body.updates)) throw invalidParams('updates is required: an array of {"buildpack": name or URL}.')
+    app.buildpacks = body.updates.map((update: unknown) => {
+      const buildpack = isObject(update) ? update.buildpack : undefined
+      if (typeof buildpack !== 'string' || !buildpack) throw invalidParams('Each update needs a buildpack (a name or a URL).')
+      return { url: buildpack, name: buildpack }
+    })
+    app.touch()
+    this.ctx.log(`${app.name}: buildpacks set to ${app.buildpacks.map((b) => b.url).join(', ')}`)
+    return buildpackInstallations(app)
   }
 
   private restart(app: AppState): ApiResponse {
@@ -202,6 +219,11 @@ export class PlatformApi {
 }
 
 const ok = (body: unknown): ApiResponse => ({ status: 200, body })
+
+/** The buildpack-installation list (schema: ordinal and buildpack {url, name}). */
+function buildpackInstallations(app: AppState): unknown[] {
+  return app.buildpacks.map((buildpack, ordinal) => ({ ordinal, buildpack: { url: buildpack.url, name: buildpack.name } }))
+}
 
 /** A malformed %-escape cannot name anything: keep it as is, so the lookup answers 404. */
 function decodeSegment(segment: string): string {

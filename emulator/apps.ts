@@ -5,7 +5,7 @@ import { notFound } from './errors.js'
 import { gitBranchOf } from './git.js'
 import type { OutputLog } from './output-log.js'
 import { ReleaseManager } from './releases.js'
-import { buildResource, releaseResource } from './resources.js'
+import { buildResource, DEFAULT_STACK, releaseResource } from './resources.js'
 import { Router } from './router.js'
 import type { Slug } from './slugs.js'
 import type { AppView } from './types.js'
@@ -62,11 +62,15 @@ export class AppState {
   /** The web dyno the router sends traffic to. */
   dyno?: Dyno
   readonly releaser: ReleaseManager
+  /** The app's buildpack installations, in order (PUT buildpack-installations); builds without `buildpacks` use them. */
+  buildpacks: { url: string; name: string }[] = []
 
   constructor(
     readonly name: string,
     readonly router: Router,
-    readonly ctx: EmulatorContext
+    readonly ctx: EmulatorContext,
+    /** A slug runs only on the stack that built it. */
+    readonly stack: string = DEFAULT_STACK
   ) {
     this.releaser = new ReleaseManager(this, ctx)
   }
@@ -116,13 +120,13 @@ export class AppRegistry {
 
   constructor(private readonly ctx: EmulatorContext) {}
 
-  async create(name: string): Promise<AppState> {
+  async create(name: string, options: { stack?: string } = {}): Promise<AppState> {
     if (!APP_NAME.test(name)) {
       throw new Error(`Invalid app name "${name}": Heroku app names start with a letter and contain only lowercase letters, digits and dashes (3 to 30 characters).`)
     }
     if (this.apps.has(name)) throw new Error(`Name ${name} is already taken`)
     const router = await Router.start(name, () => app.maintenance, this.ctx.log)
-    const app: AppState = new AppState(name, router, this.ctx)
+    const app: AppState = new AppState(name, router, this.ctx, options.stack)
     this.apps.set(name, app)
     this.ctx.log(`app ${name} created; web_url ${app.webUrl}`)
     return app
@@ -147,6 +151,10 @@ export function appView(app: AppState): AppView {
     id: app.id,
     name: app.name,
     webUrl: app.webUrl,
+    stack: app.stack,
+    get buildpacks() {
+      return app.buildpacks.map((buildpack) => buildpack.url)
+    },
     get maintenance() {
       return app.maintenance
     },
@@ -162,6 +170,9 @@ export function appView(app: AppState): AppView {
     currentRelease() {
       const current = app.currentRelease()
       return current && releaseResource(app, current, account)
+    },
+    buildWindows() {
+      return app.builds.map((build) => ({ id: build.id, started: build.createdAt.getTime(), ended: build.status === 'pending' ? undefined : build.updatedAt.getTime() }))
     },
     buildLog(buildId: string) {
       return app.findBuild(buildId).log.text()

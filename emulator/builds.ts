@@ -35,7 +35,8 @@ export function createBuild(app: AppState, body: unknown, ctx: EmulatorContext):
     updatedAt: now,
     status: 'pending',
     sourceBlob: input.source_blob,
-    buildpacks: input.buildpacks,
+    // Without buildpacks in the request, the app's own (as on Heroku); null lets the build detect one.
+    buildpacks: input.buildpacks ?? (app.buildpacks.length > 0 ? app.buildpacks.map((buildpack) => ({ ...buildpack })) : null),
     log,
     outputStreamUrl: ctx.streams.publish('builds', id, log),
     cancel: new AbortController()
@@ -98,7 +99,7 @@ class BuildRun {
 
   private async compileAndRelease(): Promise<void> {
     const { app, build, ctx } = this
-    this.out('-----> Building on the Heroku-24 stack')
+    this.out(`-----> Building on the ${this.app.stack.replace(/^heroku/, 'Heroku')} stack`)
     const tarball = this.fetchSource()
     await extractSource(tarball, this.dir, this.signal).catch((error: Error) => {
       throw new BuildFailure([` !     Unable to extract the source tarball: ${error.message}`])
@@ -131,6 +132,7 @@ class BuildRun {
       id: randomUUID(),
       dir: path.join(ctx.workDir, 'slugs', randomUUID()),
       commit: build.sourceBlob.version,
+      stack: app.stack,
       processTypes: types,
       size,
       buildpackDescription: packageJson ? 'Node.js' : null
@@ -187,7 +189,7 @@ class BuildRun {
         NODE_ENV: 'production',
         NPM_CONFIG_UPDATE_NOTIFIER: 'false',
         ...app.configVars,
-        STACK: 'heroku-24',
+        STACK: app.stack,
         ...(build.sourceBlob.version ? { SOURCE_VERSION: build.sourceBlob.version } : {})
       },
       onLine: (line) => this.out(`${INDENT}${line}`),

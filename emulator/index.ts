@@ -67,7 +67,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     })())
 
   try {
-    for (const name of options.apps ?? []) await apps.create(name)
+    for (const app of options.apps ?? []) await (typeof app === 'string' ? apps.create(app) : apps.create(app.name, { stack: app.stack }))
   } catch (error) {
     await close()
     throw error
@@ -84,7 +84,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       if (!apps.all().some((app) => app.name === name)) throw new Error(`The emulator has no app named "${name}"`)
       return appView(apps.find(name))
     },
-    createApp: async (name) => appView(await apps.create(name)),
+    createApp: async (name, createOptions) => appView(await apps.create(name, createOptions)),
     gitRepository: (name) => gitRepoDir(workDir, apps.find(name).name),
     close
   }

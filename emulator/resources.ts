@@ -6,9 +6,13 @@ import type { Dyno } from './dynos.js'
 
 type Account = { id: string; email: string }
 
-export const STACK = 'heroku-24'
+export const DEFAULT_STACK = 'heroku-24'
 // Fixed ids: the same stack, region and generation every time, as on Heroku.
-const STACK_REF = { id: 'ae20ae8c-c7b6-4cb3-9d2d-57e0b45c2e10', name: STACK }
+const STACK_IDS: Record<string, string> = {
+  'heroku-22': '5f16b2ad-c3c7-4e0a-9a1f-2b3c4d5e6f70',
+  'heroku-24': 'ae20ae8c-c7b6-4cb3-9d2d-57e0b45c2e10'
+}
+const stackRef = (name: string) => ({ id: STACK_IDS[name] ?? '00000000-0000-4000-8000-000000000000', name })
 const REGION_REF = { id: '59accabd-516d-4f0e-83e6-6e3757701145', name: 'us' }
 const GENERATION_REF = { id: '3d7a4f86-6d43-4a5b-8ec3-2d2a8a4a9e1b', name: 'cedar' }
 
@@ -23,7 +27,7 @@ export function appResource(app: AppState, account: Account): App {
     acm: false,
     archived_at: null,
     buildpack_provided_description: current?.slug?.buildpackDescription ?? null,
-    build_stack: STACK_REF,
+    build_stack: stackRef(app.stack),
     created_at: timestamp(app.createdAt),
     generation: GENERATION_REF,
     git_url: `https://git.heroku.com/${app.name}.git`,
@@ -39,7 +43,7 @@ export function appResource(app: AppState, account: Account): App {
     repo_size: null,
     slug_size: current?.slug?.size ?? null,
     space: null,
-    stack: STACK_REF,
+    stack: stackRef(app.stack),
     updated_at: timestamp(app.updatedAt),
     // Deliberately not a *.herokuapp.com URL: it must reach the app's local router.
     web_url: app.webUrl
@@ -60,7 +64,7 @@ export function buildResource(app: AppState, build: BuildRecord, account: Accoun
     release: (done && build.release ? { id: build.release.id } : null) as Build['release'],
     slug: done && build.slug ? { id: build.slug.id } : null,
     source_blob: { ...build.sourceBlob },
-    stack: STACK,
+    stack: app.stack,
     status: build.status,
     updated_at: timestamp(build.updatedAt),
     user: account

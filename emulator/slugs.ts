@@ -8,6 +8,8 @@ export interface Slug {
   dir: string
   /** source_blob.version of the build that made it (HEROKU_SLUG_COMMIT). */
   commit: string | null
+  /** The stack of the app that built it: it runs only there. */
+  stack: string
   processTypes: ProcessTypes
   size: number
   buildpackDescription: string | null

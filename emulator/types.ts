@@ -3,8 +3,8 @@ import type { Build, Release } from '@heroku-cli/schema'
 export interface EmulatorOptions {
   /** The only accepted credential (Bearer token, or the password of Basic auth). */
   apiKey: string
-  /** Apps that exist from the start: created empty, no release yet (release list empty). */
-  apps?: string[]
+  /** Apps that exist from the start: created empty, no release yet (release list empty); on heroku-24 unless a stack is given. */
+  apps?: (string | { name: string; stack?: string })[]
   /** API port; 0 = random (default). */
   port?: number
   /** Initial RateLimit-Remaining pool (default 4500); refills ~75/min like Heroku. */
@@ -57,9 +57,14 @@ export interface AppView {
   name: string
   /** Stable http://127.0.0.1:<routerPort>/ allocated at app creation. */
   webUrl: string
+  stack: string
+  /** The app's buildpack installations (URLs or names), in order. */
+  buildpacks: string[]
   maintenance: boolean
   configVars: Record<string, string>
   builds: Build[]
+  /** When each build started and (once no longer pending) ended, in ms since the epoch: to see builds overlap. */
+  buildWindows(): { id: string; started: number; ended?: number }[]
   /** Ascending by version. */
   releases: Release[]
   currentRelease(): Release | undefined
@@ -83,7 +88,7 @@ export interface Emulator {
   faults: Faults
   /** Live view of an app's state; throws for an unknown app. */
   app(name: string): AppView
-  createApp(name: string): Promise<AppView>
+  createApp(name: string, options?: { stack?: string }): Promise<AppView>
   /** The bare repository behind `<gitUrl>/<app>.git` (made on the app's first git request). */
   gitRepository(name: string): string
   /** Stops every dyno, build and release process, the routers and the server; removes a temp workDir. */

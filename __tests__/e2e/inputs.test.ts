@@ -22,7 +22,20 @@ test.each([
   ['branch', { branch: 'main develop' }, "Input 'branch' must be one branch name or glob such as main or release/* (got 'main develop')."],
   ['checks-timeout', { 'required-checks': 'test', 'checks-timeout': '-1' }, "Input 'checks-timeout' must be a whole number of seconds from 1 to 21600 (got '-1')."],
   ['github-deployment', { 'github-deployment': 'on' }, "Input 'github-deployment' must be true or false (got 'on')."],
-  ['github-token', { 'github-token': '' }, "Input 'github-token' is empty, but 'github-deployment' is true"]
+  ['github-token', { 'github-token': '' }, "Input 'github-token' is empty, but 'github-deployment' is true"],
+  ['max-parallel', { 'max-parallel': '0' }, "Input 'max-parallel' must be a whole number from 1 to 20 (got '0')."],
+  ['build-once', { 'build-once': 'true' }, "Input 'build-once' builds on the first app and releases that build on the others: it needs two or more apps in 'app'."],
+  [
+    'config-vars',
+    { 'config-vars': 'NODE_ENV=production\nRAILS ENV=x' },
+    "Input 'config-vars' line 2 has the key 'RAILS ENV': a config var name is letters, digits and underscores, not starting with a digit."
+  ],
+  [
+    'buildpacks',
+    { buildpacks: 'heroku/nodejs\nftp://example.com/pack.tgz' },
+    "Input 'buildpacks' line 2 has a ftp URL: expected a buildpack URL (https://…) or a registry name such as heroku/nodejs."
+  ],
+  ['dry-run', { 'dry-run': 'perhaps' }, "Input 'dry-run' must be true or false (got 'perhaps')."]
 ])('a bad %s fails before any request', async (_name, inputs, message) => {
   const before = { heroku: world.emulator.requests.length, github: world.github.requests.length }
   const run = await world.deploy(inputs)

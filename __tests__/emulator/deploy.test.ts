@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals'
-import type { Release } from '@heroku-cli/schema'
+import type { App, Release } from '@heroku-cli/schema'
 import { type Emulator, startEmulator } from '../../emulator/index.js'
 import {
   API_KEY,
@@ -165,6 +165,23 @@ describe('deploying hello-app to the emulator', () => {
       [4, 'succeeded', true]
     ])
     pids.push(info.pid)
+  })
+
+  test("another app of the account can release this app's slug, but only on the same stack", async () => {
+    const twin = await emulator.createApp('hello-twin')
+    const old = await emulator.createApp('hello-old', { stack: 'heroku-22' })
+    expect((await api<App>(emulator, 'GET', '/apps/hello-old')).json).toMatchObject({ stack: { name: 'heroku-22' }, build_stack: { name: 'heroku-22' } })
+    const slug = firstRelease.slug?.id
+    const released = await api<Release>(emulator, 'POST', `/apps/${twin.name}/releases`, { body: { slug, description: 'Deploy 1111111a' } })
+    expect(released.status).toBe(201)
+    await pollUntil(
+      async () => emulator.app(twin.name).currentRelease()?.status,
+      (status) => status === 'succeeded'
+    )
+    expect(JSON.parse((await get(`${twin.webUrl}version`)).text).commit).toBe('1111111aaaaaaa')
+    const refused = await api(emulator, 'POST', `/apps/${old.name}/releases`, { body: { slug } })
+    expect(refused.status).toBe(422)
+    expect(refused.json).toMatchObject({ message: `Slug ${slug} was built for heroku-24, but hello-old is on heroku-22.` })
   })
 
   test('old dynos are stopped once traffic switched', () => {

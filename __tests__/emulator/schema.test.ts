@@ -148,6 +148,21 @@ describeWithSchema('emulator responses conform to the official Platform API sche
     }
   })
 
+  test('buildpack installations: the PUT request and both answers', async () => {
+    const body = { updates: [{ buildpack: 'heroku/nodejs' }, { buildpack: 'https://github.com/heroku/heroku-buildpack-static' }] }
+    expect(s.validateRequest('buildpack-installation', 'Update', body)).toEqual([])
+    const put = await api(emulator, 'PUT', `/apps/${APP}/buildpack-installations`, { body })
+    expect(put.status).toBe(200)
+    expectResource('buildpack-installation', (put.json as unknown[])[0])
+    expect((put.json as { ordinal: number; buildpack: { url: string } }[]).map((b) => [b.ordinal, b.buildpack.url])).toEqual([
+      [0, 'heroku/nodejs'],
+      [1, 'https://github.com/heroku/heroku-buildpack-static']
+    ])
+    expect((await api(emulator, 'GET', `/apps/${APP}/buildpack-installations`)).json).toEqual(put.json)
+    expect((await api(emulator, 'PUT', `/apps/${APP}/buildpack-installations`, { body: { updates: [{}] } })).status).toBe(422)
+    await api(emulator, 'PUT', `/apps/${APP}/buildpack-installations`, { body: { updates: [] } })
+  })
+
   test('request bodies the tests send are valid requests; invalid ones are refused by schema and emulator alike', async () => {
     const url = await upload(emulator, Buffer.from('x'))
     const createBody = { source_blob: { url, version: 'abc', checksum: `SHA256:${'a'.repeat(64)}`, version_description: null } }

@@ -78,3 +78,20 @@ test('the latest releases are asked for with a descending version Range, one pag
   expect(server.received[0].headers.range).toBe('version ..; max=1, order=desc')
   await server.close()
 })
+
+test('when the budget runs low, calls made side by side (several apps) take turns at the refill rate', async () => {
+  const arrivals: number[] = []
+  const server = await scriptedServer((_req, res) => {
+    arrivals.push(Date.now())
+    json(res, 200, app, { 'RateLimit-Remaining': '5' })
+  })
+  const api = createPlatformApi({ apiKey: 'k', baseUrl: server.url, log: new MemoryLog(), retry: fast, pacing: { lowBudget: 30, refillMsPerToken: 150 } })
+  await api.getApp('my-app') // learns the budget is low
+  arrivals.length = 0
+  const started = Date.now()
+  await Promise.all([api.getApp('a-app'), api.getApp('b-app'), api.getApp('c-app'), api.getApp('d-app')])
+  // Four calls, each in its own slot: never two together (a lower bound, which load cannot break).
+  expect(Date.now() - started).toBeGreaterThanOrEqual(4 * 150 - 20)
+  for (let i = 1; i < arrivals.length; i++) expect(arrivals[i] - arrivals[i - 1]).toBeGreaterThanOrEqual(140)
+  await server.close()
+})

@@ -37,6 +37,8 @@ export interface PlatformApiOptions {
   signal?: AbortSignal
   /** Retry policy for 5xx and dropped connections; 429s wait twice as long. */
   retry?: RetryPolicy
+  /** How calls are paced when the account's budget runs low (tests shorten it). */
+  pacing?: { lowBudget: number; refillMsPerToken: number }
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 6, baseDelayMs: 1000, maxDelayMs: 30_000 }
@@ -172,8 +174,9 @@ class PlatformApi implements HerokuApi {
    * each in its own slot, however many apps are waiting.
    */
   private async paceForBudget(signal: AbortSignal | undefined): Promise<void> {
-    if (this.remaining === undefined || this.remaining >= LOW_BUDGET) return
-    const spacing = REFILL_MS_PER_TOKEN * (this.remaining === 0 ? 2 : 1)
+    const { lowBudget, refillMsPerToken } = this.options.pacing ?? { lowBudget: LOW_BUDGET, refillMsPerToken: REFILL_MS_PER_TOKEN }
+    if (this.remaining === undefined || this.remaining >= lowBudget) return
+    const spacing = refillMsPerToken * (this.remaining === 0 ? 2 : 1)
     const now = Date.now()
     const slot = Math.max(now + spacing, this.nextSlotAt + spacing)
     this.nextSlotAt = slot
