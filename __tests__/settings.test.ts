@@ -232,10 +232,13 @@ describe('the inputs for several apps', () => {
     expect(read(good).settings).toMatchObject({ maxParallel: 4, buildOnce: false, configVars: {}, buildpacks: [], dryRun: false })
   })
 
-  test('config-vars: a value keeps its = and spaces; blank lines and comments are skipped; every value is masked', () => {
-    const { settings, masked } = read({ ...good, 'config-vars': 'DATABASE_URL=postgres://u:p=w@db/x?a=b\n\n# a comment\nGREETING=hello  world \nEMPTY=\r\n_X1=1' })
-    expect(settings.configVars).toEqual({ DATABASE_URL: 'postgres://u:p=w@db/x?a=b', GREETING: 'hello  world ', EMPTY: '', _X1: '1' })
-    expect(masked).toEqual(expect.arrayContaining(['postgres://u:p=w@db/x?a=b', 'hello  world ', '1']))
+  test('config-vars: a value keeps its = and spaces; blank lines and comments are skipped; every value of 4 characters or more is masked', () => {
+    const { settings, masked } = read({ ...good, 'config-vars': 'DATABASE_URL=postgres://u:p=w@db/x?a=b\n\n# a comment\nGREETING=hello  world \nEMPTY=\r\n_X1=1\nWEB=abcd' })
+    expect(settings.configVars).toEqual({ DATABASE_URL: 'postgres://u:p=w@db/x?a=b', GREETING: 'hello  world ', EMPTY: '', _X1: '1', WEB: 'abcd' })
+    expect(masked).toEqual(expect.arrayContaining(['postgres://u:p=w@db/x?a=b', 'hello  world ', 'abcd']))
+    // Masking `1` would turn every 1 of the log into ***.
+    expect(masked).not.toContain('1')
+    expect(masked).not.toContain('')
     expect(Object.isFrozen(settings.configVars)).toBe(true)
   })
 

@@ -3,7 +3,15 @@ import type { HerokuApi } from '../heroku/api.js'
 import type { Log } from '../log.js'
 
 /** Heroku's rule for a config var name: letters, digits and underscores, not starting with a digit. */
+const KEY_RULE = 'letters, digits and underscores, not starting with a digit'
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+/**
+ * Values shorter than this are not masked in the log: a secret of 1 to 3 characters is no secret, and
+ * masking `1` or `on` would turn every such character of the log into `***` (the same floor as
+ * google-github-actions' `min_mask_length`). The action itself never writes any value, short or long.
+ */
+export const MIN_MASKED_LENGTH = 4
 
 /**
  * Parses the `config-vars` input: `KEY=VALUE` lines, the value being everything after the first `=`
@@ -11,14 +19,17 @@ const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
  * before anything is checked, and no message ever quotes a value or a line that could hold one.
  * Returns the problems (each naming the input and the line) instead of throwing, like the other inputs.
  */
-export function parseConfigVars(input: string, inputName: string, mask: (secret: string) => void): { vars: Record<string, string>; problems: string[] } {
+export function parseConfigVars(input: string, inputName: string, maskValue: (secret: string) => void): { vars: Record<string, string>; problems: string[] } {
+  const mask = (value: string): void => {
+    if (value.length >= MIN_MASKED_LENGTH) maskValue(value)
+  }
   const vars: Record<string, string> = {}
   const problems: string[] = []
   const lineOf = new Map<string, number>()
   input.split('\n').forEach((raw, index) => {
     const line = raw.replace(/\r$/, '')
     const at = line.indexOf('=')
-    if (at >= 0 && line.slice(at + 1) !== '') mask(line.slice(at + 1))
+    if (at >= 0) mask(line.slice(at + 1))
     if (line.trim() === '' || line.trimStart().startsWith('#')) return
     const where = `Input '${inputName}' line ${index + 1}`
     if (at < 0) {
@@ -29,7 +40,7 @@ export function parseConfigVars(input: string, inputName: string, mask: (secret:
     }
     const key = line.slice(0, at).trim()
     if (!KEY.test(key)) {
-      problems.push(`${where} has the key '${printable(key)}': a config var name is letters, digits and underscores, not starting with a digit.`)
+      problems.push(`${where} has the key '${printable(key)}': a config var name is ${KEY_RULE}.`)
       return
     }
     const first = lineOf.get(key)

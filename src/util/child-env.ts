@@ -8,7 +8,8 @@ const secrets = new Set<string>()
 
 /** Registers a secret (done as the inputs are read, next to masking it in the log). */
 export function addSecret(secret: string): void {
-  if (secret) secrets.add(secret)
+  // A very short "secret" would drop every variable that happens to contain it (PATH included).
+  if (secret.length >= 4) secrets.add(secret)
 }
 
 const NEVER = /^(INPUT_|ACTIONS_(RUNTIME|ID_TOKEN_REQUEST|CACHE|RESULTS)_)/i
