@@ -38,6 +38,8 @@ runWorkflow({ workflowFile: values.workflow, repository: projectRoot, jobs: valu
     const seconds = ((Date.now() - started) / 1000).toFixed(0)
     console.log(`\n${path.relative(projectRoot, values.workflow)}, run locally in ${seconds} s:`)
     for (const job of jobs) console.log(`  ${job.result === 'success' ? '✓' : '✗'} ${job.id}: ${job.result}`)
+    const passed = jobs.filter((job) => job.result === 'success').length
+    console.log(`self-test: ${passed} passed, ${jobs.length - passed} failed`)
     process.exit(jobs.length > 0 && jobs.every((job) => job.result === 'success') ? 0 : 1)
   },
   (error: unknown) => {
