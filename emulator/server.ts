@@ -4,7 +4,7 @@ import type { ApiResponse, PlatformApi } from './api.js'
 import { checkApiRequest } from './auth.js'
 import type { BlobStore } from './blobs.js'
 import { ApiError, errorForStatus } from './errors.js'
-import type { FaultInjector } from './faults.js'
+import { applyAnswerFault, type FaultInjector } from './faults.js'
 import { failGit, type GitRemote } from './git.js'
 import type { RateLimiter } from './rate-limit.js'
 import { failStream, type OutputStreams } from './streams.js'
@@ -42,10 +42,23 @@ export function requestHandler(parts: ServerParts): (req: IncomingMessage, res: 
 
     if (parts.faults.takeDrop(method, target)) {
       parts.log(`fault: dropped ${method} ${target}`)
+      record.fault = 'drop'
       return void req.socket.destroy()
     }
-    const injected = parts.faults.takeFailure(method, target)
-    if (injected !== undefined) parts.log(`fault: ${method} ${target} answered ${injected}`)
+    const failure = parts.faults.takeFailure(method, target)
+    const injected = failure?.status
+    if (failure) {
+      parts.log(`fault: ${method} ${target} answered ${failure.status}`)
+      record.fault = 'fail'
+      if (failure.retryAfter !== undefined) res.setHeader('Retry-After', String(failure.retryAfter))
+    } else {
+      const answerFault = parts.faults.takeAnswerFault(method, target)
+      if (answerFault) {
+        parts.log(`fault: ${method} ${target}: answer ${answerFault.kind}`)
+        record.fault = answerFault.kind
+        applyAnswerFault(res, answerFault)
+      }
+    }
     const url = new URL(target, 'http://127.0.0.1')
     let served: Promise<void> | void
     if (parts.blobs.handles(url.pathname)) {

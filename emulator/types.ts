@@ -25,7 +25,12 @@ export interface RecordedRequest {
   body: string
   /** The answered status; 0 while unanswered or when the connection was dropped. */
   status: number
+  /** The injected fault this request met, if any: `fail`, `drop`, or an answer fault (`lose`, `delay`, `cut`). */
+  fault?: 'fail' | 'drop' | AnswerFault['kind']
 }
+
+/** What an answer fault does to the answer of a request that was carried out. */
+export type AnswerFault = { kind: 'lose' } | { kind: 'delay'; ms: number } | { kind: 'cut' }
 
 export interface Faults {
   /**
@@ -33,9 +38,23 @@ export interface Faults {
    * (429 rate_limit, 500 internal_server_error, 503 service_unavailable, ...), blob URLs with an
    * S3-style XML error (503 SlowDown, 500 InternalError), stream URLs with plain text.
    */
-  failNext(count: number, status: number, match?: RequestMatch): void
-  /** The next `count` matching requests (API, blob or stream) lose their connection without an answer. */
+  failNext(count: number, status: number, match?: RequestMatch, options?: { retryAfter?: number }): void
+  /** The next `count` matching requests (API, blob or stream) lose their connection before anything is done. */
   dropNext(count: number, match?: RequestMatch): void
+  /**
+   * Heroku acted, then the answer was lost: the next `count` matching requests are carried out in
+   * full (a build is created, a release made, an upload stored), and the connection then closes
+   * without a byte of the answer.
+   */
+  loseAnswerNext(count: number, match?: RequestMatch): void
+  /** The next `count` matching requests are carried out at once, but their answer is held `ms` before it is sent. */
+  delayAnswerNext(count: number, ms: number, match?: RequestMatch): void
+  /**
+   * The next `count` matching answers stop mid-way: the head and half of the first part of the body
+   * arrive, then the connection drops (a JSON body cut in two, an output stream that stops, an
+   * upload's answer that never completes). The request itself was carried out.
+   */
+  cutAnswerNext(count: number, match?: RequestMatch): void
   /** Output streams answer 404 for the first N GETs of each stream (default 1). */
   streamNotFoundFirst: number
   /** Delay between streamed lines (default 0). */

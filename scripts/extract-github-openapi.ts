@@ -25,6 +25,8 @@ export const FIXTURE = path.join(projectRoot, 'emulator', 'github', 'rest-descri
 /** The operations the action calls (method and path, as the description spells them). */
 export const OPERATIONS: readonly [method: string, path: string][] = [
   ['post', '/repos/{owner}/{repo}/deployments'],
+  // Before a create whose answer was lost is sent again: the deployment it may have made.
+  ['get', '/repos/{owner}/{repo}/deployments'],
   ['post', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses'],
   ['get', '/repos/{owner}/{repo}/commits/{ref}/check-runs'],
   ['get', '/repos/{owner}/{repo}/commits/{ref}/status']

@@ -29,7 +29,11 @@ export class HerokuApiError extends Error {
     readonly status: number | undefined,
     readonly id: string | undefined,
     readonly herokuMessage: string,
-    readonly requestId?: string
+    readonly requestId?: string,
+    /** What the answer's Retry-After asked for (ms). */
+    readonly retryAfterMs?: number,
+    /** Heroku may have carried the request out: no answer came, or a 5xx did. */
+    readonly mayHaveActed = false
   ) {
     const what = status === undefined ? 'failed' : `answered ${status}${id ? ` ${id}` : ''}`
     const hint = status === undefined ? undefined : HINTS[status]

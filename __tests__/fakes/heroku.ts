@@ -1,5 +1,5 @@
 import type { HerokuApi } from '../../src/heroku/api.js'
-import type { CreateBuildBody, CreateReleaseBody, HerokuApp, HerokuBuild, HerokuRelease, SourceBlob } from '../../src/heroku/types.js'
+import type { CreateBuildBody, CreateReleaseBody, HerokuApp, HerokuBuild, HerokuDyno, HerokuRelease, SourceBlob } from '../../src/heroku/types.js'
 
 /**
  * An in-memory HerokuApi: builds and releases move through the states each test scripts, one state
@@ -68,6 +68,18 @@ export class FakeHeroku implements HerokuApi {
   async setBuildpacks(app: string, buildpacks: readonly string[]): Promise<unknown> {
     this.buildpackUpdates.push({ app, buildpacks: [...buildpacks] })
     return []
+  }
+  async recentBuilds(): Promise<HerokuBuild[]> {
+    return this.createdBuilds.length > 0 ? [this.build(Math.min(this.buildReads, this.buildStates.length - 1))] : []
+  }
+  dynos: HerokuDyno[] = []
+  stoppedDynos: string[] = []
+  async listDynos(): Promise<HerokuDyno[]> {
+    return this.dynos
+  }
+  async stopDyno(_app: string, dyno: string): Promise<unknown> {
+    this.stoppedDynos.push(dyno)
+    return {}
   }
   private build(index: number): HerokuBuild {
     return { id: 'build-1', status: 'pending', created_at: '', updated_at: '', release: null, slug: null, ...this.buildStates[index] }

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { FaultInjector } from '../faults.js'
+import { applyAnswerFault, FaultInjector } from '../faults.js'
 import { flatten, readBody } from '../server.js'
 import type { RecordedRequest, RequestMatch } from '../types.js'
 import { type Operation, RestDescription } from './openapi.js'
@@ -47,7 +47,14 @@ export interface LocalGitHub {
    * `failNext(n, status)`: 5xx answers GitHub's server error; 403 and 429 answer the secondary rate
    * limit with `retry-after: 1`; others GitHub's basic error. `dropNext(n)` closes the connection.
    */
-  faults: { failNext(count: number, status: number, match?: RequestMatch): void; dropNext(count: number, match?: RequestMatch): void }
+  faults: {
+    failNext(count: number, status: number, match?: RequestMatch): void
+    dropNext(count: number, match?: RequestMatch): void
+    /** GitHub acted (the deployment or status exists), then the connection closed without the answer. */
+    loseAnswerNext(count: number, match?: RequestMatch): void
+    /** GitHub acted at once, but the answer is held `ms` before it is sent. */
+    delayAnswerNext(count: number, ms: number, match?: RequestMatch): void
+  }
   /** Deployments in creation order, each with its statuses. */
   deployments: DeploymentView[]
   /** A check run on `sha` (queued unless told otherwise); the handle moves it along. */
@@ -89,7 +96,15 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
       const record: RecordedRequest = { method, path: target, headers: flatten(req.headers), body: '', status: 0 }
       requests.push(record)
       record.body = await readBody(req)
-      if (faults.takeDrop(method, target)) return void req.socket.destroy()
+      if (faults.takeDrop(method, target)) {
+        record.fault = 'drop'
+        return void req.socket.destroy()
+      }
+      const answerFault = faults.takeAnswerFault(method, target)
+      if (answerFault) {
+        record.fault = answerFault.kind
+        applyAnswerFault(res, answerFault)
+      }
 
       const url = new URL(target, apiUrl)
       const found = rest.find(method, url.pathname)
@@ -122,7 +137,10 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
 
   function respond(record: RecordedRequest, url: URL, operation: Operation | undefined, params: Record<string, string>): Answer {
     const injected = faults.takeFailure(record.method, record.path)
-    if (injected !== undefined) return injectedFailure(injected)
+    if (injected !== undefined) {
+      record.fault = 'fail'
+      return injectedFailure(injected.status)
+    }
     if (!authorized(record.headers.authorization, options.token)) {
       return { status: 401, body: { message: 'Bad credentials', documentation_url: DOCS, status: '401' } }
     }
@@ -165,7 +183,9 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
     permissions,
     faults: {
       failNext: (count, status, match) => faults.failNext(count, status, match),
-      dropNext: (count, match) => faults.dropNext(count, match)
+      dropNext: (count, match) => faults.dropNext(count, match),
+      loseAnswerNext: (count, match) => faults.loseAnswerNext(count, match),
+      delayAnswerNext: (count, ms, match) => faults.delayAnswerNext(count, ms, match)
     },
     deployments: state.deployments,
     addCheckRun: (sha, spec) => state.addCheckRun(sha, spec),

@@ -12,12 +12,24 @@ export interface HerokuRelease extends Pick<Release, 'current' | 'description' |
   status: ReleaseStatus
   output_stream_url?: string | null
   slug?: Ref
+  /** Whether Heroku lets a rollback go to this release (a release that never ran code cannot). */
+  eligible_for_rollback?: boolean
 }
 
 export interface HerokuBuild extends Pick<Build, 'created_at' | 'updated_at' | 'status' | 'output_stream_url'> {
   id: string
   release?: Ref
   slug?: Ref
+  source_blob?: { url?: string | null; version?: string | null; checksum?: string | null }
+}
+
+/** A dyno, with the fields that tell a release phase apart (type `release`). */
+export interface HerokuDyno {
+  id: string
+  name: string
+  type: string
+  state: string
+  release?: { id: string; version: number } | null
 }
 
 export interface HerokuApp extends Pick<App, 'web_url' | 'maintenance' | 'git_url'> {
