@@ -95,7 +95,7 @@ test('a cancel during the build cancels the build on Heroku and ends the deploym
   expect(run.apps[0].reason).toBe('The job was cancelled while deploying web-app.')
   expect(deps.api.cancelled).toEqual(['build-1'])
   expect(deps.github.deployments[0].statuses.at(-1)).toMatchObject({ state: 'error', afterCancel: true })
-  expect(deps.log.text()).toContain('Cancelled build build-1 on web-app.')
+  expect(deps.log.text()).toContain('Cancelled build build-1 on web-app: it will not release.')
 })
 
 test('github-deployment: false makes no deployment', async () => {

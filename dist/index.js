@@ -1724,51 +1724,6 @@ module.exports = (flag, argv = process.argv) => {
 
 /***/ }),
 
-/***/ 6188:
-/***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
-
-
-
-class Heroku {
-  constructor (options) {
-    this.options = options || {}
-  }
-
-  request (options) {
-    const Request = __nccwpck_require__(3633)
-    options = options || {}
-    options.headers = Object.assign(Object.assign({}, this.options.headers), options.headers)
-    options = Object.assign({}, this.options, options)
-    const request = new Request(options)
-    return request.request()
-  }
-
-  get (path, options) {
-    return this.request(Object.assign({}, options, { method: 'GET', path: path }))
-  }
-
-  put (path, options) {
-    return this.request(Object.assign({}, options, { method: 'PUT', path: path }))
-  }
-
-  post (path, options) {
-    return this.request(Object.assign({}, options, { method: 'POST', path: path }))
-  }
-
-  patch (path, options) {
-    return this.request(Object.assign({}, options, { method: 'PATCH', path: path }))
-  }
-
-  delete (path, options) {
-    return this.request(Object.assign({}, options, { method: 'DELETE', path: path }))
-  }
-}
-
-module.exports = Heroku
-
-
-/***/ }),
-
 /***/ 3633:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
@@ -31234,7 +31189,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7842);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9534);
 /* harmony import */ var _quiet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8351);
 
 
@@ -31249,7 +31204,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7842:
+/***/ 9534:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34203,15 +34158,61 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
+;// CONCATENATED MODULE: ./src/util/secrets.ts
+/**
+ * Every secret the run knows (the API key and its Basic-credential form, the GitHub token, the webhook
+ * URLs and secret, every config var value), registered as the inputs are read, next to masking it in
+ * the runner's log. The runner masks only its log: what we write elsewhere (outputs, the job summary,
+ * notifications, a GitHub deployment's description) is scrubbed here, and so is the log itself, so
+ * that no secret depends on the runner alone.
+ */
+const secrets = new Set();
+/** Registers a secret, with the forms a mistake could print it in (URL-encoded, inside JSON). */
+function addSecret(secret) {
+    if (!secret)
+        return;
+    secrets.add(secret);
+    secrets.add(encodeURIComponent(secret));
+    secrets.add(JSON.stringify(secret).slice(1, -1));
+}
+/** Whether `text` carries a registered secret. */
+function carriesSecret(text) {
+    for (const secret of secrets)
+        if (text.includes(secret))
+            return true;
+    return false;
+}
+/** `text` with every registered secret replaced by `***`, longest first (a secret may contain another). */
+function scrub(text) {
+    if (secrets.size === 0 || !carriesSecret(text))
+        return text;
+    return [...secrets].sort((a, b) => b.length - a.length).reduce((out, secret) => out.split(secret).join('***'), text);
+}
+/** A JSON-like value with every string in it scrubbed (keys included): for notification payloads. */
+function scrubDeep(value) {
+    if (typeof value === 'string')
+        return scrub(value);
+    if (Array.isArray(value))
+        return value.map((item) => scrubDeep(item));
+    if (value && typeof value === 'object')
+        return Object.fromEntries(Object.entries(value).map(([key, item]) => [scrub(key), scrubDeep(item)]));
+    return value;
+}
+
 ;// CONCATENATED MODULE: ./src/core-log.ts
 
-/** The job log, through @actions/core: groups fold in the UI, notices and warnings become annotations. */
+
+/**
+ * The job log, through @actions/core: groups fold in the UI, notices and warnings become annotations.
+ * Every line is scrubbed of the run's secrets (a build that prints its config vars included), so that
+ * no secret relies on the runner's masking alone.
+ */
 const coreLog = {
-    info: (message) => info(message),
-    notice: (message) => notice(message),
-    warning: (message) => warning(message),
-    error: (message) => core_error(message),
-    group: (title, fn) => group(title, fn)
+    info: (message) => info(scrub(message)),
+    notice: (message) => notice(scrub(message)),
+    warning: (message) => warning(scrub(message)),
+    error: (message) => core_error(scrub(message)),
+    group: (title, fn) => group(scrub(title), fn)
 };
 
 ;// CONCATENATED MODULE: ./src/util/time.ts
@@ -34336,7 +34337,13 @@ class HerokuApiError extends Error {
     id;
     herokuMessage;
     requestId;
-    constructor(method, path, status, id, herokuMessage, requestId) {
+    retryAfterMs;
+    mayHaveActed;
+    constructor(method, path, status, id, herokuMessage, requestId, 
+    /** What the answer's Retry-After asked for (ms). */
+    retryAfterMs, 
+    /** Heroku may have carried the request out: no answer came, or a 5xx did. */
+    mayHaveActed = false) {
         const what = status === undefined ? 'failed' : `answered ${status}${id ? ` ${id}` : ''}`;
         const hint = status === undefined ? undefined : HINTS[status];
         super(`Heroku API ${method} ${path} ${what}: ${herokuMessage}${hint ? ` (${hint})` : ''}`);
@@ -34346,6 +34353,8 @@ class HerokuApiError extends Error {
         this.id = id;
         this.herokuMessage = herokuMessage;
         this.requestId = requestId;
+        this.retryAfterMs = retryAfterMs;
+        this.mayHaveActed = mayHaveActed;
         this.name = 'HerokuApiError';
     }
 }
@@ -34384,6 +34393,8 @@ function oneLine(error) {
 }
 
 
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/context.js
 
 
@@ -39509,9 +39520,49 @@ class RestGitHub {
             return { items, total: data.total_count };
         });
     }
-    async createDeployment(deployment) {
+    /**
+     * Never sent twice blindly: when an attempt got no clear answer (a dropped connection, a timeout, a
+     * 5xx), the deployment of this commit to this environment that it may have made is looked for first.
+     */
+    async createDeployment(wanted) {
         const path = '/deployments';
+        // A mark of this one create, so that what it made is told apart from a deployment of the same commit by an earlier run.
+        const deployment = { ...wanted, payload: { ...wanted.payload, request_id: (0,external_node_crypto_.randomUUID)() } };
+        let uncertain = false;
         return this.call('POST', path, PERMISSION.deployments, false, async (signal) => {
+            if (uncertain) {
+                const made = await this.findDeployment(deployment, signal);
+                if (made !== undefined) {
+                    this.options.log.info(`GitHub API POST ${this.url(path)} got no clear answer, but GitHub had made deployment ${made}: not sent again.`);
+                    return made;
+                }
+            }
+            uncertain = true; // until GitHub answers this attempt clearly, below
+            try {
+                return await this.postDeployment(deployment, path, signal);
+            }
+            catch (error) {
+                const answered = error.status ?? error.response?.status;
+                uncertain = answered === undefined || answered >= 500;
+                throw error;
+            }
+        });
+    }
+    /** The deployment of this commit to this environment that carries this create's mark. */
+    async findDeployment(deployment, signal) {
+        const { data } = await this.octokit.rest.repos.listDeployments({
+            owner: this.owner,
+            repo: this.repo,
+            sha: deployment.sha,
+            environment: deployment.environment,
+            per_page: 20,
+            request: { signal }
+        });
+        const mark = deployment.payload.request_id;
+        return data.find((made) => typeof made.payload === 'object' && made.payload !== null && made.payload.request_id === mark)?.id;
+    }
+    async postDeployment(deployment, path, signal) {
+        {
             const response = await this.octokit.rest.repos.createDeployment({
                 owner: this.owner,
                 repo: this.repo,
@@ -39527,7 +39578,7 @@ class RestGitHub {
             if (!('id' in response.data))
                 throw new GitHubApiError('POST', this.url(path), response.status, response.data.message ?? 'no deployment was created');
             return response.data.id;
-        });
+        }
     }
     async createDeploymentStatus(deploymentId, status, options = {}) {
         await this.call('POST', `/deployments/${deploymentId}/statuses`, PERMISSION.deployments, options.afterCancel ?? false, (signal) => this.octokit.rest.repos.createDeploymentStatus({ owner: this.owner, repo: this.repo, deployment_id: deploymentId, ...status, request: { signal } }));
@@ -39549,12 +39600,15 @@ class RestGitHub {
      */
     call(method, path, permission, afterCancel, fn) {
         const jobSignal = afterCancel ? undefined : this.options.signal;
-        const timeoutMs = afterCancel ? AFTER_CANCEL_MS : CALL_TIMEOUT_MS;
+        const window = this.options.cleanup;
+        const requestTimeoutMs = this.options.requestTimeoutMs ?? CALL_TIMEOUT_MS;
+        const timeoutMs = Math.max(1, Math.min(requestTimeoutMs, afterCancel ? (window?.remainingMs() ?? requestTimeoutMs) : requestTimeoutMs));
         const url = this.url(path);
         return withRetry(async () => {
             const timeout = AbortSignal.timeout(timeoutMs);
+            const bounds = [timeout, ...(jobSignal ? [jobSignal] : []), ...(afterCancel && window?.started ? [window.signal] : [])];
             try {
-                return await fn(jobSignal ? AbortSignal.any([jobSignal, timeout]) : timeout);
+                return await fn(AbortSignal.any(bounds));
             }
             catch (error) {
                 if (jobSignal?.aborted)
@@ -39613,11 +39667,76 @@ function rateLimitWait(headers) {
     return 0;
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
-// EXTERNAL MODULE: ./node_modules/heroku-client/lib/index.js
-var heroku_client_lib = __nccwpck_require__(6188);
-var heroku_client_lib_default = /*#__PURE__*/__nccwpck_require__.n(heroku_client_lib);
+// EXTERNAL MODULE: ./node_modules/heroku-client/lib/request.js
+var lib_request = __nccwpck_require__(3633);
+var request_default = /*#__PURE__*/__nccwpck_require__.n(lib_request);
+;// CONCATENATED MODULE: ./src/heroku/client.ts
+/**
+ * heroku-client, with one decision of its own taken away.
+ *
+ * heroku-client 3.1.4 retries a request whose connection failed (reset, timeout, refused) up to 4
+ * times, whatever the method, and has no option to turn that off. For a POST that Heroku carried out
+ * before the connection dropped, that resends the create unseen: a second build, a second release.
+ * Its socket timeout even aborts the request and then retries it in the background after the promise
+ * already failed. So here every request is sent exactly once (`isRetryAllowed` answers no), and
+ * whether to try again is decided in one place, api.ts, which knows which calls are writes and looks
+ * for what a lost create may have made before it sends it again.
+ *
+ * This subclass also lets the cancel signal abort a request in flight, fails a request whose answer
+ * stops mid-way (heroku-client would wait for the end forever), and keeps the answer's `Retry-After`.
+ */
+
+/** Sends one request through heroku-client (auth, Accept, JSON, Range) exactly once; `signal` aborts it. */
+function sendOnce(client, options, signal) {
+    const request = new OnceRequest({ ...client, ...options, headers: { ...options.headers } }, signal);
+    return request.request();
+}
+class OnceRequest extends (request_default()) {
+    signal;
+    constructor(options, signal) {
+        super(options);
+        this.signal = signal;
+    }
+    /** Never: our retry in api.ts decides, knowing which calls are writes. */
+    isRetryAllowed() {
+        return false;
+    }
+    /** heroku-client's idle timeout, and the cancel signal: either aborts the request in flight. */
+    setRequestTimeout(req) {
+        super.setRequestTimeout(req);
+        const signal = this.signal;
+        if (!signal)
+            return;
+        const abort = () => void req.destroy(Object.assign(new Error('the request was aborted'), { code: 'ABORT_ERR' }));
+        if (signal.aborted)
+            return abort();
+        signal.addEventListener('abort', abort, { once: true });
+        req.once('close', () => signal.removeEventListener('abort', abort));
+    }
+    /** An answer that stops mid-way fails the request, instead of waiting for an end that never comes. */
+    handleResponse(res) {
+        const cut = () => this.reject(Object.assign(new Error('the answer stopped before its end'), { code: 'ECONNRESET' }));
+        res.on('aborted', cut);
+        res.on('error', cut);
+        super.handleResponse(res);
+    }
+    /** heroku-client's failure, with the answer's Retry-After kept for our retry. */
+    handleFailure(res, buffer) {
+        const error = new Error(`Expected response to be successful, got ${res.statusCode}`);
+        error.statusCode = res.statusCode;
+        try {
+            error.body = JSON.parse(buffer || '{}');
+        }
+        catch {
+            error.body = buffer;
+        }
+        const retryAfter = Number(res.headers['retry-after']);
+        if (res.headers['retry-after'] !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0)
+            error.retryAfter = retryAfter;
+        this.reject(error);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/heroku/api.ts
 
 
@@ -39627,25 +39746,33 @@ var heroku_client_lib_default = /*#__PURE__*/__nccwpck_require__.n(heroku_client
 
 const api_DEFAULT_RETRY = { attempts: 6, baseDelayMs: 1000, maxDelayMs: 30_000 };
 // heroku-client waits for a response body without a bound; no single call may hang the job.
-const api_CALL_TIMEOUT_MS = 60_000;
+const REQUEST_TIMEOUT_MS = 60_000;
 // Heroku refills ~75 tokens a minute (one per 800 ms); below LOW_BUDGET we pace calls at that rate.
 const LOW_BUDGET = 30;
 const REFILL_MS_PER_TOKEN = 800;
+// A Retry-After longer than this is not waited for: the call fails and says what Heroku asked.
+const MAX_RETRY_AFTER_MS = 120_000;
 function createPlatformApi(options) {
     return new PlatformApi(options);
 }
 class PlatformApi {
     options;
+    cleanupOnly;
     client;
     retry;
+    requestTimeoutMs;
     /** Last RateLimit-Remaining Heroku told us, or undefined before the first answer. */
     remaining;
     /** When the last paced call may go: calls paced for the budget are spaced from one another. */
     nextSlotAt = 0;
-    constructor(options) {
+    constructor(options, 
+    /** Every call is a cleanup call (forCleanup). */
+    cleanupOnly = false) {
         this.options = options;
+        this.cleanupOnly = cleanupOnly;
         this.retry = options.retry ?? api_DEFAULT_RETRY;
-        this.client = new (heroku_client_lib_default())({
+        this.requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+        this.client = {
             token: options.apiKey,
             host: options.baseUrl,
             userAgent: USER_AGENT,
@@ -39655,81 +39782,151 @@ class PlatformApi {
                     this.remaining = header;
                 next();
             }
-        });
+        };
     }
     getApp(app) {
-        return this.call('GET', `/apps/${encodeURIComponent(app)}`);
+        return this.call('GET', `/apps/${encodeURIComponent(app)}`, READ);
     }
     createSource() {
-        return this.call('POST', '/sources');
+        return this.call('POST', '/sources', { repeat: { kind: 'harmless' } });
     }
     createBuild(app, body) {
-        return this.call('POST', `/apps/${encodeURIComponent(app)}/builds`, { body });
+        const find = async () => (await this.recentBuilds(app, 20)).find((build) => sameSource(build, body.source_blob));
+        return this.call('POST', `${appPath(app)}/builds`, { body, repeat: { kind: 'lookFirst', find, what: `a build of ${body.source_blob.version} on ${app}` } });
     }
     getBuild(app, buildId) {
-        return this.call('GET', `/apps/${encodeURIComponent(app)}/builds/${encodeURIComponent(buildId)}`);
+        return this.call('GET', `${appPath(app)}/builds/${encodeURIComponent(buildId)}`, READ);
+    }
+    recentBuilds(app, count) {
+        return this.call('GET', `${appPath(app)}/builds`, { headers: { Range: `started_at ..; max=${count}, order=desc` }, repeat: { kind: 'read' } });
     }
     getRelease(app, idOrVersion) {
-        return this.call('GET', `/apps/${encodeURIComponent(app)}/releases/${encodeURIComponent(String(idOrVersion))}`);
+        return this.call('GET', `${appPath(app)}/releases/${encodeURIComponent(String(idOrVersion))}`, READ);
     }
     latestReleases(app, count) {
-        return this.call('GET', `/apps/${encodeURIComponent(app)}/releases`, {
-            headers: { Range: `version ..; max=${count}, order=desc` }
-        });
+        return this.call('GET', `${appPath(app)}/releases`, { headers: { Range: `version ..; max=${count}, order=desc` }, repeat: { kind: 'read' } });
     }
-    rollback(app, releaseId) {
-        return this.call('POST', `/apps/${encodeURIComponent(app)}/releases`, { body: { release: releaseId } });
+    async rollback(app, releaseId) {
+        const before = await this.newestVersion(app);
+        const find = async () => {
+            const target = await this.getRelease(app, releaseId);
+            const made = await this.latestReleases(app, 10);
+            return made.find((release) => release.version > before && (release.description === `Rollback to v${target.version}` || sameSlug(release, target.slug?.id)));
+        };
+        return this.call('POST', `${appPath(app)}/releases`, { body: { release: releaseId }, repeat: { kind: 'lookFirst', find, what: `a rollback on ${app}` } });
     }
     cancelBuild(app, buildId) {
-        return this.call('DELETE', `/apps/${encodeURIComponent(app)}/builds/${encodeURIComponent(buildId)}`, {
+        return this.call('DELETE', `${appPath(app)}/builds/${encodeURIComponent(buildId)}`, {
             headers: { Accept: 'application/vnd.heroku+json; version=3.cancel-build' },
-            cleanup: true
+            cleanup: true,
+            repeat: { kind: 'idempotent' }
         });
     }
     setMaintenance(app, on) {
-        return this.call('PATCH', `/apps/${encodeURIComponent(app)}`, { body: { maintenance: on }, cleanup: true });
+        return this.call('PATCH', appPath(app), { body: { maintenance: on }, cleanup: !on, repeat: { kind: 'idempotent' } });
     }
-    createRelease(app, body) {
-        return this.call('POST', `/apps/${encodeURIComponent(app)}/releases`, { body });
+    async createRelease(app, body) {
+        const before = await this.newestVersion(app);
+        const find = async () => (await this.latestReleases(app, 10)).find((release) => release.version > before && sameSlug(release, body.slug) && (body.description === undefined || release.description === body.description));
+        return this.call('POST', `${appPath(app)}/releases`, { body, repeat: { kind: 'lookFirst', find, what: `a release of slug ${body.slug} on ${app}` } });
     }
     updateConfigVars(app, vars) {
         // The answer is every config var of the app: nothing of it is kept or shown.
-        return this.call('PATCH', `/apps/${encodeURIComponent(app)}/config-vars`, { body: vars }).then(() => undefined);
+        return this.call('PATCH', `${appPath(app)}/config-vars`, { body: vars, repeat: { kind: 'idempotent' } }).then(() => undefined);
     }
     setBuildpacks(app, buildpacks) {
-        return this.call('PUT', `/apps/${encodeURIComponent(app)}/buildpack-installations`, { body: { updates: buildpacks.map((buildpack) => ({ buildpack })) } });
+        return this.call('PUT', `${appPath(app)}/buildpack-installations`, { body: { updates: buildpacks.map((buildpack) => ({ buildpack })) }, repeat: { kind: 'idempotent' } });
     }
-    async call(method, path, extra = {}) {
+    listDynos(app) {
+        return this.call('GET', `${appPath(app)}/dynos`, { cleanup: true, repeat: { kind: 'read' } });
+    }
+    stopDyno(app, dyno) {
+        return this.call('POST', `${appPath(app)}/dynos/${encodeURIComponent(dyno)}/actions/stop`, { cleanup: true, repeat: { kind: 'idempotent' } });
+    }
+    forCleanup() {
+        return this.cleanupOnly ? this : new PlatformApi(this.options, true);
+    }
+    /** The newest release's version (0 without one): what a create's lost answer is looked for above. */
+    async newestVersion(app) {
+        return (await this.latestReleases(app, 1))[0]?.version ?? 0;
+    }
+    /**
+     * One call: paced for the rate-limit budget, each try bounded by the request timeout and aborted by
+     * the cancel (a cleanup call by the cleanup window instead), retried on 429 and, as `repeat` allows,
+     * on 5xx and lost answers.
+     */
+    async call(method, path, call) {
         const { log } = this.options;
-        // A cleanup call (maintenance off) must still run after the job was cancelled.
-        const signal = extra.cleanup ? undefined : this.options.signal;
-        return withRetry(async () => {
-            await this.paceForBudget(signal);
-            const requestId = (0,external_node_crypto_.randomUUID)();
-            try {
-                return await withTimeout(this.client.request({
-                    method,
-                    path,
-                    body: extra.body,
-                    headers: { 'Request-Id': requestId, ...extra.headers },
-                    partial: true,
-                    timeout: api_CALL_TIMEOUT_MS
-                }), api_CALL_TIMEOUT_MS + 5000, `Heroku API ${method} ${path}`);
-            }
-            catch (error) {
-                throw toApiError(method, path, requestId, error);
-            }
-        }, {
-            ...this.retry,
-            signal,
-            retryDelay: (error, attempt) => {
-                if (!(error instanceof HerokuApiError) || !isTransient(error.status))
-                    return undefined;
-                const delay = backoffDelay(this.retry, attempt);
-                return error.status === 429 ? delay * 2 : delay;
-            },
-            onRetry: (error, attempt, delayMs) => log.warning(`${error.message}; retrying in ${(delayMs / 1000).toFixed(1)} s (attempt ${attempt + 1} of ${this.retry.attempts})`)
-        });
+        const window = this.options.cleanup;
+        if (this.cleanupOnly)
+            call = { ...call, cleanup: true };
+        // A cleanup call must still run after the job was cancelled, within what the window leaves.
+        const signal = call.cleanup ? window?.signal : this.options.signal;
+        const what = `Heroku API ${method} ${path}`;
+        let uncertain = false;
+        try {
+            return await withRetry(async () => {
+                if (uncertain && call.repeat.kind === 'lookFirst') {
+                    const made = await call.repeat.find();
+                    if (made !== undefined) {
+                        log.info(`${what} got no clear answer, but Heroku had carried it out: found ${call.repeat.what}; not sent again.`);
+                        return made;
+                    }
+                    log.info(`${what} got no clear answer, and Heroku shows no ${call.repeat.what}: sending it again.`);
+                }
+                await this.paceForBudget(signal);
+                try {
+                    return await this.attempt(method, path, call, signal);
+                }
+                catch (error) {
+                    if (error instanceof HerokuApiError && error.mayHaveActed)
+                        uncertain = true;
+                    throw error;
+                }
+            }, {
+                ...this.retry,
+                signal,
+                retryDelay: (error, attempt) => this.retryDelay(error, attempt, method, call.repeat),
+                onRetry: (error, attempt, delayMs) => log.warning(`${error.message}; retrying in ${formatSeconds(delayMs)} (attempt ${attempt + 1} of ${this.retry.attempts})`)
+            });
+        }
+        catch (error) {
+            if (call.cleanup && window?.signal.aborted)
+                throw window.closedError(what);
+            if (!call.cleanup && this.options.signal?.aborted && !(error instanceof CancelledError))
+                throw new CancelledError();
+            throw error;
+        }
+    }
+    async attempt(method, path, call, signal) {
+        const requestId = (0,external_node_crypto_.randomUUID)();
+        // After a cancel, a cleanup call gets what is left of the window, not a whole request timeout.
+        const timeoutMs = Math.max(1, Math.min(this.requestTimeoutMs, call.cleanup ? (this.options.cleanup?.remainingMs() ?? Infinity) : Infinity));
+        // heroku-client's timeout is the socket's idle time; this one bounds the whole answer.
+        const attempt = AbortSignal.timeout(timeoutMs * 2);
+        try {
+            return await sendOnce(this.client, { method, path, body: call.body, headers: { 'Request-Id': requestId, ...call.headers }, partial: true, timeout: timeoutMs }, signal ? AbortSignal.any([signal, attempt]) : attempt);
+        }
+        catch (error) {
+            throw toApiError(method, path, requestId, error, attempt.aborted ? timeoutMs * 2 : timeoutMs);
+        }
+    }
+    /** How long to wait before trying again, or undefined when the call must not be repeated. */
+    retryDelay(error, attempt, method, repeat) {
+        if (!(error instanceof HerokuApiError))
+            return undefined;
+        const backoff = backoffDelay(this.retry, attempt);
+        const asked = error.retryAfterMs;
+        if (asked !== undefined && asked > MAX_RETRY_AFTER_MS)
+            return undefined;
+        if (error.status === 429)
+            return asked ?? backoff * 2; // Heroku refused before doing anything
+        if (error.status !== undefined && error.status < 500)
+            return undefined;
+        // No answer, or a 5xx: Heroku may have acted. Repeat only what is safe to repeat, or looked for first.
+        if (method === 'POST' && repeat.kind !== 'harmless' && repeat.kind !== 'lookFirst' && repeat.kind !== 'idempotent')
+            return undefined;
+        return Math.max(asked ?? 0, backoff);
     }
     /**
      * Slows down before the account's budget runs out: when it is low, calls go no faster than Heroku
@@ -39738,29 +39935,47 @@ class PlatformApi {
      * each in its own slot, however many apps are waiting.
      */
     async paceForBudget(signal) {
-        const { lowBudget, refillMsPerToken } = this.options.pacing ?? { lowBudget: LOW_BUDGET, refillMsPerToken: REFILL_MS_PER_TOKEN };
-        if (this.remaining === undefined || this.remaining >= lowBudget)
+        if (this.remaining === undefined || this.remaining >= LOW_BUDGET)
             return;
-        const spacing = refillMsPerToken * (this.remaining === 0 ? 2 : 1);
+        const spacing = REFILL_MS_PER_TOKEN * (this.remaining === 0 ? 2 : 1);
         const now = Date.now();
         const slot = Math.max(now + spacing, this.nextSlotAt + spacing);
         this.nextSlotAt = slot;
         await sleep(slot - now, signal);
     }
 }
-/** 429 and 5xx answers and failures without an answer (dropped connection, timeout) are worth a retry. */
-function isTransient(status) {
-    return status === undefined || status === 429 || status >= 500;
+const READ = { repeat: { kind: 'read' } };
+function appPath(app) {
+    return `/apps/${encodeURIComponent(app)}`;
 }
-function toApiError(method, path, requestId, error) {
-    const { statusCode, body, message, code } = error;
+/** A build made from this very upload: the same source URL (new for every upload), checksum and version. */
+function sameSource(build, source) {
+    const blob = build.source_blob;
+    if (!blob)
+        return false;
+    return blob.checksum === source.checksum && blob.version === source.version && (!blob.url || blob.url === source.url);
+}
+function sameSlug(release, slugId) {
+    return slugId !== undefined && release.slug?.id === slugId;
+}
+/**
+ * heroku-client's error as a HerokuApiError with Heroku's id and message, what Retry-After asked, and
+ * whether Heroku may have acted (no answer, an answer cut short, a timeout, a 5xx).
+ */
+function toApiError(method, path, requestId, error, timeoutMs) {
+    const { statusCode, body, message, code, retryAfter } = error;
+    const retryAfterMs = retryAfter === undefined ? undefined : retryAfter * 1000;
     if (statusCode === undefined) {
-        return new HerokuApiError(method, path, undefined, code, `no answer (${code ?? message})`, requestId);
+        const timedOut = /took longer than/.test(message) || error.name === 'TimeoutError' || code === 'ABORT_ERR';
+        const why = timedOut ? `no answer within ${formatSeconds(timeoutMs)}` : `no answer (${code ?? oneLine(error)})`;
+        // A refused connection never reached Heroku.
+        return new HerokuApiError(method, path, undefined, code, why, requestId, retryAfterMs, code !== 'ECONNREFUSED');
     }
     const parsed = (typeof body === 'object' && body !== null ? body : {});
     const text = parsed.message ?? (typeof body === 'string' && body.trim() ? body.trim().slice(0, 200) : 'no message');
-    return new HerokuApiError(method, path, statusCode, parsed.id, text, requestId);
+    return new HerokuApiError(method, path, statusCode, parsed.id, text, requestId, retryAfterMs, statusCode >= 500);
 }
+
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 
@@ -39809,19 +40024,13 @@ const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createReq
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 ;// CONCATENATED MODULE: ./src/util/child-env.ts
+
 /**
  * The environment every child process gets: this process's, less what a child must never see. The
  * runner hands each input to the action as `INPUT_<NAME>` (the API key, the webhook URLs, the config
  * vars among them) and the job's runtime tokens as `ACTIONS_*`: none of that is any child's business.
- * Values that carry a secret registered with `addSecret` are dropped too, whatever their name.
+ * Values that carry a registered secret (secrets.ts) are dropped too, whatever their name.
  */
-const secrets = new Set();
-/** Registers a secret (done as the inputs are read, next to masking it in the log). */
-function addSecret(secret) {
-    // A very short "secret" would drop every variable that happens to contain it (PATH included).
-    if (secret.length >= 4)
-        secrets.add(secret);
-}
 const NEVER = /^(INPUT_|ACTIONS_(RUNTIME|ID_TOKEN_REQUEST|CACHE|RESULTS)_)/i;
 /** `extra` is added as it is (it may carry a credential on purpose); an undefined value there removes the variable. */
 function childEnv(extra = {}, base = process.env) {
@@ -39838,12 +40047,6 @@ function childEnv(extra = {}, base = process.env) {
             env[name] = value;
     }
     return env;
-}
-function carriesSecret(value) {
-    for (const secret of secrets)
-        if (value.includes(secret))
-            return true;
-    return false;
 }
 
 ;// CONCATENATED MODULE: ./src/util/git.ts
@@ -39961,6 +40164,7 @@ function readLines(stream, onLine) {
 
 
 
+
 /** The signature of a body, as a receiver recomputes it. */
 function signature(body, secret) {
     return `sha256=${(0,external_node_crypto_.createHmac)('sha256', secret).update(body).digest('hex')}`;
@@ -39971,7 +40175,8 @@ function signature(body, secret) {
  * secret, so messages name its host only.
  */
 async function deliver(url, payload, options) {
-    const body = JSON.stringify(payload);
+    // Build output in a payload can carry a config var's value: nothing secret leaves in a notification.
+    const body = JSON.stringify(scrubDeep(payload));
     const policy = { attempts: options.attempts ?? 3, baseDelayMs: options.retryBaseMs ?? 1000, maxDelayMs: 5000 };
     const host = new URL(url).host;
     const headers = { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT };
@@ -40031,7 +40236,14 @@ function liveButFailing(app) {
 function nextStep(run) {
     const stuck = run.apps.filter((a) => a.maintenanceError);
     const first = stuck.length > 0 ? `Maintenance mode is still on for ${names(stuck)}: turn it off by hand now (Heroku dashboard → Settings). ` : '';
-    return first + statusStep(run);
+    return first + mayStillGoLive(run) + statusStep(run);
+}
+/** Said first and plainly: what this run started on Heroku and could not stop. */
+function mayStillGoLive(run) {
+    const open = run.apps.filter((a) => a.mayGoLive);
+    if (open.length === 0)
+        return '';
+    return `A release of this run may still go live on ${names(open)} (${open.map((a) => a.mayGoLive).join('; ')}): check the app on Heroku before deploying again. `;
 }
 function statusStep(run) {
     switch (run.status) {
@@ -40046,6 +40258,8 @@ function statusStep(run) {
                 return 'The new release is live; fix the cause below.';
             if (live.length > 0)
                 return `The new release is live on ${names(live)} only; fix the cause below and deploy again.`;
+            if (run.apps.some((a) => a.mayGoLive))
+                return 'Fix the cause below and push again.';
             return 'Nothing new is live from this run; fix the cause below and push again.';
         }
         case 'rolled-back':
@@ -40092,6 +40306,7 @@ function webhookBody(run, context) {
             release_version: app.releaseVersion ?? null,
             deployment_id: app.deploymentId ?? null,
             config_keys: app.configKeys ?? [],
+            may_go_live: app.mayGoLive ?? null,
             rollback: app.rollback
                 ? { to_version: app.previousRelease?.version ?? null, release_version: app.rollback.releaseVersion, healthy: app.rollback.healthy, smoke: smokeJson(app.rollback.smoke) }
                 : null,
@@ -40364,11 +40579,13 @@ function slack_escape(text) {
 
 
 
-// A cancelled job has seconds before the runner kills it: one short attempt each, sent side by side.
-const CANCELLED = { attempts: 1, timeoutMs: AFTER_CANCEL_MS };
-/** Sends the Slack message and the webhook, side by side; failures are warnings only. */
-async function notify(run, context, settings, log) {
-    const budget = run.status === 'cancelled' ? CANCELLED : {};
+/**
+ * Sends the Slack message and the webhook, side by side; failures are warnings only. After a cancel
+ * (`cleanup` started), each gets one attempt within what is left of the cleanup window.
+ */
+async function notify(run, context, settings, log, cleanup) {
+    const cancelled = run.status === 'cancelled' || cleanup?.started;
+    const budget = cancelled ? { attempts: 1, timeoutMs: Math.max(1, Math.floor(Math.min(cleanup?.remainingMs() ?? AFTER_CANCEL_MS, AFTER_CANCEL_MS * 2))) } : {};
     const sends = [];
     if (settings.slackWebhook)
         sends.push(deliver(settings.slackWebhook, slackMessage(run, context), { log, what: 'the Slack notification', ...budget }));
@@ -40650,6 +40867,8 @@ function renderApp(app, context, tailLines) {
         out.push(`**Why:** ${summary_clip(escapeInline(app.reason), MAX_REASON)}`, '');
     if (app.maintenanceError)
         out.push(`> [!CAUTION]`, `> ${summary_clip(escapeInline(app.maintenanceError), MAX_REASON)} Turn it off by hand.`, '');
+    if (app.mayGoLive)
+        out.push(`> [!WARNING]`, `> May still go live: ${summary_clip(escapeInline(app.mayGoLive), MAX_REASON)}. Check ${app.app} on Heroku before deploying again.`, '');
     if (liveButFailing(app)) {
         out.push('> [!WARNING]', `> v${app.releaseVersion} is live on ${app.app} and fails its smoke checks: roll it back or fix it now.`, '');
     }
@@ -40745,6 +40964,64 @@ async function timed(results, stage, fn, passed = () => true) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/util/cleanup.ts
+
+/**
+ * How long cleaning up after a cancel may take. The runner sends SIGTERM 7.5 s after SIGINT and kills
+ * the job 2.5 s later; everything that cleans up (cancel the build, stop a release phase, maintenance
+ * off, close the GitHub deployments, notify) shares this one window, side by side, so that together
+ * they end before SIGTERM with time left to write the summary and exit.
+ */
+const CLEANUP_WINDOW_MS = 5500;
+/**
+ * The window cleanup has once the job is cancelled. Before a cancel it is open-ended (a timeout's
+ * cleanup has the calls' own bounds); from the cancel on it closes CLEANUP_WINDOW_MS later, and its
+ * `signal` aborts then, stopping whatever cleanup still waits.
+ */
+class CleanupWindow {
+    windowMs;
+    now;
+    endsAt;
+    closing = new AbortController();
+    constructor(cancel, windowMs = CLEANUP_WINDOW_MS, now = Date.now) {
+        this.windowMs = windowMs;
+        this.now = now;
+        const open = () => {
+            this.endsAt = this.now() + windowMs;
+            setTimeout(() => this.closing.abort(), windowMs).unref();
+        };
+        if (cancel?.aborted)
+            open();
+        else
+            cancel?.addEventListener('abort', open, { once: true });
+    }
+    /** Whether the job was cancelled, so that cleanup runs against the clock. */
+    get started() {
+        return this.endsAt !== undefined;
+    }
+    /** Aborts when the window closes; never before a cancel. */
+    get signal() {
+        return this.closing.signal;
+    }
+    /** What is left of the window; Infinity before a cancel. */
+    remainingMs() {
+        return this.endsAt === undefined ? Number.POSITIVE_INFINITY : Math.max(0, this.endsAt - this.now());
+    }
+    /** After a cancel, `step` must end within what is left of the window; before one, it runs as it is. */
+    bound(step, what) {
+        if (this.endsAt === undefined)
+            return step;
+        const left = this.remainingMs();
+        if (left <= 0)
+            return Promise.reject(this.closedError(what));
+        return withTimeout(step, left, what);
+    }
+    /** The error of a cleanup step the window closed on. */
+    closedError(what) {
+        return new TimeoutError(`${what} did not finish within the ${formatSeconds(this.windowMs)} a cancelled job has before the runner stops it`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/heroku/maintenance.ts
 
 
@@ -40752,10 +41029,10 @@ const WHAT = { deploy: 'the release', rollback: 'the rollback' };
 /**
  * Runs `release` with the app in maintenance mode: on just before, off in a `finally` however it
  * ends (failure and cancel included: the off call ignores the cancel signal, but after a cancel it
- * is given AFTER_CANCEL_MS at most). Failing to turn it off is loud: an error in the log and
+ * must end within the cleanup window). Failing to turn it off is loud: an error in the log and
  * `result.maintenanceError`, which the summary and the notifications show.
  */
-async function inMaintenance(api, log, result, kind, release, signal) {
+async function inMaintenance(api, log, result, kind, release, cleanup = new CleanupWindow()) {
     try {
         await api.setMaintenance(result.app, true);
         log.info(`Maintenance mode is on for ${result.app} during ${WHAT[kind]}.`);
@@ -40771,14 +41048,13 @@ async function inMaintenance(api, log, result, kind, release, signal) {
         return await release();
     }
     finally {
-        await maintenanceOff(api, log, result, signal);
+        await maintenanceOff(api, log, result, cleanup);
     }
 }
-async function maintenanceOff(api, log, result, signal) {
+async function maintenanceOff(api, log, result, cleanup) {
     try {
-        const off = api.setMaintenance(result.app, false);
         // After a cancel the runner kills the job within seconds: better a loud failure in the report than none.
-        await (signal?.aborted ? withTimeout(off, AFTER_CANCEL_MS, `Turning maintenance mode off on ${result.app}`) : off);
+        await cleanup.bound(api.setMaintenance(result.app, false), `Turning maintenance mode off on ${result.app}`);
         log.info(`Maintenance mode is off for ${result.app}.`);
     }
     catch (error) {
@@ -40985,35 +41261,108 @@ async function awaitRelease(ctx, app, releaseId) {
     return release;
 }
 
+;// CONCATENATED MODULE: ./src/heroku/stop.ts
+
+
+// After a timeout (the job goes on), stopping gets this long; after a cancel, half of the cleanup
+// window, so that maintenance mode can still go off after it.
+const STOP_AFTER_TIMEOUT_MS = 30_000;
+// How long a stopped release phase gets to show as failed.
+const SETTLE_MS = 3000;
+/**
+ * After a timeout or a cancel, stops what this deploy still runs on Heroku, before maintenance mode
+ * goes off: a pending build is cancelled (the build a push started too, found by its commit), and a
+ * release phase still running is stopped (its one-off `release` dyno), so that its release fails
+ * instead of going live after the step said it did not. Whatever cannot be stopped is said, in
+ * `result.mayGoLive`, so that no report claims that nothing is live. Never throws.
+ */
+async function stopWhatRuns(ctx, result, started, cleanup) {
+    const what = `Stopping what the deploy of ${result.app} started on Heroku`;
+    // Every call runs although the job may be cancelled, within the cleanup window.
+    const step = stop({ ...ctx, api: ctx.api.forCleanup() }, result, started);
+    try {
+        await withTimeout(step, cleanup.started ? Math.max(1, cleanup.remainingMs() / 2) : STOP_AFTER_TIMEOUT_MS, what);
+    }
+    catch (error) {
+        result.mayGoLive ??= `what the deploy started on ${result.app} could not be stopped (${oneLine(error)}): a release of it may still go live`;
+        ctx.log.warning(`${what} failed: ${result.mayGoLive}.`);
+    }
+}
+async function stop(ctx, result, started) {
+    const { api, log } = ctx;
+    const { app } = result;
+    let releaseId = result.releaseId;
+    if (releaseId === undefined) {
+        const build = result.buildId ? await api.getBuild(app, result.buildId) : await started(ctx);
+        if (!build || build.status === 'failed')
+            return; // nothing of it can go live
+        if (build.status === 'pending') {
+            const cancelled = await api.cancelBuild(app, build.id).then(() => undefined, (error) => oneLine(error));
+            const after = await api.getBuild(app, build.id);
+            if (after.status === 'failed')
+                return log.info(`Cancelled build ${build.id} on ${app}: it will not release.`);
+            if (after.status === 'pending') {
+                result.mayGoLive = `build ${build.id} on ${app} could not be cancelled${cancelled ? ` (${cancelled})` : ''} and may still release`;
+                return;
+            }
+            releaseId = after.release?.id ?? undefined;
+        }
+        else {
+            releaseId = build.release?.id ?? undefined;
+        }
+        if (!releaseId) {
+            result.mayGoLive = `build ${build.id} on ${app} finished building before it could be cancelled: its release may still go live`;
+            return;
+        }
+    }
+    await stopRelease(ctx, result, await api.getRelease(app, releaseId));
+}
+/** A release still in its release phase is stopped by stopping the phase's dyno: the release then fails. */
+async function stopRelease(ctx, result, release) {
+    const { api, log } = ctx;
+    const { app } = result;
+    if (release.status === 'succeeded') {
+        result.mayGoLive = `v${release.version} went live on ${app} before it could be stopped`;
+        return;
+    }
+    if (release.status !== 'pending')
+        return;
+    const phase = (await api.listDynos(app)).find((dyno) => dyno.type === 'release' && (!dyno.release || dyno.release.id === release.id));
+    if (phase)
+        await api.stopDyno(app, phase.id).catch(() => undefined);
+    for (const end = Date.now() + SETTLE_MS;;) {
+        const now = await api.getRelease(app, release.id);
+        if (now.status === 'failed' || now.status === 'expired')
+            return log.info(`Stopped the release phase of v${now.version} on ${app}: it will not go live.`);
+        if (now.status === 'succeeded') {
+            result.mayGoLive = `v${now.version} went live on ${app} before it could be stopped`;
+            return;
+        }
+        if (Date.now() >= end)
+            break;
+        await sleep(250);
+    }
+    result.mayGoLive = `the release phase of v${release.version} on ${app} could not be stopped${phase ? '' : ' (Heroku listed no release dyno)'}: v${release.version} may still go live`;
+}
+
 ;// CONCATENATED MODULE: ./src/prepare/config-vars.ts
 
 /** Heroku's rule for a config var name: letters, digits and underscores, not starting with a digit. */
-const KEY_RULE = 'letters, digits and underscores, not starting with a digit';
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/**
- * Values shorter than this are not masked in the log: a secret of 1 to 3 characters is no secret, and
- * masking `1` or `on` would turn every such character of the log into `***` (the same floor as
- * google-github-actions' `min_mask_length`). The action itself never writes any value, short or long.
- */
-const MIN_MASKED_LENGTH = 4;
 /**
  * Parses the `config-vars` input: `KEY=VALUE` lines, the value being everything after the first `=`
  * (more `=` and spaces included); blank lines and `#` comments are skipped. Every value goes to `mask`
  * before anything is checked, and no message ever quotes a value or a line that could hold one.
  * Returns the problems (each naming the input and the line) instead of throwing, like the other inputs.
  */
-function parseConfigVars(input, inputName, maskValue) {
-    const mask = (value) => {
-        if (value.length >= MIN_MASKED_LENGTH)
-            maskValue(value);
-    };
+function parseConfigVars(input, inputName, mask) {
     const vars = {};
     const problems = [];
     const lineOf = new Map();
     input.split('\n').forEach((raw, index) => {
         const line = raw.replace(/\r$/, '');
         const at = line.indexOf('=');
-        if (at >= 0)
+        if (at >= 0 && line.slice(at + 1) !== '')
             mask(line.slice(at + 1));
         if (line.trim() === '' || line.trimStart().startsWith('#'))
             return;
@@ -41026,7 +41375,7 @@ function parseConfigVars(input, inputName, maskValue) {
         }
         const key = line.slice(0, at).trim();
         if (!KEY.test(key)) {
-            problems.push(`${where} has the key '${printable(key)}': a config var name is ${KEY_RULE}.`);
+            problems.push(`${where} has the key '${printable(key)}': a config var name is letters, digits and underscores, not starting with a digit.`);
             return;
         }
         const first = lineOf.get(key);
@@ -41095,7 +41444,7 @@ async function verifyRelease(ctx, result, options, timed) {
     }
     if (!previous) {
         result.status = 'failure';
-        result.reason = `${why}; there is no earlier release to roll back to`;
+        result.reason = `${why}; ${result.noRollback ? `not rolled back: ${result.noRollback}` : 'there is no earlier release to roll back to'}`;
         return;
     }
     ctx.log.warning(`${why}. Rolling back to v${previous.version}.`);
@@ -41131,6 +41480,8 @@ function firstFailure(results) {
 
 
 
+
+
 /**
  * One app, from its rollback point to its verdict: config vars → ship (build, push or slug release)
  * → release (release phase streamed) → smoke checks, with a rollback when they fail. Bounded by its
@@ -41138,25 +41489,35 @@ function firstFailure(results) {
  */
 async function deployApp(settings, deps, result, shipper) {
     const { api, log, signal } = deps;
+    const cleanup = deps.cleanup ?? new CleanupWindow(signal);
     const ctx = { api, log, signal, pollMs: deps.pollMs, deadline: new Deadline(settings.timeoutMs, `The build and release of ${result.app}`) };
     // With `maintenance`, every release this run makes (config, deploy, rollback) is in maintenance mode.
-    const duringRelease = settings.maintenance ? (kind, release) => inMaintenance(api, log, result, kind, release, signal) : (_kind, release) => release();
+    const duringRelease = settings.maintenance ? (kind, release) => inMaintenance(api, log, result, kind, release, cleanup) : (_kind, release) => release();
     try {
         // Read just before anything ships (not before a long wait for the checks): what a failed smoke check rolls back to.
         await shipper.ready?.(ctx);
         if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure)
-            result.previousRelease = await currentRelease(api, result.app);
+            await rememberRollbackTarget(api, result);
         // The build creates the release, so maintenance goes on before the build and off once the release settled.
         await duringRelease('deploy', async () => {
-            if (Object.keys(settings.configVars).length > 0)
-                result.configKeys = await timed([result], 'config', () => setConfigVars(api, log, result.app, settings.configVars));
-            const shipped = await shipper.ship(ctx, result);
-            result.releaseId = shipped.releaseId;
-            result.slugId = shipped.slugId;
-            const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, shipped.releaseId));
-            result.releaseVersion = release.version;
-            result.status = 'success';
-            log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`);
+            try {
+                if (Object.keys(settings.configVars).length > 0)
+                    result.configKeys = await timed([result], 'config', () => setConfigVars(api, log, result.app, settings.configVars));
+                const shipped = await shipper.ship(ctx, result);
+                result.releaseId = shipped.releaseId;
+                result.slugId = shipped.slugId;
+                const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, shipped.releaseId));
+                result.releaseVersion = release.version;
+                result.status = 'success';
+                log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`);
+            }
+            catch (error) {
+                // Out of time or cancelled: what still runs on Heroku is stopped before maintenance goes off.
+                if (signal?.aborted || error instanceof TimeoutError) {
+                    await stopWhatRuns(ctx, result, (cleanupCtx) => shipper.startedBuild?.(cleanupCtx, result) ?? Promise.resolve(undefined), cleanup);
+                }
+                throw error;
+            }
         });
         await verifyRelease(ctx, result, { checks: settings.smokeChecks, smokeTimeoutMs: settings.smokeTimeoutMs, rollbackOnFailure: settings.rollbackOnFailure, releaseTimeoutMs: settings.timeoutMs, duringRelease }, (stage, fn, passed) => timed([result], stage, fn, passed));
         if (result.maintenanceError && result.status === 'success') {
@@ -41169,33 +41530,34 @@ async function deployApp(settings, deps, result, shipper) {
         if (signal?.aborted) {
             // Even a release that went out is not proven when the job stops during the checks.
             result.status = 'cancelled';
-            result.reason = `The job was cancelled while deploying ${result.app}.`;
-            if (result.buildId && result.releaseId === undefined)
-                await cancelBuild(api, log, result.app, result.buildId);
+            result.reason = `The job was cancelled while deploying ${result.app}.${result.mayGoLive ? ` ${capitalize(result.mayGoLive)}.` : ''}`;
             throw error instanceof CancelledError ? error : new CancelledError();
         }
         fail(result, error, log);
     }
 }
-/** Cancels a build still running on Heroku when the job is cancelled; a failure is only a warning. */
-async function cancelBuild(api, log, app, buildId) {
-    try {
-        // A cancelled job has seconds before the runner's SIGTERM, and the GitHub deployment must still be closed.
-        await withTimeout(api.cancelBuild(app, buildId), AFTER_CANCEL_MS, `Cancelling build ${buildId}`);
-        log.info(`Cancelled build ${buildId} on ${app}.`);
-    }
-    catch (error) {
-        log.warning(`Could not cancel build ${buildId} on ${app} (it may have finished already): ${oneLine(error)}`);
-    }
+function capitalize(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
 }
-async function currentRelease(api, app) {
-    const current = (await api.latestReleases(app, 10)).find((release) => release.current);
-    return current ? { id: current.id, version: current.version } : undefined;
+/**
+ * What a failed smoke check rolls back to: the release current before this deploy, when Heroku lets a
+ * rollback go there (`eligible_for_rollback`: a release that never ran code, such as a first config
+ * change, cannot be rolled back to). Otherwise the reason there is none.
+ */
+async function rememberRollbackTarget(api, result) {
+    const current = (await api.latestReleases(result.app, 10)).find((release) => release.current);
+    if (!current)
+        return;
+    if (current.eligible_for_rollback === false) {
+        result.noRollback = `the current release v${current.version} is not eligible for rollback on Heroku`;
+        return;
+    }
+    result.previousRelease = { id: current.id, version: current.version };
 }
 /** Records a failure; the one-line reason reaches the log once, through the step's failure message. */
 function fail(result, error, log) {
     result.status = 'failure';
-    result.reason = oneLine(error);
+    result.reason = oneLine(error) + (result.mayGoLive ? `; ${result.mayGoLive}` : '');
     if (error instanceof DeployError && error.logTail.length > 0) {
         result.logTail = error.logTail;
         result.logTailOf = error.stage === 'release' ? 'release' : 'build';
@@ -41258,7 +41620,6 @@ function gateReason(target, pattern) {
 
 
 
-
 // As in branch protection: a skipped or neutral check does not block.
 const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
 /** Where the required names stand, from one read of the commit's check runs and statuses. Pure. */
@@ -41270,8 +41631,8 @@ function evaluateChecks(required, runs, statuses) {
     const checks = new Map();
     const missing = [];
     for (const pattern of required) {
-        const matchedRuns = [...latestRuns.values()].filter((run) => branchMatches(pattern, run.name));
-        const matchedStatuses = statuses.filter((status) => branchMatches(pattern, status.context));
+        const matchedRuns = [...latestRuns.values()].filter((run) => checkMatches(pattern, run.name));
+        const matchedStatuses = statuses.filter((status) => checkMatches(pattern, status.context));
         if (matchedRuns.length + matchedStatuses.length === 0)
             missing.push(pattern);
         for (const run of matchedRuns)
@@ -41280,6 +41641,18 @@ function evaluateChecks(required, runs, statuses) {
             checks.set(`status:${status.context}`, commitStatusResult(status));
     }
     return { checks: [...checks.values()], missing };
+}
+/**
+ * A required-checks glob: `*` matches any run of characters, `/` included. Check names are not paths
+ * (`continuous-integration/travis-ci/push` is one name), so `*travis*` must match it; unlike branch
+ * globs, where `*` stays within a segment.
+ */
+function checkMatches(pattern, name) {
+    const source = pattern
+        .split(/\*+/)
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*');
+    return new RegExp(`^${source}$`, 's').test(name);
 }
 function checkRunResult(run) {
     const base = { name: run.name, kind: 'check run', url: run.html_url ?? run.details_url ?? undefined };
@@ -41437,7 +41810,9 @@ function pushShipper(target, source) {
             const pushed = await timed([result], 'push', () => pushToHeroku(ctx, { app, remoteUrl, apiKey: target.apiKey, source }));
             const release = pushed.upToDate ? await releaseOfUnchangedPush(ctx, app, source.commit) : await findPushedRelease(ctx, app, source.commit, before);
             return { releaseId: release.id, slugId: release.slug?.id };
-        }
+        },
+        // The build a push started runs on without the pusher: found by the commit it builds.
+        startedBuild: async (ctx, result) => (await ctx.api.recentBuilds(result.app, 10)).find((build) => build.status === 'pending' && build.source_blob?.version === source.commit)
     };
 }
 const PUSH_RETRY = { attempts: 4, baseDelayMs: 2000, maxDelayMs: 15_000 };
@@ -41607,6 +41982,7 @@ async function releaseOfUnchangedPush(ctx, app, commit) {
 
 
 
+
 /** api: the tarball, uploaded once, is built on the app through the Builds API. */
 function sourceShipper(source) {
     return {
@@ -41614,8 +41990,12 @@ function sourceShipper(source) {
             const { build, releaseId } = await timed([result], 'build', () => runBuild(ctx, { app: result.app, ...source }, (created) => (result.buildId = created.id)));
             result.buildId = build.id;
             return { releaseId, slugId: build.slug?.id };
-        }
+        },
+        startedBuild: async (ctx, result) => (await ctx.api.recentBuilds(result.app, 20)).find((build) => sameSource(build, blobOf(source)))
     };
+}
+function blobOf(source) {
+    return { url: source.sourceUrl, version: source.version, checksum: source.checksum };
 }
 /**
  * Creates the build, streams its output live, then polls until it is no longer `pending` (it can stay
@@ -41624,12 +42004,7 @@ function sourceShipper(source) {
 async function runBuild(ctx, request, onCreated) {
     const { api, log } = ctx;
     const created = await api.createBuild(request.app, {
-        source_blob: {
-            url: request.sourceUrl,
-            version: request.version,
-            checksum: request.checksum,
-            ...(request.description ? { version_description: request.description } : {})
-        },
+        source_blob: { ...blobOf(request), ...(request.description ? { version_description: request.description } : {}) },
         ...(request.buildpacks?.length ? { buildpacks: request.buildpacks.map((url) => ({ url })) } : {})
     });
     onCreated?.(created);
@@ -41863,8 +42238,7 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 
 /** The secrets among the settings: never to be sent anywhere a person can read them (the runner masks only its log). */
 function secretsOf(settings) {
-    const configValues = Object.values(settings.configVars).filter((value) => value.length >= MIN_MASKED_LENGTH);
-    return [settings.apiKey, settings.githubToken, settings.slackWebhook, settings.webhookUrl, settings.webhookSecret, ...configValues].filter((secret) => Boolean(secret));
+    return [settings.apiKey, settings.githubToken, settings.slackWebhook, settings.webhookUrl, settings.webhookSecret, ...Object.values(settings.configVars)].filter((secret) => Boolean(secret));
 }
 /** Every problem found in the inputs; each message names its input. */
 class SettingsError extends Error {
@@ -41967,6 +42341,11 @@ function readSettings(input, env, maskInLog) {
     const herokuApiUrl = (env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL).replace(/\/+$/, '');
     if (!isHttpUrl(herokuApiUrl))
         problem(`HEROKU_API_URL must be an http(s) URL (got '${herokuApiUrl}').`);
+    const requestTimeout = (env.HEROKU_CD_REQUEST_TIMEOUT ?? '').trim();
+    const requestTimeoutS = requestTimeout === '' ? 60 : /^\d+$/.test(requestTimeout) ? Number(requestTimeout) : NaN;
+    if (!(requestTimeoutS >= 1 && requestTimeoutS <= 600)) {
+        problem(`HEROKU_CD_REQUEST_TIMEOUT must be a whole number of seconds from 1 to 600 (got '${requestTimeout.slice(0, 40)}').`);
+    }
     const herokuGitUrl = (env.HEROKU_GIT_URL || DEFAULT_HEROKU_GIT_URL).replace(/\/+$/, '');
     if (!isHttpUrl(herokuGitUrl) || hasCredentials(herokuGitUrl)) {
         problem(`HEROKU_GIT_URL must be an http(s) URL without credentials (got '${herokuGitUrl.replace(/\/\/[^@/]*@/, '//***@')}').`);
@@ -42015,6 +42394,7 @@ function readSettings(input, env, maskInLog) {
         webhookUrl,
         webhookSecret,
         herokuApiUrl,
+        requestTimeoutMs: requestTimeoutS * 1000,
         herokuGitUrl,
         sha: sha.toLowerCase(),
         branch,
@@ -42279,6 +42659,7 @@ class BuiltSlug {
 
 
 
+
 /**
  * One run of the action:
  *   gate (branch, event) → look up every app → [dry run: the plan, and stop] → required checks →
@@ -42298,6 +42679,7 @@ async function runDeploy(settings, deps) {
     if (settings.dryRun)
         return dryRun(settings, deps, results);
     const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log) : undefined;
+    const cleanup = deps.cleanup ?? new CleanupWindow(deps.signal);
     let prepared;
     try {
         await lookUpApps(settings, deps, results);
@@ -42306,7 +42688,7 @@ async function runDeploy(settings, deps) {
         prepared = await prepare(settings, deps, results);
         const shippers = shippersFor(settings, deps.log, prepared.shipper, results);
         const parallel = results.length > 1;
-        await inPool(results, settings.maxParallel, (result, index) => deployApp(settings, { ...deps, log: parallel ? appLog(deps.log, result.app) : deps.log }, result, shippers[index]), deps.signal);
+        await inPool(results, settings.maxParallel, (result, index) => deployApp(settings, { ...deps, cleanup, log: parallel ? appLog(deps.log, result.app) : deps.log }, result, shippers[index]), deps.signal);
         if (deps.signal?.aborted)
             throw new CancelledError();
     }
@@ -42315,9 +42697,11 @@ async function runDeploy(settings, deps) {
     }
     finally {
         await prepared?.dispose();
-        await deployments?.close(results, deps.signal?.aborted ?? false);
     }
-    return { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started };
+    const run = { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started };
+    // After a cancel both share what is left of the cleanup window: side by side, not one after the other.
+    await Promise.all([deployments?.close(results, deps.signal?.aborted ?? false), deps.announce?.(run)]);
+    return run;
 }
 async function requiredChecks(settings, deps, results) {
     if (settings.requiredChecks.length === 0)
@@ -42373,10 +42757,17 @@ function markUnfinished(results, error, log, signal) {
 
 
 
-/** Reads the inputs, deploys, and reports. Resolves with the run's result; the step fails through setFailed. */
+
+
+/**
+ * Reads the inputs, deploys, and reports. Resolves with the run's result; the step fails through
+ * setFailed. The signal handlers stay until the very end: a second signal during the report (the
+ * runner's SIGTERM) must not kill the step before its summary and notifications are out.
+ */
 async function run() {
     const started = Date.now();
     const cancel = new AbortController();
+    const cleanup = new CleanupWindow(cancel.signal);
     const onSignal = (signal) => {
         if (!cancel.signal.aborted)
             warning(`Received ${signal}: cancelling the deploy.`);
@@ -42384,44 +42775,60 @@ async function run() {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    let result;
-    let context = {};
-    let settings;
     try {
-        settings = readSettings((name) => getInput(name), process.env, (secret) => core_setSecret(secret));
-        context = { sha: settings.sha, github: settings.github, commitTitle: await commitTitle(settings) };
-        const api = createPlatformApi({ apiKey: settings.apiKey, baseUrl: settings.herokuApiUrl, log: coreLog, signal: cancel.signal });
-        // Settings insists on a token when the run needs GitHub; the run calls it only then.
-        const github = settings.githubToken
-            ? createGitHubApi({ token: settings.githubToken, baseUrl: settings.githubApiUrl, repository: settings.github.repository, log: coreLog, signal: cancel.signal })
-            : undefined;
-        result = await runDeploy(settings, { api, github, log: coreLog, signal: cancel.signal });
-    }
-    catch (error) {
-        if (error instanceof SettingsError)
-            error.problems.slice(1).forEach((problem) => core_error(problem));
-        const reason = error instanceof SettingsError ? error.problems[0] : `Unexpected error: ${oneLine(error)}`;
-        result = { status: 'failure', apps: [], reason, durationMs: 0 };
+        let context = {};
+        let settings;
+        let reported;
+        // Once, whichever way the run ends; during a deploy, side by side with closing the GitHub deployments.
+        const announce = (result) => (reported ??= report(result, context, settings, started, cleanup));
+        let result;
+        try {
+            settings = readSettings((name) => getInput(name), process.env, (secret) => core_setSecret(secret));
+            context = { sha: settings.sha, github: settings.github, commitTitle: await commitTitle(settings) };
+            const api = createPlatformApi({
+                apiKey: settings.apiKey,
+                baseUrl: settings.herokuApiUrl,
+                log: coreLog,
+                signal: cancel.signal,
+                cleanup,
+                requestTimeoutMs: settings.requestTimeoutMs
+            });
+            // Settings insists on a token when the run needs GitHub; the run calls it only then.
+            const github = settings.githubToken
+                ? createGitHubApi({ token: settings.githubToken, baseUrl: settings.githubApiUrl, repository: settings.github.repository, log: coreLog, signal: cancel.signal, cleanup })
+                : undefined;
+            result = await runDeploy(settings, { api, github, log: coreLog, signal: cancel.signal, cleanup, announce });
+        }
+        catch (error) {
+            if (error instanceof SettingsError)
+                error.problems.slice(1).forEach((problem) => core_error(problem));
+            const reason = error instanceof SettingsError ? error.problems[0] : `Unexpected error: ${oneLine(error)}`;
+            result = { status: 'failure', apps: [], reason, durationMs: 0 };
+        }
+        await announce(result);
+        if (isFailing(result.status))
+            setFailed(scrub(failureMessage(result) ?? `The deploy ended with status ${result.status}.`));
+        return result;
     }
     finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
     }
+}
+/** Outputs and the job summary (scrubbed of every secret: the runner masks only its log), then the notifications. */
+async function report(result, context, settings, started, cleanup) {
     result.durationMs = Date.now() - started;
     for (const [name, value] of Object.entries(outputsOf(result)))
-        setOutput(name, value);
+        setOutput(name, scrub(value));
     try {
-        await summary.addRaw(renderSummary(result, context), true).write();
+        await summary.addRaw(scrub(renderSummary(result, context)), true).write();
     }
     catch (error) {
         warning(`Could not write the job summary: ${oneLine(error)}`);
     }
     // A dry run changes nothing and tells nobody: its plan is in the log and the summary.
     if (settings && result.status !== 'dry-run')
-        await notify(result, context, settings, coreLog);
-    if (isFailing(result.status))
-        setFailed(failureMessage(result) ?? `The deploy ended with status ${result.status}.`);
-    return result;
+        await notify(result, context, settings, coreLog, cleanup);
 }
 /** The first line of the commit's message, for the summary and notifications; none when git cannot tell. */
 async function commitTitle(settings) {

@@ -1,14 +1,16 @@
-import { CancelledError, DeployError, oneLine } from './errors.js'
+import { CancelledError, DeployError, oneLine, TimeoutError } from './errors.js'
 import type { HerokuApi } from './heroku/api.js'
 import type { StageContext } from './heroku/context.js'
 import { inMaintenance } from './heroku/maintenance.js'
 import { awaitRelease } from './heroku/release.js'
+import { stopWhatRuns } from './heroku/stop.js'
 import type { Log } from './log.js'
 import { setConfigVars } from './prepare/config-vars.js'
 import { type DeployResult, timed } from './result.js'
 import type { Settings } from './settings.js'
 import type { Shipper } from './ship/shipper.js'
-import { AFTER_CANCEL_MS, Deadline, withTimeout } from './util/time.js'
+import { CleanupWindow } from './util/cleanup.js'
+import { Deadline } from './util/time.js'
 import { type DuringRelease, verifyRelease } from './verify/verify.js'
 
 export interface AppDeps {
@@ -16,6 +18,8 @@ export interface AppDeps {
   /** This app's log (prefixed with its name when several apps run side by side). */
   log: Log
   signal?: AbortSignal
+  /** After a cancel, the window every cleanup step shares (one from the signal by default). */
+  cleanup?: CleanupWindow
   /** First poll interval for builds and releases (ms). */
   pollMs?: number
 }
@@ -27,23 +31,32 @@ export interface AppDeps {
  */
 export async function deployApp(settings: Settings, deps: AppDeps, result: DeployResult, shipper: Shipper): Promise<void> {
   const { api, log, signal } = deps
+  const cleanup = deps.cleanup ?? new CleanupWindow(signal)
   const ctx: StageContext = { api, log, signal, pollMs: deps.pollMs, deadline: new Deadline(settings.timeoutMs, `The build and release of ${result.app}`) }
   // With `maintenance`, every release this run makes (config, deploy, rollback) is in maintenance mode.
-  const duringRelease: DuringRelease = settings.maintenance ? (kind, release) => inMaintenance(api, log, result, kind, release, signal) : (_kind, release) => release()
+  const duringRelease: DuringRelease = settings.maintenance ? (kind, release) => inMaintenance(api, log, result, kind, release, cleanup) : (_kind, release) => release()
   try {
     // Read just before anything ships (not before a long wait for the checks): what a failed smoke check rolls back to.
     await shipper.ready?.(ctx)
-    if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure) result.previousRelease = await currentRelease(api, result.app)
+    if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure) await rememberRollbackTarget(api, result)
     // The build creates the release, so maintenance goes on before the build and off once the release settled.
     await duringRelease('deploy', async () => {
-      if (Object.keys(settings.configVars).length > 0) result.configKeys = await timed([result], 'config', () => setConfigVars(api, log, result.app, settings.configVars))
-      const shipped = await shipper.ship(ctx, result)
-      result.releaseId = shipped.releaseId
-      result.slugId = shipped.slugId
-      const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, shipped.releaseId))
-      result.releaseVersion = release.version
-      result.status = 'success'
-      log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`)
+      try {
+        if (Object.keys(settings.configVars).length > 0) result.configKeys = await timed([result], 'config', () => setConfigVars(api, log, result.app, settings.configVars))
+        const shipped = await shipper.ship(ctx, result)
+        result.releaseId = shipped.releaseId
+        result.slugId = shipped.slugId
+        const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, shipped.releaseId))
+        result.releaseVersion = release.version
+        result.status = 'success'
+        log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`)
+      } catch (error) {
+        // Out of time or cancelled: what still runs on Heroku is stopped before maintenance goes off.
+        if (signal?.aborted || error instanceof TimeoutError) {
+          await stopWhatRuns(ctx, result, (cleanupCtx) => shipper.startedBuild?.(cleanupCtx, result) ?? Promise.resolve(undefined), cleanup)
+        }
+        throw error
+      }
     })
     await verifyRelease(
       ctx,
@@ -60,34 +73,36 @@ export async function deployApp(settings: Settings, deps: AppDeps, result: Deplo
     if (signal?.aborted) {
       // Even a release that went out is not proven when the job stops during the checks.
       result.status = 'cancelled'
-      result.reason = `The job was cancelled while deploying ${result.app}.`
-      if (result.buildId && result.releaseId === undefined) await cancelBuild(api, log, result.app, result.buildId)
+      result.reason = `The job was cancelled while deploying ${result.app}.${result.mayGoLive ? ` ${capitalize(result.mayGoLive)}.` : ''}`
       throw error instanceof CancelledError ? error : new CancelledError()
     }
     fail(result, error, log)
   }
 }
 
-/** Cancels a build still running on Heroku when the job is cancelled; a failure is only a warning. */
-async function cancelBuild(api: HerokuApi, log: Log, app: string, buildId: string): Promise<void> {
-  try {
-    // A cancelled job has seconds before the runner's SIGTERM, and the GitHub deployment must still be closed.
-    await withTimeout(api.cancelBuild(app, buildId), AFTER_CANCEL_MS, `Cancelling build ${buildId}`)
-    log.info(`Cancelled build ${buildId} on ${app}.`)
-  } catch (error) {
-    log.warning(`Could not cancel build ${buildId} on ${app} (it may have finished already): ${oneLine(error)}`)
-  }
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
-async function currentRelease(api: HerokuApi, app: string): Promise<{ id: string; version: number } | undefined> {
-  const current = (await api.latestReleases(app, 10)).find((release) => release.current)
-  return current ? { id: current.id, version: current.version } : undefined
+/**
+ * What a failed smoke check rolls back to: the release current before this deploy, when Heroku lets a
+ * rollback go there (`eligible_for_rollback`: a release that never ran code, such as a first config
+ * change, cannot be rolled back to). Otherwise the reason there is none.
+ */
+async function rememberRollbackTarget(api: HerokuApi, result: DeployResult): Promise<void> {
+  const current = (await api.latestReleases(result.app, 10)).find((release) => release.current)
+  if (!current) return
+  if (current.eligible_for_rollback === false) {
+    result.noRollback = `the current release v${current.version} is not eligible for rollback on Heroku`
+    return
+  }
+  result.previousRelease = { id: current.id, version: current.version }
 }
 
 /** Records a failure; the one-line reason reaches the log once, through the step's failure message. */
 export function fail(result: DeployResult, error: unknown, log: Log): void {
   result.status = 'failure'
-  result.reason = oneLine(error)
+  result.reason = oneLine(error) + (result.mayGoLive ? `; ${result.mayGoLive}` : '')
   if (error instanceof DeployError && error.logTail.length > 0) {
     result.logTail = error.logTail
     result.logTailOf = error.stage === 'release' ? 'release' : 'build'

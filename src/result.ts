@@ -35,8 +35,15 @@ export interface DeployResult {
   smoke: SmokeResult[]
   /** The release that was current before this deploy, remembered before anything shipped. */
   previousRelease?: { id: string; version: number }
+  /** Why there is no release to roll back to, when one was current but Heroku refuses rollbacks to it. */
+  noRollback?: string
   /** Set when the deploy was rolled back: the new release, and whether its smoke checks passed. */
   rollback?: { releaseVersion: number; healthy: boolean; smoke: SmokeResult[] }
+  /**
+   * Set when a timeout or a cancel left something of this deploy on Heroku that could not be stopped
+   * (a build that released anyway, a release phase still running): what may still go live, in words.
+   */
+  mayGoLive?: string
   /** Set, loudly, when maintenance mode could not be turned off again. */
   maintenanceError?: string
   /** The config vars set on the app before its build (names only: values are secrets). */

@@ -13,6 +13,7 @@ import { type DeployResult, newResult, type RunResult, timed, worstStatus } from
 import type { Settings } from './settings.js'
 import type { Shipper } from './ship/shipper.js'
 import { BuiltSlug } from './ship/slug.js'
+import { CleanupWindow } from './util/cleanup.js'
 import { inPool } from './util/pool.js'
 import { Deadline } from './util/time.js'
 
@@ -22,6 +23,10 @@ export interface RunDeps {
   github?: GitHubApi
   log: Log
   signal?: AbortSignal
+  /** After a cancel, the window every cleanup step shares (one from the signal by default). */
+  cleanup?: CleanupWindow
+  /** Reports the run's result (summary, notifications), side by side with closing the GitHub deployments. */
+  announce?: (run: RunResult) => Promise<void>
   /** First poll interval for builds and releases (ms). */
   pollMs?: number
   /** First poll interval for pending required checks (ms). */
@@ -47,6 +52,7 @@ export async function runDeploy(settings: Settings, deps: RunDeps): Promise<RunR
   if (settings.dryRun) return dryRun(settings, deps, results)
 
   const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log) : undefined
+  const cleanup = deps.cleanup ?? new CleanupWindow(deps.signal)
   let prepared: Prepared | undefined
   try {
     await lookUpApps(settings, deps, results)
@@ -58,7 +64,7 @@ export async function runDeploy(settings: Settings, deps: RunDeps): Promise<RunR
     await inPool(
       results,
       settings.maxParallel,
-      (result, index) => deployApp(settings, { ...deps, log: parallel ? appLog(deps.log, result.app) : deps.log }, result, shippers[index]),
+      (result, index) => deployApp(settings, { ...deps, cleanup, log: parallel ? appLog(deps.log, result.app) : deps.log }, result, shippers[index]),
       deps.signal
     )
     if (deps.signal?.aborted) throw new CancelledError()
@@ -66,9 +72,11 @@ export async function runDeploy(settings: Settings, deps: RunDeps): Promise<RunR
     markUnfinished(results, error, deps.log, deps.signal)
   } finally {
     await prepared?.dispose()
-    await deployments?.close(results, deps.signal?.aborted ?? false)
   }
-  return { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started }
+  const run: RunResult = { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started }
+  // After a cancel both share what is left of the cleanup window: side by side, not one after the other.
+  await Promise.all([deployments?.close(results, deps.signal?.aborted ?? false), deps.announce?.(run)])
+  return run
 }
 
 async function requiredChecks(settings: Settings, deps: RunDeps, results: DeployResult[]): Promise<void> {

@@ -5,7 +5,7 @@ import { DEFAULT_GITHUB_API_URL, DEFAULT_HEROKU_API_URL, DEFAULT_HEROKU_GIT_URL,
 import { resolveTarget, type Target } from './gate/branch.js'
 import { MIN_MASKED_LENGTH, parseConfigVars } from './prepare/config-vars.js'
 import { parseBuildpacks } from './ship/buildpacks.js'
-import { addSecret } from './util/child-env.js'
+import { addSecret } from './util/secrets.js'
 import { parseSmokeChecks, type SmokeCheck, SmokeGrammarError } from './verify/smoke-grammar.js'
 
 export type Strategy = 'api' | 'git'
@@ -38,6 +38,8 @@ export interface Settings {
   readonly webhookUrl?: string
   readonly webhookSecret?: string
   readonly herokuApiUrl: string
+  /** How long one API request may go without an answer before it counts as lost (HEROKU_CD_REQUEST_TIMEOUT). */
+  readonly requestTimeoutMs: number
   /** The git remote of an app is `<herokuGitUrl>/<app>.git`. */
   readonly herokuGitUrl: string
   /** The commit to deploy: the triggering run's head commit for workflow_run, else GITHUB_SHA. */
@@ -185,6 +187,11 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, maskInL
 
   const herokuApiUrl = (env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL).replace(/\/+$/, '')
   if (!isHttpUrl(herokuApiUrl)) problem(`HEROKU_API_URL must be an http(s) URL (got '${herokuApiUrl}').`)
+  const requestTimeout = (env.HEROKU_CD_REQUEST_TIMEOUT ?? '').trim()
+  const requestTimeoutS = requestTimeout === '' ? 60 : /^\d+$/.test(requestTimeout) ? Number(requestTimeout) : NaN
+  if (!(requestTimeoutS >= 1 && requestTimeoutS <= 600)) {
+    problem(`HEROKU_CD_REQUEST_TIMEOUT must be a whole number of seconds from 1 to 600 (got '${requestTimeout.slice(0, 40)}').`)
+  }
   const herokuGitUrl = (env.HEROKU_GIT_URL || DEFAULT_HEROKU_GIT_URL).replace(/\/+$/, '')
   if (!isHttpUrl(herokuGitUrl) || hasCredentials(herokuGitUrl)) {
     problem(`HEROKU_GIT_URL must be an http(s) URL without credentials (got '${herokuGitUrl.replace(/\/\/[^@/]*@/, '//***@')}').`)
@@ -234,6 +241,7 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, maskInL
     webhookUrl,
     webhookSecret,
     herokuApiUrl,
+    requestTimeoutMs: requestTimeoutS * 1000,
     herokuGitUrl,
     sha: sha.toLowerCase(),
     branch,

@@ -97,7 +97,7 @@ test('SIGINT during the build: the build is cancelled on Heroku, the deployment 
     const cancel = world.emulator.requests.slice(requestsBefore).find((r) => r.method === 'DELETE')
     expect(cancel).toMatchObject({ path: `/apps/${APP}/builds/${build?.id}`, status: 200 })
     expect(cancel?.headers.accept).toBe('application/vnd.heroku+json; version=3.cancel-build')
-    expect(run.stdout).toContain(`Cancelled build ${build?.id} on ${APP}.`)
+    expect(run.stdout).toContain(`Cancelled build ${build?.id} on ${APP}: it will not release.`)
 
     const deployment = world.github.deployments.at(-1)
     expect(deployment?.statuses.map((s) => s.state)).toEqual(['in_progress', 'error'])

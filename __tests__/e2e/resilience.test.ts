@@ -47,7 +47,7 @@ test('SIGTERM during the build cancels the Heroku build and ends the step quickl
     expect(world.emulator.app(APP).buildLog(build?.id ?? '')).toContain('Build cancelled')
     const cancel = world.emulator.requests.find((r) => r.method === 'DELETE' && r.path === `/apps/${APP}/builds/${build?.id}`)
     expect(cancel?.headers.accept).toBe('application/vnd.heroku+json; version=3.cancel-build')
-    expect(run.stdout).toContain(`Cancelled build ${build?.id} on ${APP}.`)
+    expect(run.stdout).toContain(`Cancelled build ${build?.id} on ${APP}: it will not release.`)
   } finally {
     world.emulator.faults.buildDelayMs = 0
   }

@@ -41,7 +41,8 @@ test('the fixture holds exactly the operations the extraction script lists, from
     'checks/list-for-ref',
     'repos/create-deployment',
     'repos/create-deployment-status',
-    'repos/get-combined-status-for-ref'
+    'repos/get-combined-status-for-ref',
+    'repos/list-deployments'
   ])
 })
 

@@ -35,6 +35,8 @@ export class FakeHeroku implements HerokuApi {
   cancelled: string[] = []
   async cancelBuild(_app: string, buildId: string): Promise<unknown> {
     this.cancelled.push(buildId)
+    this.buildStates = [{ status: 'failed' }]
+    this.buildReads = 0
     return {}
   }
   rollbacks: string[] = []
@@ -80,6 +82,9 @@ export class FakeHeroku implements HerokuApi {
   async stopDyno(_app: string, dyno: string): Promise<unknown> {
     this.stoppedDynos.push(dyno)
     return {}
+  }
+  forCleanup(): HerokuApi {
+    return this
   }
   private build(index: number): HerokuBuild {
     return { id: 'build-1', status: 'pending', created_at: '', updated_at: '', release: null, slug: null, ...this.buildStates[index] }

@@ -55,6 +55,7 @@ test('the webhook body carries the run, per app, with timings', () => {
         build_id: 'b-2',
         built_on: null,
         config_keys: [],
+        may_go_live: null,
         release_id: null,
         release_version: null,
         deployment_id: null,

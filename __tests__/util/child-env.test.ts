@@ -1,4 +1,5 @@
-import { addSecret, childEnv } from '../../src/util/child-env.js'
+import { childEnv } from '../../src/util/child-env.js'
+import { addSecret } from '../../src/util/secrets.js'
 
 test('a child never sees the inputs, the runner tokens, or a variable carrying a secret; what the caller adds wins', () => {
   addSecret('s3cr3t-value-for-the-child-env-test')

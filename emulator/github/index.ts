@@ -1,6 +1,6 @@
 /**
- * A local GitHub REST API for the end-to-end tests and the demo: the four operations the action
- * calls (create a deployment, create a deployment status, list check runs for a ref, the combined
+ * A local GitHub REST API for the end-to-end tests and the demo: the operations the action calls
+ * (create and list deployments, create a deployment status, list check runs for a ref, the combined
  * status of a ref) for one repository, on 127.0.0.1. Every request is recorded, checked for the
  * token and the permission it needs, and validated against GitHub's official REST description
  * (rest-description.json); so is every answer. Anything that strays is listed in `violations`.
@@ -67,6 +67,7 @@ export interface LocalGitHub {
 // Which permission each operation needs; GitHub answers 403 without it.
 const NEEDS: Record<string, [keyof Permissions, Permission]> = {
   'repos/create-deployment': ['deployments', 'write'],
+  'repos/list-deployments': ['deployments', 'read'],
   'repos/create-deployment-status': ['deployments', 'write'],
   'checks/list-for-ref': ['checks', 'read'],
   'repos/get-combined-status-for-ref': ['statuses', 'read']
@@ -166,6 +167,8 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
     switch (operation.id) {
       case 'repos/create-deployment':
         return state.createDeployment(fields)
+      case 'repos/list-deployments':
+        return state.listDeployments(url.searchParams)
       case 'repos/create-deployment-status':
         return state.createDeploymentStatus(Number(params.deployment_id), fields)
       case 'checks/list-for-ref':

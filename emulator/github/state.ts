@@ -158,6 +158,21 @@ export class RepositoryState {
     return { status: 201, body: this.deploymentResource(deployment, body) }
   }
 
+  /** GET /repos/{owner}/{repo}/deployments: newest first, filtered by sha, ref, task and environment. */
+  listDeployments(query: URLSearchParams): Answer {
+    let found = [...this.deployments].reverse()
+    const sha = query.get('sha')
+    if (sha) found = found.filter((deployment) => deployment.sha === sha.toLowerCase())
+    const ref = query.get('ref')
+    if (ref) found = found.filter((deployment) => deployment.ref === ref)
+    const task = query.get('task')
+    if (task) found = found.filter((deployment) => deployment.task === task)
+    const environment = query.get('environment')
+    if (environment) found = found.filter((deployment) => deployment.environment === environment)
+    const { items, headers } = this.page('/deployments', query, found)
+    return { status: 200, headers, body: items.map((deployment) => this.deploymentResource(deployment, deployment.request)) }
+  }
+
   /** POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses */
   createDeploymentStatus(deploymentId: number, body: Record<string, unknown>): Answer {
     const deployment = this.deployments.find((candidate) => candidate.id === deploymentId)

@@ -8,7 +8,6 @@ import type { CheckRun, CommitStatus, GitHubApi } from '../github/api.js'
 import type { Log } from '../log.js'
 import { pollUntil } from '../util/poll.js'
 import { type Deadline, formatSeconds } from '../util/time.js'
-import { branchMatches } from './branch.js'
 
 export type CheckOutcome = 'passed' | 'pending' | 'failed'
 
@@ -40,13 +39,26 @@ export function evaluateChecks(required: readonly string[], runs: readonly Check
   const checks = new Map<string, CheckResult>()
   const missing: string[] = []
   for (const pattern of required) {
-    const matchedRuns = [...latestRuns.values()].filter((run) => branchMatches(pattern, run.name))
-    const matchedStatuses = statuses.filter((status) => branchMatches(pattern, status.context))
+    const matchedRuns = [...latestRuns.values()].filter((run) => checkMatches(pattern, run.name))
+    const matchedStatuses = statuses.filter((status) => checkMatches(pattern, status.context))
     if (matchedRuns.length + matchedStatuses.length === 0) missing.push(pattern)
     for (const run of matchedRuns) checks.set(`run:${run.name}`, checkRunResult(run))
     for (const status of matchedStatuses) checks.set(`status:${status.context}`, commitStatusResult(status))
   }
   return { checks: [...checks.values()], missing }
+}
+
+/**
+ * A required-checks glob: `*` matches any run of characters, `/` included. Check names are not paths
+ * (`continuous-integration/travis-ci/push` is one name), so `*travis*` must match it; unlike branch
+ * globs, where `*` stays within a segment.
+ */
+export function checkMatches(pattern: string, name: string): boolean {
+  const source = pattern
+    .split(/\*+/)
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*')
+  return new RegExp(`^${source}$`, 's').test(name)
 }
 
 function checkRunResult(run: CheckRun): CheckResult {

@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto'
 import { getOctokit } from '@actions/github'
 import { USER_AGENT } from '../constants.js'
 import { CancelledError, GitHubApiError } from '../errors.js'
 import type { Log } from '../log.js'
 import { backoffDelay, type RetryPolicy, withRetry } from '../util/retry.js'
-import { AFTER_CANCEL_MS } from '../util/time.js'
+import type { CleanupWindow } from '../util/cleanup.js'
 
 /** A check run, with the fields the gate reads. */
 export interface CheckRun {
@@ -48,8 +49,8 @@ export interface GitHubApi {
   /** Creates a deployment of the commit; answers its id. */
   createDeployment(deployment: NewDeployment): Promise<number>
   /**
-   * With `afterCancel`, the call is made although the job is cancelled: once, within AFTER_CANCEL_MS,
-   * so that a cancelled deploy still closes its deployment and exits in time.
+   * With `afterCancel`, the call is made although the job is cancelled: once, within what is left of
+   * the cleanup window, so that a cancelled deploy still closes its deployment and exits in time.
    */
   createDeploymentStatus(deploymentId: number, status: NewDeploymentStatus, options?: { afterCancel?: boolean }): Promise<void>
 }
@@ -62,7 +63,11 @@ export interface GitHubApiOptions {
   repository: string
   log: Log
   signal?: AbortSignal
+  /** After a cancel, the window the calls made anyway (closing the deployments) must end in. */
+  cleanup?: CleanupWindow
   retry?: RetryPolicy
+  /** How long one request may go without an answer (default 30 s). */
+  requestTimeoutMs?: number
 }
 
 const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 1000, maxDelayMs: 30_000 }
@@ -116,9 +121,50 @@ class RestGitHub implements GitHubApi {
     })
   }
 
-  async createDeployment(deployment: NewDeployment): Promise<number> {
+  /**
+   * Never sent twice blindly: when an attempt got no clear answer (a dropped connection, a timeout, a
+   * 5xx), the deployment of this commit to this environment that it may have made is looked for first.
+   */
+  async createDeployment(wanted: NewDeployment): Promise<number> {
     const path = '/deployments'
+    // A mark of this one create, so that what it made is told apart from a deployment of the same commit by an earlier run.
+    const deployment = { ...wanted, payload: { ...wanted.payload, request_id: randomUUID() } }
+    let uncertain = false
     return this.call('POST', path, PERMISSION.deployments, false, async (signal) => {
+      if (uncertain) {
+        const made = await this.findDeployment(deployment, signal)
+        if (made !== undefined) {
+          this.options.log.info(`GitHub API POST ${this.url(path)} got no clear answer, but GitHub had made deployment ${made}: not sent again.`)
+          return made
+        }
+      }
+      uncertain = true // until GitHub answers this attempt clearly, below
+      try {
+        return await this.postDeployment(deployment, path, signal)
+      } catch (error) {
+        const answered = (error as { status?: number }).status ?? (error as { response?: { status?: number } }).response?.status
+        uncertain = answered === undefined || answered >= 500
+        throw error
+      }
+    })
+  }
+
+  /** The deployment of this commit to this environment that carries this create's mark. */
+  private async findDeployment(deployment: NewDeployment, signal: AbortSignal): Promise<number | undefined> {
+    const { data } = await this.octokit.rest.repos.listDeployments({
+      owner: this.owner,
+      repo: this.repo,
+      sha: deployment.sha,
+      environment: deployment.environment,
+      per_page: 20,
+      request: { signal }
+    })
+    const mark = deployment.payload.request_id
+    return data.find((made) => typeof made.payload === 'object' && made.payload !== null && made.payload.request_id === mark)?.id
+  }
+
+  private async postDeployment(deployment: NewDeployment, path: string, signal: AbortSignal): Promise<number> {
+    {
       const response = await this.octokit.rest.repos.createDeployment({
         owner: this.owner,
         repo: this.repo,
@@ -133,7 +179,7 @@ class RestGitHub implements GitHubApi {
       })
       if (!('id' in response.data)) throw new GitHubApiError('POST', this.url(path), response.status, response.data.message ?? 'no deployment was created')
       return response.data.id
-    })
+    }
   }
 
   async createDeploymentStatus(deploymentId: number, status: NewDeploymentStatus, options: { afterCancel?: boolean } = {}): Promise<void> {
@@ -159,13 +205,16 @@ class RestGitHub implements GitHubApi {
    */
   private call<T>(method: string, path: string, permission: string, afterCancel: boolean, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const jobSignal = afterCancel ? undefined : this.options.signal
-    const timeoutMs = afterCancel ? AFTER_CANCEL_MS : CALL_TIMEOUT_MS
+    const window = this.options.cleanup
+    const requestTimeoutMs = this.options.requestTimeoutMs ?? CALL_TIMEOUT_MS
+    const timeoutMs = Math.max(1, Math.min(requestTimeoutMs, afterCancel ? (window?.remainingMs() ?? requestTimeoutMs) : requestTimeoutMs))
     const url = this.url(path)
     return withRetry(
       async () => {
         const timeout = AbortSignal.timeout(timeoutMs)
+        const bounds = [timeout, ...(jobSignal ? [jobSignal] : []), ...(afterCancel && window?.started ? [window.signal] : [])]
         try {
-          return await fn(jobSignal ? AbortSignal.any([jobSignal, timeout]) : timeout)
+          return await fn(AbortSignal.any(bounds))
         } catch (error) {
           if (jobSignal?.aborted) throw new CancelledError()
           if (error instanceof GitHubApiError) throw error

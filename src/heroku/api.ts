@@ -36,6 +36,8 @@ export interface HerokuApi {
   listDynos(app: string): Promise<HerokuDyno[]>
   /** Stops a dyno (a release phase's: its release then fails instead of going live). Cleanup-safe. */
   stopDyno(app: string, dyno: string): Promise<unknown>
+  /** The same API with every call cleanup-safe: for the reads and writes that stop what a cancelled deploy started. */
+  forCleanup(): HerokuApi
 }
 
 export interface PlatformApiOptions {
@@ -94,7 +96,11 @@ class PlatformApi implements HerokuApi {
   /** When the last paced call may go: calls paced for the budget are spaced from one another. */
   private nextSlotAt = 0
 
-  constructor(private readonly options: PlatformApiOptions) {
+  constructor(
+    private readonly options: PlatformApiOptions,
+    /** Every call is a cleanup call (forCleanup). */
+    private readonly cleanupOnly = false
+  ) {
     this.retry = options.retry ?? DEFAULT_RETRY
     this.requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS
     this.client = {
@@ -186,6 +192,10 @@ class PlatformApi implements HerokuApi {
     return this.call('POST', `${appPath(app)}/dynos/${encodeURIComponent(dyno)}/actions/stop`, { cleanup: true, repeat: { kind: 'idempotent' } })
   }
 
+  forCleanup(): HerokuApi {
+    return this.cleanupOnly ? this : new PlatformApi(this.options, true)
+  }
+
   /** The newest release's version (0 without one): what a create's lost answer is looked for above. */
   private async newestVersion(app: string): Promise<number> {
     return (await this.latestReleases(app, 1))[0]?.version ?? 0
@@ -199,6 +209,7 @@ class PlatformApi implements HerokuApi {
   private async call<T>(method: string, path: string, call: Call<T>): Promise<T> {
     const { log } = this.options
     const window = this.options.cleanup
+    if (this.cleanupOnly) call = { ...call, cleanup: true }
     // A cleanup call must still run after the job was cancelled, within what the window leaves.
     const signal = call.cleanup ? window?.signal : this.options.signal
     const what = `Heroku API ${method} ${path}`
@@ -290,7 +301,7 @@ function appPath(app: string): string {
 }
 
 /** A build made from this very upload: the same source URL (new for every upload), checksum and version. */
-function sameSource(build: HerokuBuild, source: CreateBuildBody['source_blob']): boolean {
+export function sameSource(build: HerokuBuild, source: CreateBuildBody['source_blob']): boolean {
   const blob = build.source_blob
   if (!blob) return false
   return blob.checksum === source.checksum && blob.version === source.version && (!blob.url || blob.url === source.url)

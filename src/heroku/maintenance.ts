@@ -1,7 +1,7 @@
 import { oneLine } from '../errors.js'
 import type { Log } from '../log.js'
 import type { DeployResult } from '../result.js'
-import { AFTER_CANCEL_MS, withTimeout } from '../util/time.js'
+import { CleanupWindow } from '../util/cleanup.js'
 import type { HerokuApi } from './api.js'
 
 /** Which release maintenance mode surrounds: the deploy's own, or the rollback after failed smoke checks. */
@@ -12,10 +12,17 @@ const WHAT: Record<ReleaseKind, string> = { deploy: 'the release', rollback: 'th
 /**
  * Runs `release` with the app in maintenance mode: on just before, off in a `finally` however it
  * ends (failure and cancel included: the off call ignores the cancel signal, but after a cancel it
- * is given AFTER_CANCEL_MS at most). Failing to turn it off is loud: an error in the log and
+ * must end within the cleanup window). Failing to turn it off is loud: an error in the log and
  * `result.maintenanceError`, which the summary and the notifications show.
  */
-export async function inMaintenance<T>(api: HerokuApi, log: Log, result: DeployResult, kind: ReleaseKind, release: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+export async function inMaintenance<T>(
+  api: HerokuApi,
+  log: Log,
+  result: DeployResult,
+  kind: ReleaseKind,
+  release: () => Promise<T>,
+  cleanup: CleanupWindow = new CleanupWindow()
+): Promise<T> {
   try {
     await api.setMaintenance(result.app, true)
     log.info(`Maintenance mode is on for ${result.app} during ${WHAT[kind]}.`)
@@ -28,15 +35,14 @@ export async function inMaintenance<T>(api: HerokuApi, log: Log, result: DeployR
   try {
     return await release()
   } finally {
-    await maintenanceOff(api, log, result, signal)
+    await maintenanceOff(api, log, result, cleanup)
   }
 }
 
-async function maintenanceOff(api: HerokuApi, log: Log, result: DeployResult, signal?: AbortSignal): Promise<void> {
+async function maintenanceOff(api: HerokuApi, log: Log, result: DeployResult, cleanup: CleanupWindow): Promise<void> {
   try {
-    const off = api.setMaintenance(result.app, false)
     // After a cancel the runner kills the job within seconds: better a loud failure in the report than none.
-    await (signal?.aborted ? withTimeout(off, AFTER_CANCEL_MS, `Turning maintenance mode off on ${result.app}`) : off)
+    await cleanup.bound(api.setMaintenance(result.app, false), `Turning maintenance mode off on ${result.app}`)
     log.info(`Maintenance mode is off for ${result.app}.`)
   } catch (error) {
     result.maintenanceError = `Maintenance mode could not be turned off on ${result.app}, which still shows the maintenance page: ${oneLine(error)}`

@@ -3,6 +3,7 @@ import { USER_AGENT } from '../constants.js'
 import { oneLine } from '../errors.js'
 import type { Log } from '../log.js'
 import { backoffDelay, withRetry } from '../util/retry.js'
+import { scrubDeep } from '../util/secrets.js'
 
 export interface DeliveryOptions {
   log: Log
@@ -26,7 +27,8 @@ export function signature(body: string, secret: string): string {
  * secret, so messages name its host only.
  */
 export async function deliver(url: string, payload: unknown, options: DeliveryOptions): Promise<boolean> {
-  const body = JSON.stringify(payload)
+  // Build output in a payload can carry a config var's value: nothing secret leaves in a notification.
+  const body = JSON.stringify(scrubDeep(payload))
   const policy = { attempts: options.attempts ?? 3, baseDelayMs: options.retryBaseMs ?? 1000, maxDelayMs: 5000 }
   const host = new URL(url).host
   const headers: Record<string, string> = { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT }

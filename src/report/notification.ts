@@ -27,7 +27,14 @@ export function liveButFailing(app: DeployResult): boolean {
 export function nextStep(run: RunResult): string {
   const stuck = run.apps.filter((a) => a.maintenanceError)
   const first = stuck.length > 0 ? `Maintenance mode is still on for ${names(stuck)}: turn it off by hand now (Heroku dashboard → Settings). ` : ''
-  return first + statusStep(run)
+  return first + mayStillGoLive(run) + statusStep(run)
+}
+
+/** Said first and plainly: what this run started on Heroku and could not stop. */
+function mayStillGoLive(run: RunResult): string {
+  const open = run.apps.filter((a) => a.mayGoLive)
+  if (open.length === 0) return ''
+  return `A release of this run may still go live on ${names(open)} (${open.map((a) => a.mayGoLive).join('; ')}): check the app on Heroku before deploying again. `
 }
 
 function statusStep(run: RunResult): string {
@@ -40,6 +47,7 @@ function statusStep(run: RunResult): string {
       const live = run.apps.filter((a) => a.releaseVersion !== undefined && !a.rollback)
       if (live.length === run.apps.length && live.length > 0) return 'The new release is live; fix the cause below.'
       if (live.length > 0) return `The new release is live on ${names(live)} only; fix the cause below and deploy again.`
+      if (run.apps.some((a) => a.mayGoLive)) return 'Fix the cause below and push again.'
       return 'Nothing new is live from this run; fix the cause below and push again.'
     }
     case 'rolled-back':
@@ -88,6 +96,7 @@ export function webhookBody(run: RunResult, context: RunContext): Record<string,
       release_version: app.releaseVersion ?? null,
       deployment_id: app.deploymentId ?? null,
       config_keys: app.configKeys ?? [],
+      may_go_live: app.mayGoLive ?? null,
       rollback: app.rollback
         ? { to_version: app.previousRelease?.version ?? null, release_version: app.rollback.releaseVersion, healthy: app.rollback.healthy, smoke: smokeJson(app.rollback.smoke) }
         : null,

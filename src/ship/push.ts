@@ -30,7 +30,9 @@ export function pushShipper(target: PushTarget, source: PushSource): Shipper {
       const pushed = await timed([result], 'push', () => pushToHeroku(ctx, { app, remoteUrl, apiKey: target.apiKey, source }))
       const release = pushed.upToDate ? await releaseOfUnchangedPush(ctx, app, source.commit) : await findPushedRelease(ctx, app, source.commit, before)
       return { releaseId: release.id, slugId: release.slug?.id }
-    }
+    },
+    // The build a push started runs on without the pusher: found by the commit it builds.
+    startedBuild: async (ctx, result) => (await ctx.api.recentBuilds(result.app, 10)).find((build) => build.status === 'pending' && build.source_blob?.version === source.commit)
   }
 }
 

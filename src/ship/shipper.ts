@@ -1,4 +1,5 @@
 import type { StageContext } from '../heroku/context.js'
+import type { HerokuBuild } from '../heroku/types.js'
 import type { DeployResult } from '../result.js'
 
 /** What shipping made on the app: the release to wait for, and the slug it runs (for build-once). */
@@ -16,4 +17,6 @@ export interface Shipper {
   /** Waits for what shipping needs from elsewhere (another app's build), before anything on this app changes. */
   ready?(ctx: StageContext): Promise<void>
   ship(ctx: StageContext, result: DeployResult): Promise<Shipped>
+  /** The build shipping started on Heroku, when its id is not known (a push's, or a create whose answer was lost). */
+  startedBuild?(ctx: StageContext, result: DeployResult): Promise<HerokuBuild | undefined>
 }

@@ -3,7 +3,8 @@ import { herokuReason } from '../util/tail.js'
 import { pollUntil } from '../util/poll.js'
 import type { StageContext } from '../heroku/context.js'
 import { streamIntoLog } from '../heroku/output.js'
-import type { HerokuBuild } from '../heroku/types.js'
+import { sameSource } from '../heroku/api.js'
+import type { CreateBuildBody, HerokuBuild } from '../heroku/types.js'
 import { timed } from '../result.js'
 import type { Shipper } from './shipper.js'
 
@@ -29,8 +30,13 @@ export function sourceShipper(source: SourceBuild): Shipper {
       const { build, releaseId } = await timed([result], 'build', () => runBuild(ctx, { app: result.app, ...source }, (created) => (result.buildId = created.id)))
       result.buildId = build.id
       return { releaseId, slugId: build.slug?.id }
-    }
+    },
+    startedBuild: async (ctx, result) => (await ctx.api.recentBuilds(result.app, 20)).find((build) => sameSource(build, blobOf(source)))
   }
+}
+
+function blobOf(source: SourceBuild): CreateBuildBody['source_blob'] {
+  return { url: source.sourceUrl, version: source.version, checksum: source.checksum }
 }
 
 export interface FinishedBuild {
@@ -46,12 +52,7 @@ export interface FinishedBuild {
 export async function runBuild(ctx: StageContext, request: BuildRequest, onCreated?: (build: HerokuBuild) => void): Promise<FinishedBuild> {
   const { api, log } = ctx
   const created = await api.createBuild(request.app, {
-    source_blob: {
-      url: request.sourceUrl,
-      version: request.version,
-      checksum: request.checksum,
-      ...(request.description ? { version_description: request.description } : {})
-    },
+    source_blob: { ...blobOf(request), ...(request.description ? { version_description: request.description } : {}) },
     ...(request.buildpacks?.length ? { buildpacks: request.buildpacks.map((url) => ({ url })) } : {})
   })
   onCreated?.(created)

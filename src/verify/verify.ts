@@ -50,7 +50,7 @@ export async function verifyRelease(ctx: StageContext, result: DeployResult, opt
   }
   if (!previous) {
     result.status = 'failure'
-    result.reason = `${why}; there is no earlier release to roll back to`
+    result.reason = `${why}; ${result.noRollback ? `not rolled back: ${result.noRollback}` : 'there is no earlier release to roll back to'}`
     return
   }
   ctx.log.warning(`${why}. Rolling back to v${previous.version}.`)
