@@ -110,7 +110,7 @@ export function applyAnswerFault(res: ServerResponse, fault: AnswerFault): void 
     res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
       this.statusCode = typeof args[0] === 'number' ? args[0] : this.statusCode
       return this
-    } as ServerResponse['writeHead']
+    }
     res.flushHeaders = () => undefined
     res.write = ((_chunk: unknown, ...rest: unknown[]) => {
       callbackOf(...rest)?.()
@@ -135,7 +135,7 @@ export function applyAnswerFault(res: ServerResponse, fault: AnswerFault): void 
         return fn === original.write ? true : res
       }
     res.writeHead = later(original.writeHead as (...args: unknown[]) => unknown) as ServerResponse['writeHead']
-    res.flushHeaders = later(original.flushHeaders as (...args: unknown[]) => unknown) as ServerResponse['flushHeaders']
+    res.flushHeaders = later(original.flushHeaders)
     res.write = later(original.write) as ServerResponse['write']
     res.end = later(original.end) as ServerResponse['end']
     const timer = setTimeout(() => {
@@ -164,7 +164,7 @@ export function applyAnswerFault(res: ServerResponse, fault: AnswerFault): void 
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
     head = args
     return this
-  } as ServerResponse['writeHead']
+  }
   res.flushHeaders = () => undefined
   res.write = ((chunk: unknown, encoding?: unknown, callback?: unknown) => {
     const body = bytesOf(chunk, encoding)
