@@ -34169,7 +34169,9 @@ function getIDToken(aud) {
 const secrets = new Set();
 /** Registers a secret, with the forms a mistake could print it in (URL-encoded, inside JSON). */
 function addSecret(secret) {
-    if (!secret)
+    // A very short "secret" (a config var set to 1) would be scrubbed from every text that holds it, and
+    // would drop every variable of a child's environment that contains it (PATH included).
+    if (secret.length < 4)
         return;
     secrets.add(secret);
     secrets.add(encodeURIComponent(secret));
@@ -39935,9 +39937,10 @@ class PlatformApi {
      * each in its own slot, however many apps are waiting.
      */
     async paceForBudget(signal) {
-        if (this.remaining === undefined || this.remaining >= LOW_BUDGET)
+        const { lowBudget, refillMsPerToken } = this.options.pacing ?? { lowBudget: LOW_BUDGET, refillMsPerToken: REFILL_MS_PER_TOKEN };
+        if (this.remaining === undefined || this.remaining >= lowBudget)
             return;
-        const spacing = REFILL_MS_PER_TOKEN * (this.remaining === 0 ? 2 : 1);
+        const spacing = refillMsPerToken * (this.remaining === 0 ? 2 : 1);
         const now = Date.now();
         const slot = Math.max(now + spacing, this.nextSlotAt + spacing);
         this.nextSlotAt = slot;
@@ -41348,21 +41351,32 @@ async function stopRelease(ctx, result, release) {
 ;// CONCATENATED MODULE: ./src/prepare/config-vars.ts
 
 /** Heroku's rule for a config var name: letters, digits and underscores, not starting with a digit. */
+const KEY_RULE = 'letters, digits and underscores, not starting with a digit';
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Values shorter than this are not masked in the log: a secret of 1 to 3 characters is no secret, and
+ * masking `1` or `on` would turn every such character of the log into `***` (the same floor as
+ * google-github-actions' `min_mask_length`). The action itself never writes any value, short or long.
+ */
+const MIN_MASKED_LENGTH = 4;
 /**
  * Parses the `config-vars` input: `KEY=VALUE` lines, the value being everything after the first `=`
  * (more `=` and spaces included); blank lines and `#` comments are skipped. Every value goes to `mask`
  * before anything is checked, and no message ever quotes a value or a line that could hold one.
  * Returns the problems (each naming the input and the line) instead of throwing, like the other inputs.
  */
-function parseConfigVars(input, inputName, mask) {
+function parseConfigVars(input, inputName, maskValue) {
+    const mask = (value) => {
+        if (value.length >= MIN_MASKED_LENGTH)
+            maskValue(value);
+    };
     const vars = {};
     const problems = [];
     const lineOf = new Map();
     input.split('\n').forEach((raw, index) => {
         const line = raw.replace(/\r$/, '');
         const at = line.indexOf('=');
-        if (at >= 0 && line.slice(at + 1) !== '')
+        if (at >= 0)
             mask(line.slice(at + 1));
         if (line.trim() === '' || line.trimStart().startsWith('#'))
             return;
@@ -41375,7 +41389,7 @@ function parseConfigVars(input, inputName, mask) {
         }
         const key = line.slice(0, at).trim();
         if (!KEY.test(key)) {
-            problems.push(`${where} has the key '${printable(key)}': a config var name is letters, digits and underscores, not starting with a digit.`);
+            problems.push(`${where} has the key '${printable(key)}': a config var name is ${KEY_RULE}.`);
             return;
         }
         const first = lineOf.get(key);
@@ -42238,7 +42252,8 @@ const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 
 /** The secrets among the settings: never to be sent anywhere a person can read them (the runner masks only its log). */
 function secretsOf(settings) {
-    return [settings.apiKey, settings.githubToken, settings.slackWebhook, settings.webhookUrl, settings.webhookSecret, ...Object.values(settings.configVars)].filter((secret) => Boolean(secret));
+    const configValues = Object.values(settings.configVars).filter((value) => value.length >= MIN_MASKED_LENGTH);
+    return [settings.apiKey, settings.githubToken, settings.slackWebhook, settings.webhookUrl, settings.webhookSecret, ...configValues].filter((secret) => Boolean(secret));
 }
 /** Every problem found in the inputs; each message names its input. */
 class SettingsError extends Error {
