@@ -41010,11 +41010,14 @@ class CleanupWindow {
     remainingMs() {
         return this.endsAt === undefined ? Number.POSITIVE_INFINITY : Math.max(0, this.endsAt - this.now());
     }
-    /** After a cancel, `step` must end within what is left of the window; before one, it runs as it is. */
-    bound(step, what) {
+    /**
+     * After a cancel, `step` must end within what is left of the window, or by the share `by` of it
+     * (a step that others wait for leaves them their part); before a cancel, it runs as it is.
+     */
+    bound(step, what, by = 1) {
         if (this.endsAt === undefined)
             return step;
-        const left = this.remainingMs();
+        const left = this.remainingMs() - (1 - by) * this.windowMs;
         if (left <= 0)
             return Promise.reject(this.closedError(what));
         return withTimeout(step, left, what);
@@ -41057,7 +41060,8 @@ async function inMaintenance(api, log, result, kind, release, cleanup = new Clea
 async function maintenanceOff(api, log, result, cleanup) {
     try {
         // After a cancel the runner kills the job within seconds: better a loud failure in the report than none.
-        await cleanup.bound(api.setMaintenance(result.app, false), `Turning maintenance mode off on ${result.app}`);
+        // After a cancel, by two thirds of the cleanup window: the last third closes the deployments and notifies.
+        await cleanup.bound(api.setMaintenance(result.app, false), `Turning maintenance mode off on ${result.app}`, 2 / 3);
         log.info(`Maintenance mode is off for ${result.app}.`);
     }
     catch (error) {
@@ -41267,8 +41271,8 @@ async function awaitRelease(ctx, app, releaseId) {
 ;// CONCATENATED MODULE: ./src/heroku/stop.ts
 
 
-// After a timeout (the job goes on), stopping gets this long; after a cancel, half of the cleanup
-// window, so that maintenance mode can still go off after it.
+// After a timeout (the job goes on), stopping gets this long; after a cancel, the first third of the
+// cleanup window: maintenance mode goes off in the second, the deployments and notifications in the last.
 const STOP_AFTER_TIMEOUT_MS = 30_000;
 // How long a stopped release phase gets to show as failed.
 const SETTLE_MS = 3000;
@@ -41284,7 +41288,7 @@ async function stopWhatRuns(ctx, result, started, cleanup) {
     // Every call runs although the job may be cancelled, within the cleanup window.
     const step = stop({ ...ctx, api: ctx.api.forCleanup() }, result, started);
     try {
-        await withTimeout(step, cleanup.started ? Math.max(1, cleanup.remainingMs() / 2) : STOP_AFTER_TIMEOUT_MS, what);
+        await (cleanup.started ? cleanup.bound(step, what, 1 / 3) : withTimeout(step, STOP_AFTER_TIMEOUT_MS, what));
     }
     catch (error) {
         result.mayGoLive ??= `what the deploy started on ${result.app} could not be stopped (${oneLine(error)}): a release of it may still go live`;

@@ -5,7 +5,7 @@ import type { EmulatorContext } from './context.js'
 import { ApiError, invalidParams, notFound } from './errors.js'
 import type { RateLimiter } from './rate-limit.js'
 import { paginate, parseRange, type RangeField } from './ranges.js'
-import { appResource, buildResource, dynoResource, eligibleForRollback, releaseResource } from './resources.js'
+import { appResource, buildResource, dynoResource, eligibleForRollback, releaseDynoResource, releaseResource } from './resources.js'
 
 export interface ApiRequest {
   params: Record<string, string>
@@ -93,7 +93,16 @@ export class PlatformApi {
 
     this.route('GET', '/apps/:app/dynos', ({ params }) => {
       const app = this.app(params)
-      return ok(app.dyno ? [dynoResource(app, app.dyno)] : [])
+      return ok([...(app.dyno ? [dynoResource(app, app.dyno)] : []), ...[...app.releaseDynos.values()].map((dyno) => releaseDynoResource(app, dyno))])
+    })
+    // Stopping a release phase's dyno fails its release (stopping a web dyno is not emulated).
+    this.route('POST', '/apps/:app/dynos/:dyno/actions/stop', ({ params }) => {
+      const app = this.app(params)
+      const dyno = [...app.releaseDynos.values()].find((candidate) => candidate.id === params.dyno || candidate.name === params.dyno)
+      if (!dyno) throw notFound('dyno')
+      dyno.stop()
+      this.ctx.log(`${app.name}: ${dyno.name} stopped`)
+      return { status: 202, body: releaseDynoResource(app, dyno) }
     })
     this.route('DELETE', '/apps/:app/dynos', ({ params }) => this.restart(this.app(params)))
     this.route('DELETE', '/apps/:app/dynos/:dyno', ({ params }) => {

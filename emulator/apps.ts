@@ -48,6 +48,15 @@ export interface ReleaseRecord {
 // Heroku's app name rule (schema definitions.app.definitions.name.pattern).
 const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/
 
+/** A release phase's one-off dyno: stopping it fails the release phase, so the release never goes live. */
+export interface ReleaseDyno {
+  id: string
+  name: string
+  release: { id: string; version: number }
+  createdAt: Date
+  stop(): void
+}
+
 /** One app: its config, builds, releases, the dyno serving it and its router. */
 export class AppState {
   readonly id = randomUUID()
@@ -61,6 +70,8 @@ export class AppState {
   readonly releases: ReleaseRecord[] = []
   /** The web dyno the router sends traffic to. */
   dyno?: Dyno
+  /** Release phases running now, each in a one-off dyno of type `release` that can be stopped. */
+  readonly releaseDynos = new Map<string, ReleaseDyno>()
   readonly releaser: ReleaseManager
   /** The app's buildpack installations, in order (PUT buildpack-installations); builds without `buildpacks` use them. */
   buildpacks: { url: string; name: string }[] = []

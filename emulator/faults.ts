@@ -46,6 +46,13 @@ export class FaultInjector implements Faults {
     this.answers.push({ remaining: checkedCount(count), match, fault: { kind: 'cut' } })
   }
 
+  /** Forgets every pending fault rule (the knobs keep their values). */
+  clear(): void {
+    this.failures.length = 0
+    this.drops.length = 0
+    this.answers.length = 0
+  }
+
   /** The status (and Retry-After) an API request must fail with, consuming one use of the oldest matching rule. */
   takeFailure(method: string, path: string): { status: number; retryAfter?: number } | undefined {
     const rule = take(this.failures, method, path)

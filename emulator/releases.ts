@@ -86,20 +86,32 @@ export class ReleaseManager {
     const { ctx } = this
     const log = release.log
     const dir = path.join(ctx.workDir, 'dynos', randomUUID())
+    // The phase runs in a one-off dyno the API lists (type release) and can stop: the release then fails.
+    const stopped = new AbortController()
+    const dyno = {
+      id: randomUUID(),
+      name: `release.${1000 + release.version}`,
+      release: { id: release.id, version: release.version },
+      createdAt: new Date(),
+      stop: () => stopped.abort()
+    }
+    this.app.releaseDynos.set(dyno.id, dyno)
     try {
       await unpackSlug(release.slug as Slug, dir)
       const code = await run('sh', ['-c', command], {
         cwd: dir,
         env: { ...baseEnv(), ...this.releaseEnv(release), DYNO: `release.${release.version}` },
         onLine: (line) => log?.line(line),
-        signal: ctx.shutdown
+        signal: AbortSignal.any([ctx.shutdown, stopped.signal])
       })
+      if (stopped.signal.aborted) log?.line('Release phase stopped: the dyno was stopped through the API.')
       ctx.log(`${this.app.name}: release phase of v${release.version} exited with code ${code}`)
-      return code === 0
+      return code === 0 && !stopped.signal.aborted
     } catch (error) {
       log?.line(`Release command could not start: ${error instanceof Error ? error.message : String(error)}`)
       return false
     } finally {
+      this.app.releaseDynos.delete(dyno.id)
       log?.end()
       await log?.finished
       await rm(dir, { recursive: true, force: true })

@@ -1,5 +1,5 @@
 import type { App, Build, Release } from '@heroku-cli/schema'
-import type { AppState, BuildRecord, ReleaseRecord } from './apps.js'
+import type { AppState, BuildRecord, ReleaseDyno, ReleaseRecord } from './apps.js'
 import type { Dyno } from './dynos.js'
 
 /** Response bodies, shaped like the Platform API schema's resources (§3.1, §4.1, build §2.3). */
@@ -93,6 +93,22 @@ export function releaseResource(app: AppState, release: ReleaseRecord, account: 
 /** Only a release that ran code successfully can be rolled back to. */
 export function eligibleForRollback(release: ReleaseRecord): boolean {
   return release.status === 'succeeded' && release.slug !== undefined
+}
+
+export function releaseDynoResource(app: AppState, dyno: ReleaseDyno) {
+  return {
+    attach_url: null,
+    command: 'release',
+    created_at: timestamp(dyno.createdAt),
+    id: dyno.id,
+    name: dyno.name,
+    release: dyno.release,
+    app: { id: app.id, name: app.name },
+    size: 'Basic',
+    state: 'up',
+    type: 'release',
+    updated_at: timestamp(dyno.createdAt)
+  }
 }
 
 export function dynoResource(app: AppState, dyno: Dyno) {

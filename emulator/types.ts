@@ -55,6 +55,8 @@ export interface Faults {
    * upload's answer that never completes). The request itself was carried out.
    */
   cutAnswerNext(count: number, match?: RequestMatch): void
+  /** Forgets every fault rule not used up yet (the knobs below keep their values). */
+  clear(): void
   /** Output streams answer 404 for the first N GETs of each stream (default 1). */
   streamNotFoundFirst: number
   /** Delay between streamed lines (default 0). */

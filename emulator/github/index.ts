@@ -54,6 +54,7 @@ export interface LocalGitHub {
     loseAnswerNext(count: number, match?: RequestMatch): void
     /** GitHub acted at once, but the answer is held `ms` before it is sent. */
     delayAnswerNext(count: number, ms: number, match?: RequestMatch): void
+    clear(): void
   }
   /** Deployments in creation order, each with its statuses. */
   deployments: DeploymentView[]
@@ -188,7 +189,8 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
       failNext: (count, status, match) => faults.failNext(count, status, match),
       dropNext: (count, match) => faults.dropNext(count, match),
       loseAnswerNext: (count, match) => faults.loseAnswerNext(count, match),
-      delayAnswerNext: (count, ms, match) => faults.delayAnswerNext(count, ms, match)
+      delayAnswerNext: (count, ms, match) => faults.delayAnswerNext(count, ms, match),
+      clear: () => faults.clear()
     },
     deployments: state.deployments,
     addCheckRun: (sha, spec) => state.addCheckRun(sha, spec),

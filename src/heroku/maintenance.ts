@@ -42,7 +42,8 @@ export async function inMaintenance<T>(
 async function maintenanceOff(api: HerokuApi, log: Log, result: DeployResult, cleanup: CleanupWindow): Promise<void> {
   try {
     // After a cancel the runner kills the job within seconds: better a loud failure in the report than none.
-    await cleanup.bound(api.setMaintenance(result.app, false), `Turning maintenance mode off on ${result.app}`)
+    // After a cancel, by two thirds of the cleanup window: the last third closes the deployments and notifies.
+    await cleanup.bound(api.setMaintenance(result.app, false), `Turning maintenance mode off on ${result.app}`, 2 / 3)
     log.info(`Maintenance mode is off for ${result.app}.`)
   } catch (error) {
     result.maintenanceError = `Maintenance mode could not be turned off on ${result.app}, which still shows the maintenance page: ${oneLine(error)}`

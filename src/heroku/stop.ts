@@ -5,8 +5,8 @@ import { sleep, withTimeout } from '../util/time.js'
 import type { StageContext } from './context.js'
 import type { HerokuBuild, HerokuRelease } from './types.js'
 
-// After a timeout (the job goes on), stopping gets this long; after a cancel, half of the cleanup
-// window, so that maintenance mode can still go off after it.
+// After a timeout (the job goes on), stopping gets this long; after a cancel, the first third of the
+// cleanup window: maintenance mode goes off in the second, the deployments and notifications in the last.
 const STOP_AFTER_TIMEOUT_MS = 30_000
 // How long a stopped release phase gets to show as failed.
 const SETTLE_MS = 3000
@@ -28,7 +28,7 @@ export async function stopWhatRuns(
   // Every call runs although the job may be cancelled, within the cleanup window.
   const step = stop({ ...ctx, api: ctx.api.forCleanup() }, result, started)
   try {
-    await withTimeout(step, cleanup.started ? Math.max(1, cleanup.remainingMs() / 2) : STOP_AFTER_TIMEOUT_MS, what)
+    await (cleanup.started ? cleanup.bound(step, what, 1 / 3) : withTimeout(step, STOP_AFTER_TIMEOUT_MS, what))
   } catch (error) {
     result.mayGoLive ??= `what the deploy started on ${result.app} could not be stopped (${oneLine(error)}): a release of it may still go live`
     ctx.log.warning(`${what} failed: ${result.mayGoLive}.`)

@@ -45,10 +45,13 @@ export class CleanupWindow {
     return this.endsAt === undefined ? Number.POSITIVE_INFINITY : Math.max(0, this.endsAt - this.now())
   }
 
-  /** After a cancel, `step` must end within what is left of the window; before one, it runs as it is. */
-  bound<T>(step: Promise<T>, what: string): Promise<T> {
+  /**
+   * After a cancel, `step` must end within what is left of the window, or by the share `by` of it
+   * (a step that others wait for leaves them their part); before a cancel, it runs as it is.
+   */
+  bound<T>(step: Promise<T>, what: string, by = 1): Promise<T> {
     if (this.endsAt === undefined) return step
-    const left = this.remainingMs()
+    const left = this.remainingMs() - (1 - by) * this.windowMs
     if (left <= 0) return Promise.reject(this.closedError(what))
     return withTimeout(step, left, what)
   }
