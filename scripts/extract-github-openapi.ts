@@ -29,7 +29,10 @@ export const OPERATIONS: readonly [method: string, path: string][] = [
   ['get', '/repos/{owner}/{repo}/deployments'],
   ['post', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses'],
   ['get', '/repos/{owner}/{repo}/commits/{ref}/check-runs'],
-  ['get', '/repos/{owner}/{repo}/commits/{ref}/status']
+  ['get', '/repos/{owner}/{repo}/commits/{ref}/status'],
+  // Branch nodes: who holds each node (the pull requests' deployments, listed above), and whether the holder is still open.
+  ['get', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses'],
+  ['get', '/repos/{owner}/{repo}/pulls/{pull_number}']
 ]
 
 // Prose, samples and GitHub's own metadata: large, and never read by a validator.

@@ -39,9 +39,11 @@ test('the fixture holds exactly the operations the extraction script lists, from
   expect(listed.sort()).toEqual([...OPERATIONS].map(([m, p]) => [m, p]).sort())
   expect(new RestDescription().operations.map((op) => op.id).sort()).toEqual([
     'checks/list-for-ref',
+    'pulls/get',
     'repos/create-deployment',
     'repos/create-deployment-status',
     'repos/get-combined-status-for-ref',
+    'repos/list-deployment-statuses',
     'repos/list-deployments'
   ])
 })
@@ -107,6 +109,52 @@ test('deployments and their statuses are answered as GitHub does', async () => {
   expect(status.json).toMatchObject({ state: 'success', environment_url: 'https://web.herokuapp.com/', target_url: 'https://github.com/octo-org/hello-app/actions/runs/1' })
   expect((await call('POST', `${REPO}/deployments/${created.json.id}/statuses`, { state: 'failure', description: 'x'.repeat(141) })).status).toBe(422)
   expect((await call('POST', `${REPO}/deployments/999999/statuses`, { state: 'failure' })).status).toBe(404)
+  expect(takeViolations()).toEqual([])
+})
+
+test('deployments are listed newest first, paged and filtered; a deployment lists its statuses newest first', async () => {
+  const made: number[] = []
+  for (const environment of ['pr-1', 'pr-2', 'pr-1']) {
+    const created = await call('POST', `${REPO}/deployments`, {
+      ref: SHA,
+      environment,
+      required_contexts: [],
+      transient_environment: true,
+      production_environment: false,
+      payload: { app: 'node-1' }
+    })
+    made.push(created.json.id)
+  }
+  const newest = await call('GET', `${REPO}/deployments?per_page=2&page=1`)
+  expect(newest.json.map((d: { id: number }) => d.id)).toEqual([made[2], made[1]])
+  expect(newest.json[0]).toMatchObject({ environment: 'pr-1', transient_environment: true, production_environment: false, payload: { app: 'node-1' } })
+  expect(newest.headers.get('link')).toContain('rel="next"')
+  expect((await call('GET', `${REPO}/deployments?environment=pr-1&per_page=100`)).json.map((d: { id: number }) => d.id)).toEqual([made[2], made[0]])
+
+  await call('POST', `${REPO}/deployments/${made[0]}/statuses`, { state: 'success', environment_url: 'https://node-1.example/' })
+  await call('POST', `${REPO}/deployments/${made[0]}/statuses`, { state: 'inactive', description: 'Pull request #1 closed' })
+  const statuses = await call('GET', `${REPO}/deployments/${made[0]}/statuses?per_page=1`)
+  expect(statuses.json).toEqual([expect.objectContaining({ state: 'inactive', description: 'Pull request #1 closed', environment: 'pr-1' })])
+  expect((await call('GET', `${REPO}/deployments/${made[1]}/statuses`)).json).toEqual([])
+  expect((await call('GET', `${REPO}/deployments/999999/statuses`)).status).toBe(404)
+  expect(takeViolations()).toEqual([])
+})
+
+test('a pull request: open or closed, from this repository or a fork; reading it needs pull-requests: read', async () => {
+  github.setPullRequest({ number: 12, head: SHA, title: 'Add a search box' })
+  github.setPullRequest({ number: 13, head: SHA, fork: 'mallory/hello-app' })
+  const open = await call('GET', `${REPO}/pulls/12`)
+  expect(open.json).toMatchObject({ number: 12, state: 'open', title: 'Add a search box', head: { sha: SHA, repo: { full_name: 'octo-org/hello-app' } }, merged: false })
+  expect((await call('GET', `${REPO}/pulls/13`)).json.head.repo).toMatchObject({ full_name: 'mallory/hello-app', fork: true })
+  github.setPullRequest({ number: 12, head: SHA, state: 'merged' })
+  expect((await call('GET', `${REPO}/pulls/12`)).json).toMatchObject({ state: 'closed', merged: true })
+  expect((await call('GET', `${REPO}/pulls/99`)).status).toBe(404)
+  github.permissions.pull_requests = 'none'
+  try {
+    expect((await call('GET', `${REPO}/pulls/12`)).status).toBe(403)
+  } finally {
+    github.permissions.pull_requests = 'read'
+  }
   expect(takeViolations()).toEqual([])
 })
 

@@ -1,9 +1,9 @@
 /**
  * A local GitHub REST API for the end-to-end tests and the demo: the operations the action calls
- * (create and list deployments, create a deployment status, list check runs for a ref, the combined
- * status of a ref) for one repository, on 127.0.0.1. Every request is recorded, checked for the
- * token and the permission it needs, and validated against GitHub's official REST description
- * (rest-description.json); so is every answer. Anything that strays is listed in `violations`.
+ * (create and list deployments, create and list deployment statuses, list check runs for a ref, the
+ * combined status of a ref, get a pull request) for one repository, on 127.0.0.1. Every request is
+ * recorded, checked for the token and the permission it needs, and validated against GitHub's official
+ * REST description (rest-description.json); so is every answer. Anything that strays is listed in `violations`.
  * Never bundled into dist/.
  */
 import { randomUUID } from 'node:crypto'
@@ -12,9 +12,11 @@ import { applyAnswerFault, FaultInjector } from '../faults.js'
 import { flatten, readBody } from '../server.js'
 import type { RecordedRequest, RequestMatch } from '../types.js'
 import { type Operation, RestDescription } from './openapi.js'
-import { type Answer, type CheckRunHandle, type CheckRunSpec, type CommitStatusSpec, DOCS, type DeploymentView, notFound, RepositoryState } from './state.js'
+import { PullRequests, type PullRequestSpec } from './pulls.js'
+import { type Answer, type CheckRunHandle, type CheckRunSpec, type CommitStatusSpec, DOCS, type DeploymentView, notFound, REPOSITORY_ID, RepositoryState } from './state.js'
 
 export type { CheckRunHandle, CheckRunSpec, CommitStatusSpec, DeploymentStatusView, DeploymentView } from './state.js'
+export type { PullRequestSpec } from './pulls.js'
 
 export type Permission = 'none' | 'read' | 'write'
 
@@ -23,6 +25,7 @@ export interface Permissions {
   deployments: Permission
   checks: Permission
   statuses: Permission
+  pull_requests: Permission
 }
 
 export interface LocalGitHubOptions {
@@ -62,6 +65,8 @@ export interface LocalGitHub {
   addCheckRun(sha: string, spec: CheckRunSpec): CheckRunHandle
   /** A commit status on `sha`; a newer one with the same context replaces it. */
   setStatus(sha: string, spec: CommitStatusSpec): void
+  /** Adds or changes a pull request (pushed to, closed, reopened). */
+  setPullRequest(spec: PullRequestSpec): void
   close(): Promise<void>
 }
 
@@ -70,8 +75,10 @@ const NEEDS: Record<string, [keyof Permissions, Permission]> = {
   'repos/create-deployment': ['deployments', 'write'],
   'repos/list-deployments': ['deployments', 'read'],
   'repos/create-deployment-status': ['deployments', 'write'],
+  'repos/list-deployment-statuses': ['deployments', 'read'],
   'checks/list-for-ref': ['checks', 'read'],
-  'repos/get-combined-status-for-ref': ['statuses', 'read']
+  'repos/get-combined-status-for-ref': ['statuses', 'read'],
+  'pulls/get': ['pull_requests', 'read']
 }
 
 let description: RestDescription | undefined
@@ -85,10 +92,11 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
   const apiUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`
   const repository = options.repository ?? 'octo-org/hello-app'
   const state = new RepositoryState(apiUrl, repository)
+  const pulls = new PullRequests(apiUrl, repository, REPOSITORY_ID)
   const faults = new FaultInjector()
   const requests: RecordedRequest[] = []
   const violations: string[] = []
-  const permissions: Permissions = { deployments: 'write', checks: 'read', statuses: 'read' }
+  const permissions: Permissions = { deployments: 'write', checks: 'read', statuses: 'read', pull_requests: 'read' }
   let remaining = 5000
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -172,6 +180,10 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
         return state.listDeployments(url.searchParams)
       case 'repos/create-deployment-status':
         return state.createDeploymentStatus(Number(params.deployment_id), fields)
+      case 'repos/list-deployment-statuses':
+        return state.listDeploymentStatuses(Number(params.deployment_id), url.searchParams)
+      case 'pulls/get':
+        return pulls.get(Number(params.pull_number))
       case 'checks/list-for-ref':
         return state.listCheckRuns(params.ref, url.searchParams)
       default:
@@ -195,6 +207,7 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
     deployments: state.deployments,
     addCheckRun: (sha, spec) => state.addCheckRun(sha, spec),
     setStatus: (sha, spec) => state.setStatus(sha, spec),
+    setPullRequest: (spec) => pulls.set(spec),
     close: async () => {
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))

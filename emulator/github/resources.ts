@@ -114,3 +114,46 @@ export type CheckRunStatus = 'queued' | 'in_progress' | 'completed' | 'waiting' 
 export type CheckConclusion = 'success' | 'failure' | 'neutral' | 'cancelled' | 'skipped' | 'timed_out' | 'action_required'
 export type CommitState = 'error' | 'failure' | 'pending' | 'success'
 export type DeploymentState = 'error' | 'failure' | 'inactive' | 'in_progress' | 'queued' | 'pending' | 'success'
+
+/** A user id that stays the same for a login across runs. */
+export function userId(login: string): number {
+  let hash = 7
+  for (const char of login.toLowerCase()) hash = (hash * 31 + char.charCodeAt(0)) % 90_000_000
+  return 10_000_000 + hash
+}
+
+/** The full repository resource (a pull request's head and base carry it). */
+export function repository(api: string, fullName: string, id: number) {
+  const minimal = minimalRepository(api, fullName, id)
+  const created = '2024-01-02T03:04:05Z'
+  return {
+    ...minimal,
+    clone_url: `${WEB}/${fullName}.git`,
+    default_branch: 'main',
+    forks: 0,
+    forks_count: 0,
+    git_url: `git://github.com/${fullName}.git`,
+    has_downloads: true,
+    has_issues: true,
+    has_projects: true,
+    has_wiki: true,
+    has_pages: false,
+    homepage: null,
+    language: 'JavaScript',
+    archived: false,
+    disabled: false,
+    mirror_url: null,
+    open_issues: 0,
+    open_issues_count: 0,
+    license: null,
+    pushed_at: created,
+    size: 1,
+    ssh_url: `git@github.com:${fullName}.git`,
+    stargazers_count: 0,
+    svn_url: `${WEB}/${fullName}`,
+    watchers: 0,
+    watchers_count: 0,
+    created_at: created,
+    updated_at: created
+  }
+}

@@ -1,7 +1,8 @@
 /**
  * What the local GitHub knows about its one repository: deployments with their statuses, and the
- * check runs and commit statuses of each commit. Handlers answer the four REST operations the action
- * calls with GitHub's semantics (latest check run per name, latest status per context, pagination).
+ * check runs and commit statuses of each commit. Handlers answer the REST operations the action calls
+ * with GitHub's semantics (latest check run per name, latest status per context, lists newest first,
+ * pagination).
  */
 import {
   actionsApp,
@@ -63,6 +64,7 @@ export interface DeploymentView {
   description: string | null
   /** The body of the request that created it, as sent (auto_merge, required_contexts…). */
   request: Record<string, unknown>
+  createdAt: string
   statuses: DeploymentStatusView[]
 }
 
@@ -81,15 +83,18 @@ interface CommitStatusRecord extends CommitStatusSpec {
 }
 
 export const DOCS = 'https://docs.github.com/rest'
+export const REPOSITORY_ID = 123456789
 const DEFAULT_PER_PAGE = 30
 const MAX_PER_PAGE = 100
 
 export class RepositoryState {
   readonly deployments: DeploymentView[] = []
+  /** Each status's id and time, kept beside the view the tests compare. */
+  private readonly statusRecords = new WeakMap<DeploymentStatusView, { id: number; createdAt: string }>()
   private readonly checkRuns: CheckRunRecord[] = []
   private readonly commitStatuses: CommitStatusRecord[] = []
   private nextId = 1000
-  private readonly repositoryId = 123456789
+  private readonly repositoryId = REPOSITORY_ID
 
   constructor(
     readonly apiUrl: string,
@@ -152,10 +157,19 @@ export class RepositoryState {
       payload: body.payload ?? {},
       description: typeof body.description === 'string' ? body.description : null,
       request: body,
+      createdAt: timestamp(),
       statuses: []
     }
     this.deployments.push(deployment)
-    return { status: 201, body: this.deploymentResource(deployment, body) }
+    return { status: 201, body: this.deploymentResource(deployment) }
+  }
+
+  /** GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses: newest first. */
+  listDeploymentStatuses(deploymentId: number, query: URLSearchParams): Answer {
+    const deployment = this.deployments.find((candidate) => candidate.id === deploymentId)
+    if (!deployment) return notFound()
+    const { items, headers } = this.page(`/deployments/${deploymentId}/statuses`, query, [...deployment.statuses].reverse())
+    return { status: 200, headers, body: items.map((status) => this.statusResource(deployment, status)) }
   }
 
   /** GET /repos/{owner}/{repo}/deployments: newest first, filtered by sha, ref, task and environment. */
@@ -170,7 +184,7 @@ export class RepositoryState {
     const environment = query.get('environment')
     if (environment) found = found.filter((deployment) => deployment.environment === environment)
     const { items, headers } = this.page('/deployments', query, found)
-    return { status: 200, headers, body: items.map((deployment) => this.deploymentResource(deployment, deployment.request)) }
+    return { status: 200, headers, body: items.map((deployment) => this.deploymentResource(deployment)) }
   }
 
   /** POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses */
@@ -189,29 +203,30 @@ export class RepositoryState {
       environment_url: text('environment_url')
     }
     deployment.statuses.push(status)
-    const id = this.nextId++
-    const now = timestamp()
+    this.statusRecords.set(status, { id: this.nextId++, createdAt: timestamp() })
+    const resource = this.statusResource(deployment, status)
+    return { status: 201, headers: { Location: resource.url }, body: resource }
+  }
+
+  private statusResource(deployment: DeploymentView, status: DeploymentStatusView) {
+    const { id, createdAt } = this.statusRecords.get(status) ?? { id: 0, createdAt: deployment.createdAt }
     const deploymentUrl = `${this.repoUrl}/deployments/${deployment.id}`
     return {
-      status: 201,
-      headers: { Location: `${deploymentUrl}/statuses/${id}` },
-      body: {
-        url: `${deploymentUrl}/statuses/${id}`,
-        id,
-        node_id: nodeId('DeploymentStatus', id),
-        state: status.state,
-        creator: simpleUser(this.apiUrl, 'github-actions[bot]', 41898282, 'Bot'),
-        description: status.description,
-        environment: deployment.environment,
-        target_url: status.target_url,
-        created_at: now,
-        updated_at: now,
-        deployment_url: deploymentUrl,
-        repository_url: this.repoUrl,
-        ...(status.environment_url ? { environment_url: status.environment_url } : {}),
-        ...(status.log_url ? { log_url: status.log_url } : {}),
-        performed_via_github_app: actionsApp(this.apiUrl)
-      }
+      url: `${deploymentUrl}/statuses/${id}`,
+      id,
+      node_id: nodeId('DeploymentStatus', id),
+      state: status.state,
+      creator: simpleUser(this.apiUrl, 'github-actions[bot]', 41898282, 'Bot'),
+      description: status.description,
+      environment: deployment.environment,
+      target_url: status.target_url,
+      created_at: createdAt,
+      updated_at: createdAt,
+      deployment_url: deploymentUrl,
+      repository_url: this.repoUrl,
+      ...(status.environment_url ? { environment_url: status.environment_url } : {}),
+      ...(status.log_url ? { log_url: status.log_url } : {}),
+      performed_via_github_app: actionsApp(this.apiUrl)
     }
   }
 
@@ -284,8 +299,8 @@ export class RepositoryState {
     return { items: all.slice((page - 1) * perPage, page * perPage), headers: header ? { Link: header } : {} }
   }
 
-  private deploymentResource(deployment: DeploymentView, body: Record<string, unknown>) {
-    const now = timestamp()
+  private deploymentResource(deployment: DeploymentView) {
+    const body = deployment.request
     const url = `${this.repoUrl}/deployments/${deployment.id}`
     return {
       url,
@@ -299,8 +314,8 @@ export class RepositoryState {
       environment: deployment.environment,
       description: deployment.description,
       creator: simpleUser(this.apiUrl, 'github-actions[bot]', 41898282, 'Bot'),
-      created_at: now,
-      updated_at: now,
+      created_at: deployment.createdAt,
+      updated_at: deployment.createdAt,
       statuses_url: `${url}/statuses`,
       repository_url: this.repoUrl,
       transient_environment: body.transient_environment === true,
