@@ -55,6 +55,8 @@ test('defaults: api strategy, repository root, version = commit, 1800 s', () => 
     configVars: {},
     buildpacks: [],
     dryRun: false,
+    branchNodes: false,
+    branchNodesIdle: 'keep',
     requiredChecks: [],
     checksTimeoutMs: 600_000,
     environment: undefined,
@@ -287,5 +289,39 @@ describe('the inputs for several apps', () => {
     expect(problems({ ...good, 'build-once': 'true' })[0]).toContain("Input 'build-once' builds on the first app")
     expect(read({ ...good, app: 'a-app, b-app', 'build-once': 'true' }).settings.buildOnce).toBe(true)
     expect(problems({ ...good, 'dry-run': 'y' })).toEqual(["Input 'dry-run' must be true or false (got 'y')."])
+  })
+})
+
+describe('branch-nodes', () => {
+  function pullRequestEnv(payload: unknown): Record<string, string> {
+    const file = path.join(workspace, 'pull_request.json')
+    fs.writeFileSync(file, JSON.stringify(payload))
+    return { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: file, GITHUB_HEAD_REF: 'feature-1', GITHUB_REF: 'refs/pull/1/merge' }
+  }
+  const repo = { full_name: 'octo/app' }
+  const opened = { action: 'opened', number: 1, pull_request: { number: 1, head: { sha: 'B'.repeat(40), ref: 'feature-1', repo }, base: { repo } } }
+
+  test('on a pull_request run: the pool, the pull request and its head', () => {
+    const { settings } = read({ ...good, app: 'node-a, node-b', 'branch-nodes': 'true', 'branch-nodes-idle': 'maintenance' }, pullRequestEnv(opened))
+    expect(settings).toMatchObject({ apps: ['node-a', 'node-b'], branchNodes: true, branchNodesIdle: 'maintenance', sha: SHA })
+    expect(settings.target.pullRequest).toMatchObject({ number: 1, action: 'opened', headSha: 'b'.repeat(40), headRef: 'feature-1' })
+  })
+
+  test("a fork's pull request needs no key: it gets no secrets, and is refused by the gate", () => {
+    const fork = { ...opened, pull_request: { ...opened.pull_request, head: { ...opened.pull_request.head, repo: { full_name: 'mallory/app' } } } }
+    const { settings } = read({ ...good, 'api-key': '', 'branch-nodes': 'true' }, pullRequestEnv(fork))
+    expect(gateReason(settings.target, '')).toMatch(/^Pull request #1 comes from the fork mallory\/app/)
+    expect(problems({ ...good, 'api-key': '', 'branch-nodes': 'true' }, pullRequestEnv(opened))[0]).toMatch(/^Input 'api-key' is required/)
+  })
+
+  test('every conflict is named, before any request', () => {
+    expect(problems({ ...good, app: 'a-node, b-node', 'branch-nodes': 'true', 'build-once': 'true', 'github-deployment': 'false' }, pullRequestEnv(opened))).toEqual([
+      "Input 'branch-nodes' deploys to one node of the pool: it cannot be combined with 'build-once', which releases one build on every app.",
+      "Input 'branch-nodes' keeps who holds each node in the pull requests' GitHub deployments: 'github-deployment' cannot be false with it."
+    ])
+    expect(problems({ ...good, 'branch-nodes': 'true' }, { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: '' })).toEqual([
+      "Input 'branch-nodes' needs the pull_request event's payload (GITHUB_EVENT_PATH), which names no pull request."
+    ])
+    expect(problems({ ...good, 'branch-nodes': 'yes' })).toEqual(["Input 'branch-nodes' must be true or false (got 'yes')."])
   })
 })

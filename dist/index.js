@@ -31189,7 +31189,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9534);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5310);
 /* harmony import */ var _quiet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8351);
 
 
@@ -31204,7 +31204,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9534:
+/***/ 5310:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39421,7 +39421,9 @@ const Inputs = {
     BuildOnce: 'build-once',
     ConfigVars: 'config-vars',
     Buildpacks: 'buildpacks',
-    DryRun: 'dry-run'
+    DryRun: 'dry-run',
+    BranchNodes: 'branch-nodes',
+    BranchNodesIdle: 'branch-nodes-idle'
 };
 const Outputs = {
     Status: 'status',
@@ -39486,7 +39488,9 @@ const MAX_RATE_LIMIT_WAIT_MS = 60_000;
 const PERMISSION = {
     checks: 'checks: read',
     statuses: 'statuses: read',
-    deployments: 'deployments: write'
+    // Branch nodes read deployments to write them: the hint names what the whole run needs.
+    deployments: 'deployments: write',
+    pullRequests: 'pull-requests: read'
 };
 function createGitHubApi(options) {
     return new RestGitHub(options);
@@ -39575,6 +39579,7 @@ class RestGitHub {
                 // We deploy exactly this commit, and we gate on checks ourselves (required-checks).
                 auto_merge: false,
                 required_contexts: [],
+                ...(deployment.transient ? { transient_environment: true, production_environment: false } : {}),
                 request: { signal }
             });
             if (!('id' in response.data))
@@ -39584,6 +39589,26 @@ class RestGitHub {
     }
     async createDeploymentStatus(deploymentId, status, options = {}) {
         await this.call('POST', `/deployments/${deploymentId}/statuses`, PERMISSION.deployments, options.afterCancel ?? false, (signal) => this.octokit.rest.repos.createDeploymentStatus({ owner: this.owner, repo: this.repo, deployment_id: deploymentId, ...status, request: { signal } }));
+    }
+    async listDeployments(page, perPage) {
+        return this.call('GET', '/deployments', PERMISSION.deployments, false, async (signal) => {
+            const { data } = await this.octokit.rest.repos.listDeployments({ owner: this.owner, repo: this.repo, per_page: perPage, page, request: { signal } });
+            return data.map(({ id, sha, environment, payload, created_at }) => ({ id, sha, environment, payload, created_at }));
+        });
+    }
+    async latestDeploymentStatus(deploymentId) {
+        return this.call('GET', `/deployments/${deploymentId}/statuses`, PERMISSION.deployments, false, async (signal) => {
+            // GitHub lists a deployment's statuses newest first.
+            const { data } = await this.octokit.rest.repos.listDeploymentStatuses({ owner: this.owner, repo: this.repo, deployment_id: deploymentId, per_page: 1, request: { signal } });
+            const newest = data[0];
+            return newest ? { state: newest.state, description: newest.description } : undefined;
+        });
+    }
+    async pullRequest(number) {
+        return this.call('GET', `/pulls/${number}`, PERMISSION.pullRequests, false, async (signal) => {
+            const { data } = await this.octokit.rest.pulls.get({ owner: this.owner, repo: this.repo, pull_number: number, request: { signal } });
+            return { number: data.number, state: data.state };
+        });
     }
     /** Every page of a list, 100 at a time, until a short page or the total count. */
     async allPages(path, permission, fetchPage) {
@@ -40223,7 +40248,395 @@ function describe(error) {
     return cause ?? error.name;
 }
 
+;// CONCATENATED MODULE: ./src/result.ts
+// Worst first: the run reports the worst status of its apps.
+const SEVERITY = ['cancelled', 'failure', 'rolled-back', 'success', 'dry-run', 'skipped'];
+function worstStatus(statuses) {
+    return [...statuses].sort((a, b) => SEVERITY.indexOf(a) - SEVERITY.indexOf(b))[0] ?? 'skipped';
+}
+function isFailing(status) {
+    return status === 'failure' || status === 'rolled-back' || status === 'cancelled';
+}
+/** An app starts as `skipped`: not deployed (yet). */
+function newResult(app) {
+    return { app, status: 'skipped', logTail: [], stages: [], smoke: [] };
+}
+/** Runs a stage and records its time and verdict in each result: it failed when it threw or when `passed` says so. */
+async function timed(results, stage, fn, passed = () => true) {
+    const started = Date.now();
+    let ok = false;
+    try {
+        const value = await fn();
+        ok = passed(value);
+        return value;
+    }
+    finally {
+        for (const result of results)
+            result.stages.push({ stage, ms: Date.now() - started, ok });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/util/pool.ts
+/**
+ * Runs `task` on every item, at most `limit` at a time, in the items' order. Every started task
+ * runs to its end (one failing never stops the others); once all are done, the first error is
+ * rethrown. Once `stop` is aborted no further task starts; the caller marks what never started.
+ */
+async function inPool(items, limit, task, stop) {
+    let next = 0;
+    const errors = [];
+    const worker = async () => {
+        while (next < items.length && !stop?.aborted) {
+            const index = next++;
+            try {
+                await task(items[index], index);
+            }
+            catch (error) {
+                errors.push(error);
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+    if (errors.length > 0)
+        throw errors[0];
+}
+
+;// CONCATENATED MODULE: ./src/gate/access.ts
+
+
+/**
+ * Checks that the key reaches every app (GET /apps/{app}, side by side) and notes each app's URL; with
+ * build-once, that every app is on the same stack, before anything ships.
+ */
+async function lookUpApps(settings, deps, results) {
+    const apps = [];
+    await inPool(results, settings.maxParallel, async (result, index) => {
+        const app = await deps.api.getApp(result.app);
+        result.appUrl = app.web_url ?? undefined;
+        apps[index] = app;
+    }, deps.signal);
+    if (settings.buildOnce)
+        requireOneStack(apps);
+    return apps;
+}
+function stackOf(app) {
+    return `${app.stack?.name ?? 'an unknown stack'}${app.generation?.name ? ` (${app.generation.name})` : ''}`;
+}
+/** A slug runs only on the stack it was built for: build-once needs one stack (and generation) for every app. */
+function requireOneStack(apps) {
+    if (new Set(apps.map(stackOf)).size <= 1)
+        return;
+    throw new DeployError('slug', `Input 'build-once' releases one build on every app, so every app must be on the same stack: ${apps.map((app) => `${app.name} is on ${stackOf(app)}`).join(', ')}. Deploy them without build-once, or move them to one stack.`);
+}
+
+;// CONCATENATED MODULE: ./src/gate/node-ledger.ts
+/** The payload key that marks a deployment as a branch-node claim. */
+const CLAIM_KEY = 'heroku_cd_branch_node';
+/** How a claim that lost the race for its node starts its `inactive` status: readers pass over it. */
+const LOST = 'Lost the race for';
+const node_ledger_PER_PAGE = 100;
+// 1000 deployments: far back enough to find every node's newest claims in a busy repository.
+const node_ledger_MAX_PAGES = 10;
+// Claims read per node (newest first) before the history counts as known: more than a race leaves.
+const CLAIMS_PER_NODE = 3;
+/** The payload of a claim of `node` for a pull request (`app` as every deployment of this action has it). */
+function claimPayload(node, pullRequest) {
+    return { app: node, pull_request: pullRequest, [CLAIM_KEY]: true };
+}
+function claimOf(deployment) {
+    const payload = deployment.payload;
+    if (!payload || typeof payload !== 'object')
+        return undefined;
+    const fields = payload;
+    const { app, pull_request: pullRequest } = fields;
+    if (fields[CLAIM_KEY] !== true || typeof app !== 'string' || typeof pullRequest !== 'number')
+        return undefined;
+    return { id: deployment.id, node: app, pullRequest, createdAt: deployment.created_at };
+}
+/** Reads who holds each node of the pool. */
+async function readLedger(github, pool, options) {
+    const { claims, seenUpTo } = await recentClaims(github, pool);
+    // A pull request's newest claim is the one it stands by; an older one elsewhere was left behind.
+    const current = new Map();
+    for (const claim of claims)
+        if (!current.has(claim.pullRequest))
+            current.set(claim.pullRequest, claim.id);
+    const holders = new Map();
+    await Promise.all(pool.map(async (node) => {
+        const holder = await holderOf(github, claims.filter((claim) => claim.node === node), current, options);
+        if (holder)
+            holders.set(node, holder);
+    }));
+    return { holders, seenUpTo };
+}
+/** The claim by which a pull request holds the node, from its claims newest first; undefined: free. */
+async function holderOf(github, onNode, current, options) {
+    for (const claim of onNode) {
+        if (options.lost?.has(claim.id) || current.get(claim.pullRequest) !== claim.id)
+            continue;
+        const status = await github.latestDeploymentStatus(claim.id);
+        if (status?.state === 'inactive') {
+            if (status.description.startsWith(LOST))
+                continue;
+            return undefined; // freed when its pull request closed, or evicted
+        }
+        // No status yet is a claim being made: held.
+        return (await options.isOpen(claim.pullRequest)) ? claim : undefined;
+    }
+    return undefined;
+}
+/** Branch-node claims on the pool, newest first, until every node has a few or the history ends. */
+async function recentClaims(github, pool) {
+    const claims = [];
+    let seenUpTo = 0;
+    for (let page = 1; page <= node_ledger_MAX_PAGES; page++) {
+        const deployments = await github.listDeployments(page, node_ledger_PER_PAGE);
+        if (page === 1)
+            seenUpTo = Math.max(0, ...deployments.map((deployment) => deployment.id));
+        for (const deployment of deployments) {
+            const claim = claimOf(deployment);
+            if (claim && pool.includes(claim.node))
+                claims.push(claim);
+        }
+        if (deployments.length < node_ledger_PER_PAGE)
+            break;
+        if (pool.every((node) => claims.filter((claim) => claim.node === node).length >= CLAIMS_PER_NODE))
+            break;
+    }
+    return { claims, seenUpTo };
+}
+/**
+ * Claims on `node` by other pull requests made after `sinceId` (the ledger's `seenUpTo`: a claim made
+ * before it was seen, and the node chosen knowing it) and before `mineId`, this run's own claim. The
+ * first claim wins: when there is one, this run lost the node.
+ */
+async function rivalClaims(github, node, pullRequest, sinceId, mineId) {
+    const rivals = [];
+    for (let page = 1; page <= node_ledger_MAX_PAGES; page++) {
+        const deployments = await github.listDeployments(page, node_ledger_PER_PAGE);
+        for (const deployment of deployments) {
+            const claim = claimOf(deployment);
+            if (claim && claim.node === node && claim.pullRequest !== pullRequest && claim.id > sinceId && claim.id < mineId)
+                rivals.push(claim);
+        }
+        if (deployments.length < node_ledger_PER_PAGE || deployments.some((deployment) => deployment.id <= sinceId))
+            break;
+    }
+    return rivals;
+}
+
+;// CONCATENATED MODULE: ./src/gate/nodes.ts
+/**
+ * Branch nodes: with `branch-nodes`, `app` is a pool of apps that serve pull requests, one node per
+ * pull request. The gate turns the pool into exactly one node before the normal run: the node this pull
+ * request already holds; else a free node (held by no open pull request) whose last release is the
+ * oldest; when every node is held, the one whose holder was deployed the longest ago (evicted, and told
+ * so). The choice is claimed as the pull request's GitHub deployment (node-ledger.ts) and checked again
+ * after claiming, so that two runs choosing at the same moment never both take one free node. When the
+ * pull request closes, nothing is built: its node is freed.
+ */
+
+
+
+
+// Runs that lose a race choose again; more losses than this in a row means something else is wrong.
+const MAX_CLAIMS = 3;
+/**
+ * Which node a pull request gets, from who holds what and when each node was last released (a pure
+ * function: the gate's rule). A node never released counts as the oldest; ties go in pool order.
+ */
+function chooseNode(pool, ledger, pullRequest) {
+    const held = pool.find((app) => ledger.holders.get(app.name)?.pullRequest === pullRequest);
+    if (held)
+        return { node: held.name, choice: 'held' };
+    const free = pool.filter((app) => !ledger.holders.has(app.name));
+    if (free.length > 0) {
+        const releasedAt = (app) => (app.released_at ? Date.parse(app.released_at) : Number.NEGATIVE_INFINITY);
+        const oldest = free.reduce((best, app) => (releasedAt(app) < releasedAt(best) ? app : best));
+        return { node: oldest.name, choice: 'free' };
+    }
+    const claims = pool.map((app) => ledger.holders.get(app.name));
+    const oldest = claims.reduce((best, claim) => (deployedBefore(claim, best) ? claim : best));
+    return { node: oldest.node, choice: 'evicted', evicted: oldest };
+}
+function deployedBefore(a, b) {
+    const [at, bt] = [Date.parse(a.createdAt), Date.parse(b.createdAt)];
+    return at === bt ? a.id < b.id : at < bt;
+}
+/**
+ * The pool becomes one node (the returned settings deploy to it alone), or, when the pull request
+ * closed or the choice failed, the run ends here with its result.
+ */
+async function branchNodeGate(settings, deps) {
+    const started = Date.now();
+    const pr = settings.target.pullRequest;
+    const github = deps.github;
+    // Settings insist on both (a pull_request run, github-deployment on); this keeps the types honest.
+    if (!pr || !github)
+        throw new Error('branch-nodes needs a pull_request run and the GitHub API');
+    const report = { pullRequest: { number: pr.number, title: pr.title, url: pr.url }, environment: environmentOf(settings, pr.number) };
+    const nodes = new BranchNodes(settings, { ...deps, github }, pr, report);
+    try {
+        if (pr.action === 'closed')
+            return { done: { ...(await nodes.free()), durationMs: Date.now() - started } };
+        return await nodes.take();
+    }
+    catch (error) {
+        const cancelled = deps.signal?.aborted || error instanceof CancelledError;
+        // The step's failure message carries the reason to the log.
+        const reason = cancelled ? 'The job was cancelled while choosing a branch node.' : `Branch nodes: ${oneLine(error)}`;
+        return { done: { status: cancelled ? 'cancelled' : 'failure', apps: [], reason, durationMs: Date.now() - started, branchNode: report } };
+    }
+}
+/** The GitHub environment of a pull request's deployments: `pr-12`, or `<environment>-pr-12`. */
+function environmentOf(settings, pullRequest) {
+    return `${settings.environment ? `${settings.environment}-` : ''}pr-${pullRequest}`;
+}
+class BranchNodes {
+    settings;
+    deps;
+    pr;
+    report;
+    open = new Map();
+    constructor(settings, deps, pr, report) {
+        this.settings = settings;
+        this.deps = deps;
+        this.pr = pr;
+        this.report = report;
+    }
+    /** Chooses a node and claims it; a claim that lost a race is withdrawn and the choice made again. */
+    async take() {
+        const { settings, deps, pr, report } = this;
+        const pool = await lookUpApps(settings, deps, settings.apps.map(newResult));
+        const lost = new Set();
+        for (let attempt = 1; attempt <= MAX_CLAIMS; attempt++) {
+            const ledger = await this.ledger(lost);
+            const choice = chooseNode(pool, ledger, pr.number);
+            Object.assign(report, { node: choice.node, choice: choice.choice, evicted: undefined });
+            if (choice.evicted)
+                report.evicted = { pullRequest: choice.evicted.pullRequest, deployedAt: choice.evicted.createdAt };
+            const app = pool.find((candidate) => candidate.name === choice.node);
+            if (settings.dryRun) {
+                deps.log.info(`Dry run: #${pr.number} would get ${describeChoice(report)}.`);
+                return { settings: this.narrowed(app), report };
+            }
+            const deploymentId = await this.claim(choice.node);
+            try {
+                const rivals = await rivalClaims(deps.github, choice.node, pr.number, ledger.seenUpTo, deploymentId);
+                if (rivals.length === 0) {
+                    deps.log.info(`Branch node: #${pr.number} gets ${describeChoice(report)}.`);
+                    if (choice.evicted)
+                        await this.evict(choice.evicted);
+                    return { settings: this.narrowed(app), report, deploymentId };
+                }
+                const winner = rivals.reduce((first, rival) => (rival.id < first.id ? rival : first)).pullRequest;
+                lost.add(deploymentId);
+                deps.log.info(`Branch node: #${winner} claimed ${choice.node} at the same moment, and first; choosing again.`);
+                await this.setStatus(deploymentId, { state: 'inactive', description: `${LOST} ${choice.node} (#${winner} claimed it first): deployed elsewhere.` });
+            }
+            catch (error) {
+                // The claim stays the pull request's (it keeps the node it chose), marked as not deployed.
+                const cancelled = deps.signal?.aborted || error instanceof CancelledError;
+                const status = { state: 'error', description: cancelled ? 'Cancelled before anything was deployed.' : `Not deployed: ${oneLine(error)}` };
+                await deps.github.createDeploymentStatus(deploymentId, status, { afterCancel: cancelled }).catch(() => undefined);
+                throw error;
+            }
+        }
+        throw new Error(`#${pr.number} lost the race for a node ${MAX_CLAIMS} times in a row to runs of other pull requests; run the job again.`);
+    }
+    /** The pull request closed: nothing is built; its node is freed (and, with branch-nodes-idle, put in maintenance). */
+    async free() {
+        const { settings, deps, pr, report } = this;
+        const ledger = await this.ledger(new Set());
+        const holding = [...ledger.holders.values()].find((claim) => claim.pullRequest === pr.number);
+        if (!holding) {
+            const reason = `Pull request #${pr.number} closed, holding no branch node (it was evicted, or never deployed): nothing to free, nothing was deployed.`;
+            deps.log.notice(reason);
+            return { status: settings.dryRun ? 'dry-run' : 'skipped', apps: [], reason, branchNode: report };
+        }
+        const node = holding.node;
+        report.node = node;
+        const result = newResult(node);
+        if (settings.dryRun) {
+            deps.log.info(`Dry run: pull request #${pr.number} closed; ${node} would be freed${settings.branchNodesIdle === 'maintenance' ? ' and put in maintenance mode' : ''}.`);
+            result.status = 'dry-run';
+            return { status: 'dry-run', apps: [result], branchNode: report };
+        }
+        await this.setStatus(holding.id, { state: 'inactive', description: `Pull request #${pr.number} closed: ${node} is free for the next one.` });
+        report.freed = true;
+        deps.log.info(`Branch node: pull request #${pr.number} closed; ${node} is free for the next pull request. Nothing was built.`);
+        if (settings.branchNodesIdle === 'maintenance') {
+            const app = await deps.api.setMaintenance(node, true);
+            result.appUrl = app.web_url ?? undefined;
+            deps.log.info(`Maintenance mode is on for ${node} until a pull request gets it (branch-nodes-idle: maintenance).`);
+        }
+        result.reason = `Pull request #${pr.number} closed: nothing was built, ${node} is free.`;
+        return { status: 'skipped', apps: [result], branchNode: report };
+    }
+    ledger(lost) {
+        return readLedger(this.deps.github, this.settings.apps, { lost, isOpen: (pullRequest) => this.isOpen(pullRequest) });
+    }
+    /** The run's own pull request is open (or, closing, still has its node to free); others are asked once. */
+    isOpen(pullRequest) {
+        if (pullRequest === this.pr.number)
+            return Promise.resolve(true);
+        let open = this.open.get(pullRequest);
+        if (!open) {
+            open = this.deps.github.pullRequest(pullRequest).then((found) => found.state === 'open');
+            this.open.set(pullRequest, open);
+        }
+        return open;
+    }
+    /** The claim: the pull request's deployment on its head, naming the node. */
+    claim(node) {
+        return this.deps.github.createDeployment({
+            sha: this.pr.headSha,
+            environment: this.report.environment,
+            description: `heroku-cd: #${this.pr.number} on the branch node ${node}`,
+            payload: claimPayload(node, this.pr.number),
+            transient: true
+        });
+    }
+    /** The evicted pull request's deployment says what happened; not saying it never stops the deploy. */
+    async evict(claim) {
+        const { deps, pr } = this;
+        deps.log.warning(`Every branch node was in use: #${claim.pullRequest}, deployed longest ago (${claim.createdAt}), loses ${claim.node} to #${pr.number}. It gets a node again on its next push.`);
+        try {
+            await this.setStatus(claim.id, { state: 'inactive', description: `Evicted from ${claim.node} by #${pr.number}: every node was in use. Push again to get a node.` });
+        }
+        catch (error) {
+            if (error instanceof CancelledError)
+                throw error;
+            deps.log.warning(`Could not mark the deployment ${claim.id} of #${claim.pullRequest} as evicted: ${oneLine(error)}`);
+        }
+    }
+    setStatus(deploymentId, status) {
+        return this.deps.github.createDeploymentStatus(deploymentId, status);
+    }
+    /** The run's settings for the one node. A node idle in maintenance mode stays in it through the release. */
+    narrowed(app) {
+        const idle = app.maintenance === true && !this.settings.maintenance;
+        if (idle)
+            this.deps.log.info(`${app.name} is idle in maintenance mode: it stays on through the release and goes off once the release settled.`);
+        return Object.freeze({ ...this.settings, apps: Object.freeze([app.name]), maintenance: this.settings.maintenance || idle });
+    }
+}
+/** How the node was chosen, for the log, the summary and the notifications. */
+function describeChoice(report) {
+    switch (report.choice) {
+        case 'held':
+            return `${report.node}, the node it already holds`;
+        case 'free':
+            return `${report.node}, the free node released longest ago`;
+        case 'evicted':
+            return `${report.node}, taken from #${report.evicted?.pullRequest}: every node was in use, and its deploy there (${report.evicted?.deployedAt}) was the oldest`;
+        default:
+            return report.node ?? 'no node';
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/report/notification.ts
+
 
 function runUrl(github) {
     return github?.repository && github.runId ? `${github.serverUrl}/${github.repository}/actions/runs/${github.runId}` : undefined;
@@ -40234,6 +40647,26 @@ function commitUrl(sha, github) {
 /** An app whose new release is live although it fails its smoke checks: not rolled back (off, impossible, or failed). */
 function liveButFailing(app) {
     return app.status === 'failure' && app.releaseVersion !== undefined && app.smoke.some((r) => !r.passed) && !app.rollback;
+}
+/** What the run did with the branch nodes, in a sentence; undefined without branch-nodes. */
+function branchNodeSentence(report) {
+    if (!report)
+        return undefined;
+    const pr = `Pull request #${report.pullRequest.number}`;
+    if (report.freed)
+        return `${pr} closed: ${report.node} is free for the next pull request.`;
+    if (!report.node)
+        return `${pr}: no branch node was taken.`;
+    return `${pr} got ${describeChoice(report)}.`;
+}
+/** The headline's subject: the apps, or with branch nodes the pull request on its node. */
+function subject(run) {
+    const report = run.branchNode;
+    if (report?.node)
+        return `#${report.pullRequest.number} on ${report.node}`;
+    if (report)
+        return `#${report.pullRequest.number}`;
+    return run.apps.map((a) => a.app).join(', ');
 }
 /** What happened and what a person should do next, for each way a run can end. */
 function nextStep(run) {
@@ -40273,6 +40706,8 @@ function statusStep(run) {
         case 'cancelled':
             return 'The job was cancelled while deploying: check each app on Heroku (its current release, maintenance mode) before deploying again.';
         case 'skipped':
+            if (run.branchNode?.freed)
+                return `Nothing was deployed: the pull request closed, and ${run.branchNode.node} is free for the next one.`;
             return 'Nothing was deployed. This run did not meet the conditions the inputs set (see why); nothing to do unless this commit should have gone out.';
         case 'dry-run':
             return 'Nothing was changed: this was a dry run.';
@@ -40297,6 +40732,18 @@ function webhookBody(run, context) {
         actor: github?.actor || null,
         run_url: runUrl(github) ?? null,
         commit: context.sha ? { sha: context.sha, title: context.commitTitle ?? null, url: commitUrl(context.sha, github) ?? null } : null,
+        pull_request: run.branchNode
+            ? { number: run.branchNode.pullRequest.number, title: run.branchNode.pullRequest.title ?? null, url: run.branchNode.pullRequest.url ?? null }
+            : null,
+        branch_node: run.branchNode
+            ? {
+                node: run.branchNode.node ?? null,
+                environment: run.branchNode.environment,
+                choice: run.branchNode.choice ?? null,
+                evicted: run.branchNode.evicted ? { pull_request: run.branchNode.evicted.pullRequest, deployed_at: run.branchNode.evicted.deployedAt } : null,
+                freed: run.branchNode.freed ?? false
+            }
+            : null,
         duration_seconds: Math.round(run.durationMs / 100) / 10,
         apps: run.apps.map((app) => ({
             app: app.app,
@@ -40514,14 +40961,15 @@ const MAX_BUTTON = 75;
 const MAX_CODE = 2500;
 /** One Slack message (Block Kit, with a plain-text fallback) for the whole run. */
 function slackMessage(run, context) {
-    const apps = run.apps.map((a) => a.app).join(', ') || 'Heroku';
+    const apps = subject(run) || 'Heroku';
     const headline = `${apps} ${WORDS[run.status]}`;
     const releases = run.apps.filter((a) => a.releaseVersion !== undefined).map(release);
     const sha = context.sha;
     const commitLink = sha ? slack_link(commitUrl(sha, context.github), sha.slice(0, 7)) : undefined;
     const reasons = run.reason ? [run.reason] : run.apps.filter((a) => a.reason && a.status !== 'success').map((a) => a.reason);
     const next = nextStep(run);
-    const fallback = [`${headline}.`, releases.length ? `Release ${releases.join(', ')}.` : '', reasons.join(' '), next].filter(Boolean).join(' ');
+    const node = branchNodeSentence(run.branchNode);
+    const fallback = [`${headline}.`, node ?? '', releases.length ? `Release ${releases.join(', ')}.` : '', reasons.join(' '), next].filter(Boolean).join(' ');
     const fields = [
         `*Status*\n${run.status}`,
         `*Release*\n${slack_escape(releases.join(', ')) || '—'}`,
@@ -40533,6 +40981,10 @@ function slackMessage(run, context) {
         section(`${ICON[run.status]} *${slack_escape(headline)}*\n${slack_escape(next)}`),
         { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text: clip(text, MAX_FIELD) })) }
     ];
+    if (run.branchNode && node) {
+        const { number, title, url } = run.branchNode.pullRequest;
+        blocks.splice(1, 0, section(`*Pull request* ${slack_link(url, `#${number}`)}${title ? ` ${slack_escape(title)}` : ''}\n${slack_escape(node)}`));
+    }
     if (reasons.length > 0)
         blocks.push(section(`*Why:* ${reasons.map(slack_escape).join('\n')}`));
     const failedChecks = run.apps.flatMap((a) => [...a.smoke, ...(a.rollback?.smoke ?? [])].filter((r) => !r.passed));
@@ -40600,59 +41052,6 @@ async function notify(run, context, settings, log, cleanup) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-;// CONCATENATED MODULE: ./src/util/pool.ts
-/**
- * Runs `task` on every item, at most `limit` at a time, in the items' order. Every started task
- * runs to its end (one failing never stops the others); once all are done, the first error is
- * rethrown. Once `stop` is aborted no further task starts; the caller marks what never started.
- */
-async function inPool(items, limit, task, stop) {
-    let next = 0;
-    const errors = [];
-    const worker = async () => {
-        while (next < items.length && !stop?.aborted) {
-            const index = next++;
-            try {
-                await task(items[index], index);
-            }
-            catch (error) {
-                errors.push(error);
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-    if (errors.length > 0)
-        throw errors[0];
-}
-
-;// CONCATENATED MODULE: ./src/gate/access.ts
-
-
-/**
- * Checks that the key reaches every app (GET /apps/{app}, side by side) and notes each app's URL; with
- * build-once, that every app is on the same stack, before anything ships.
- */
-async function lookUpApps(settings, deps, results) {
-    const apps = [];
-    await inPool(results, settings.maxParallel, async (result, index) => {
-        const app = await deps.api.getApp(result.app);
-        result.appUrl = app.web_url ?? undefined;
-        apps[index] = app;
-    }, deps.signal);
-    if (settings.buildOnce)
-        requireOneStack(apps);
-    return apps;
-}
-function stackOf(app) {
-    return `${app.stack?.name ?? 'an unknown stack'}${app.generation?.name ? ` (${app.generation.name})` : ''}`;
-}
-/** A slug runs only on the stack it was built for: build-once needs one stack (and generation) for every app. */
-function requireOneStack(apps) {
-    if (new Set(apps.map(stackOf)).size <= 1)
-        return;
-    throw new DeployError('slug', `Input 'build-once' releases one build on every app, so every app must be on the same stack: ${apps.map((app) => `${app.name} is on ${stackOf(app)}`).join(', ')}. Deploy them without build-once, or move them to one stack.`);
-}
-
 // EXTERNAL MODULE: external "node:stream"
 var external_node_stream_ = __nccwpck_require__(7075);
 ;// CONCATENATED MODULE: external "node:stream/promises"
@@ -40833,8 +41232,9 @@ function renderSummary(run, context = {}) {
 }
 function renderHead(run, context) {
     const out = [];
-    const apps = run.apps.map((a) => a.app).join(', ');
+    const apps = subject(run);
     out.push(`## ${summary_ICON[run.status]} Heroku: ${apps ? `${apps} ` : ''}${HEADLINE[run.status]}`, '', escapeInline(nextStep(run)), '');
+    out.push(...branchNodeBlock(run.branchNode));
     const facts = [`${seconds(run.durationMs)}`];
     if (context.sha)
         facts.push(`commit ${commitLink(context.sha, context.github)}${context.commitTitle ? ` ${escapeInline(context.commitTitle)}` : ''}`);
@@ -40849,6 +41249,19 @@ function renderHead(run, context) {
     if (run.plan)
         out.push('**Plan**', '', ...planLines(run.plan).map((line) => `- ${escapeInline(line)}`), '');
     return out.join('\n');
+}
+/** The pull request (linked) and its node; an eviction as a note, since another pull request lost its node. */
+function branchNodeBlock(report) {
+    const sentence = branchNodeSentence(report);
+    if (!report || !sentence)
+        return [];
+    const { number, title, url } = report.pullRequest;
+    const pr = `#${number}${title ? ` ${escapeInline(title)}` : ''}`;
+    const lines = [`**Pull request** ${url ? `[${pr}](${url})` : pr} · GitHub environment \`${report.environment}\``, '', escapeInline(sentence), ''];
+    if (report.evicted) {
+        lines.push('> [!NOTE]', `> #${report.evicted.pullRequest} was evicted from ${report.node}, and its deployment marked inactive. It gets a node again on its next push.`, '');
+    }
+    return lines;
 }
 function renderApp(app, context, tailLines) {
     const rows = [
@@ -40937,34 +41350,6 @@ function summary_clip(text, max) {
 }
 function bytes(text) {
     return Buffer.byteLength(text);
-}
-
-;// CONCATENATED MODULE: ./src/result.ts
-// Worst first: the run reports the worst status of its apps.
-const SEVERITY = ['cancelled', 'failure', 'rolled-back', 'success', 'dry-run', 'skipped'];
-function worstStatus(statuses) {
-    return [...statuses].sort((a, b) => SEVERITY.indexOf(a) - SEVERITY.indexOf(b))[0] ?? 'skipped';
-}
-function isFailing(status) {
-    return status === 'failure' || status === 'rolled-back' || status === 'cancelled';
-}
-/** An app starts as `skipped`: not deployed (yet). */
-function newResult(app) {
-    return { app, status: 'skipped', logTail: [], stages: [], smoke: [] };
-}
-/** Runs a stage and records its time and verdict in each result: it failed when it threw or when `passed` says so. */
-async function timed(results, stage, fn, passed = () => true) {
-    const started = Date.now();
-    let ok = false;
-    try {
-        const value = await fn();
-        ok = passed(value);
-        return value;
-    }
-    finally {
-        for (const result of results)
-            result.stages.push({ stage, ms: Date.now() - started, ok });
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/util/cleanup.ts
@@ -41606,7 +41991,36 @@ function resolveTarget(eventName, payload, env) {
     }
     const ref = env.GITHUB_REF ?? '';
     const branch = eventName.startsWith('pull_request') ? env.GITHUB_HEAD_REF : /^refs\/heads\/(.+)$/.exec(ref)?.[1];
-    return { sha: (env.GITHUB_SHA ?? '').trim(), branch: branch || undefined };
+    const target = { sha: (env.GITHUB_SHA ?? '').trim(), branch: branch || undefined };
+    if (eventName.startsWith('pull_request')) {
+        const pullRequest = readPullRequest(payload);
+        if (pullRequest)
+            target.pullRequest = pullRequest;
+        // pull_request runs the pull request's code (the merge commit): a fork's code must never get the team's key.
+        if (eventName === 'pull_request' && pullRequest?.fork) {
+            target.refusal = `Pull request #${pullRequest.number} comes from ${pullRequest.fork}: a fork's code is never deployed (it would run with this repository's Heroku key).`;
+        }
+    }
+    return target;
+}
+function readPullRequest(payload) {
+    const pr = payload.pull_request;
+    const number = pr?.number ?? payload.number;
+    if (!pr || !number)
+        return undefined;
+    const base = (pr.base?.repo?.full_name ?? payload.repository?.full_name ?? '').toLowerCase();
+    const head = pr.head?.repo;
+    // A deleted fork leaves head.repo null: it was not this repository either.
+    const fork = head === null ? 'a fork since deleted' : head?.full_name && head.full_name.toLowerCase() !== base ? `the fork ${head.full_name}` : undefined;
+    return {
+        number,
+        action: payload.action ?? '',
+        headSha: (pr.head?.sha ?? '').toLowerCase(),
+        headRef: pr.head?.ref ?? '',
+        title: pr.title,
+        url: pr.html_url,
+        ...(fork ? { fork } : {})
+    };
 }
 /** GitHub's filter globs: `*` matches within a path segment, `**` across segments. */
 function branchMatches(pattern, branch) {
@@ -42299,7 +42713,10 @@ function readSettings(input, env, maskInLog) {
         // The git strategy sends it as Basic credentials: mask that form too.
         mask(Buffer.from(`heroku:${apiKey}`).toString('base64'));
     }
-    if (!apiKey)
+    // A run the event refuses needs no key: a fork's pull request runs without the repository's secrets.
+    const eventName = env.GITHUB_EVENT_NAME ?? '';
+    const target = resolveTarget(eventName, readEvent(env.GITHUB_EVENT_PATH), env);
+    if (!apiKey && !target.refusal)
         problem(`Input '${Inputs.ApiKey}' is required: pass a Heroku API key, e.g. \${{ secrets.HEROKU_API_KEY }}.`);
     else if (/\s/.test(apiKey))
         problem(`Input '${Inputs.ApiKey}' must be a single token without spaces or line breaks.`);
@@ -42323,8 +42740,6 @@ function readSettings(input, env, maskInLog) {
         problem(`Input '${Inputs.Strategy}' must be 'api' or 'git' (got '${strategy}').`);
     const workspace = external_node_path_namespaceObject.resolve(env.GITHUB_WORKSPACE || process.cwd());
     const sourceDir = resolveSourceDir(input(Inputs.SourceDir).trim() || '.', workspace, problem);
-    const eventName = env.GITHUB_EVENT_NAME ?? '';
-    const target = resolveTarget(eventName, readEvent(env.GITHUB_EVENT_PATH), env);
     const sha = target.sha;
     if (!/^[0-9a-f]{40}$/i.test(sha)) {
         const source = eventName === 'workflow_run' ? "The workflow_run event's head_sha" : 'GITHUB_SHA';
@@ -42391,6 +42806,21 @@ function readSettings(input, env, maskInLog) {
         if (!/^[^/\s]+\/[^/\s]+$/.test(repository))
             problem(`GITHUB_REPOSITORY is '${repository}', not owner/name: run this action in a GitHub Actions job.`);
     }
+    const branchNodes = readBoolean(input(Inputs.BranchNodes), false, Inputs.BranchNodes, problem);
+    const branchNodesIdle = readIdleNode(input(Inputs.BranchNodesIdle), branchNodes, problem);
+    if (branchNodes) {
+        if (eventName !== 'pull_request') {
+            problem(`Input '${Inputs.BranchNodes}' deploys pull requests to a pool of apps: it needs a pull_request run ('on: pull_request'), not ${eventName ? `a '${eventName}' run` : 'a run without an event'}.`);
+        }
+        else if (!target.pullRequest?.headSha) {
+            problem(`Input '${Inputs.BranchNodes}' needs the pull_request event's payload (GITHUB_EVENT_PATH), which names no pull request.`);
+        }
+        if (buildOnce)
+            problem(`Input '${Inputs.BranchNodes}' deploys to one node of the pool: it cannot be combined with '${Inputs.BuildOnce}', which releases one build on every app.`);
+        if (!githubDeployment) {
+            problem(`Input '${Inputs.BranchNodes}' keeps who holds each node in the pull requests' GitHub deployments: '${Inputs.GitHubDeployment}' cannot be false with it.`);
+        }
+    }
     if (problems.length > 0)
         throw new SettingsError(problems);
     return Object.freeze({
@@ -42401,6 +42831,8 @@ function readSettings(input, env, maskInLog) {
         configVars: Object.freeze(config.vars),
         buildpacks: Object.freeze(buildpackList.buildpacks),
         dryRun,
+        branchNodes,
+        branchNodesIdle,
         strategy: strategy,
         sourceDir,
         version,
@@ -42465,6 +42897,16 @@ function readSeconds(raw, fallback, name, problem) {
         problem(`Input '${name}' must be a whole number of seconds from 1 to ${MAX_TIMEOUT_S} (got '${value}').`);
     }
     return seconds * 1000;
+}
+function readIdleNode(raw, branchNodes, problem) {
+    const value = raw.trim() || 'keep';
+    if (value !== 'keep' && value !== 'maintenance') {
+        problem(`Input '${Inputs.BranchNodesIdle}' must be 'keep' (a freed node keeps serving) or 'maintenance' (it shows the maintenance page) (got '${value}').`);
+        return 'keep';
+    }
+    if (value === 'maintenance' && !branchNodes)
+        problem(`Input '${Inputs.BranchNodesIdle}' says what a freed branch node does: it needs '${Inputs.BranchNodes}: true'.`);
+    return value;
 }
 /** The event payload the runner wrote; an empty object when there is none. */
 function readEvent(file) {
@@ -42536,20 +42978,24 @@ class GitHubDeployments {
         this.log = log;
         this.logUrl = runUrl(settings.github);
     }
-    /** Creates each app's deployment and sets it `in_progress`. Only a cancel escapes. */
+    /**
+     * Creates each app's deployment (unless one exists already: a branch node's claim) and sets it
+     * `in_progress`. Only a cancel escapes.
+     */
     async open(results) {
         const short = this.settings.sha.slice(0, 7);
         for (const result of results) {
             const environment = this.settings.environment ?? result.app;
+            const claimed = result.deploymentId !== undefined;
             try {
-                result.deploymentId = await this.github.createDeployment({
+                result.deploymentId ??= await this.github.createDeployment({
                     sha: this.settings.sha,
                     environment,
                     description: `heroku-cd: ${short} to the Heroku app ${result.app}`,
                     payload: { app: result.app }
                 });
                 await this.github.createDeploymentStatus(result.deploymentId, this.status({ state: 'in_progress', description: `Deploying ${short} to ${result.app}` }));
-                this.log.info(`GitHub deployment ${result.deploymentId} of ${short} to the environment '${environment}' is in progress.`);
+                this.log.info(`GitHub deployment ${result.deploymentId} of ${short} to ${claimed ? result.app : `the environment '${environment}'`} is in progress.`);
             }
             catch (error) {
                 if (error instanceof CancelledError)
@@ -42679,24 +43125,37 @@ class BuiltSlug {
 
 
 
+
 /**
  * One run of the action:
- *   gate (branch, event) → look up every app → [dry run: the plan, and stop] → required checks →
- *   GitHub deployments opened → prepare once (package + upload, or a pushable commit) →
- *   each app in a bounded pool (config → ship → release → verify) → deployments closed.
+ *   gate (branch, event; with branch-nodes, the pool becomes one claimed node) → look up every app →
+ *   [dry run: the plan, and stop] → required checks → GitHub deployments opened → prepare once
+ *   (package + upload, or a pushable commit) → each app in a bounded pool (config → ship → release →
+ *   verify) → deployments closed.
  * Never throws: every outcome, cancel included, ends up in the RunResult, which main.ts reports.
  */
 async function runDeploy(settings, deps) {
-    const started = Date.now();
-    const results = settings.apps.map(newResult);
     const skip = gateReason(settings.target, settings.branch);
     if (skip) {
         // The gate said no: not a single Heroku or GitHub request.
         deps.log.notice(skip);
-        return { status: 'skipped', apps: results, reason: skip, durationMs: 0 };
+        return { status: 'skipped', apps: settings.apps.map(newResult), reason: skip, durationMs: 0 };
     }
+    if (!settings.branchNodes)
+        return deploy(settings, deps);
+    const node = await branchNodeGate(settings, deps);
+    if ('done' in node)
+        return node.done;
+    return { ...(await deploy(node.settings, deps, node.deploymentId)), branchNode: node.report };
+}
+/** Deploys to every app of the settings; `claimed` is the GitHub deployment a branch node was claimed with. */
+async function deploy(settings, deps, claimed) {
+    const started = Date.now();
+    const results = settings.apps.map(newResult);
     if (settings.dryRun)
         return dryRun(settings, deps, results);
+    if (claimed !== undefined)
+        results[0].deploymentId = claimed;
     const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log) : undefined;
     const cleanup = deps.cleanup ?? new CleanupWindow(deps.signal);
     let prepared;
@@ -42728,7 +43187,9 @@ async function requiredChecks(settings, deps, results) {
     const github = deps.github;
     if (!github)
         throw new Error('required checks need the GitHub API');
-    await timed(results, 'checks', () => awaitRequiredChecks(github, settings.sha, settings.requiredChecks, {
+    // A pull request's checks run on its head, not on the merge commit the job checked out.
+    const sha = settings.branchNodes ? (settings.target.pullRequest?.headSha ?? settings.sha) : settings.sha;
+    await timed(results, 'checks', () => awaitRequiredChecks(github, sha, settings.requiredChecks, {
         deadline: new Deadline(settings.checksTimeoutMs, 'The required checks'),
         log: deps.log,
         signal: deps.signal,

@@ -23,7 +23,9 @@ export const Inputs = {
   BuildOnce: 'build-once',
   ConfigVars: 'config-vars',
   Buildpacks: 'buildpacks',
-  DryRun: 'dry-run'
+  DryRun: 'dry-run',
+  BranchNodes: 'branch-nodes',
+  BranchNodesIdle: 'branch-nodes-idle'
 } as const
 
 export const Outputs = {

@@ -58,6 +58,24 @@ export interface RunResult {
   durationMs: number
   /** What a dry run would have done. */
   plan?: Plan
+  /** With branch-nodes: the pull request, and the node it got (or freed). */
+  branchNode?: BranchNodeReport
+}
+
+/** How a pull request's branch node was chosen: the one it held, a free one, or one taken from another pull request. */
+export type NodeChoiceKind = 'held' | 'free' | 'evicted'
+
+export interface BranchNodeReport {
+  pullRequest: { number: number; title?: string; url?: string }
+  /** The GitHub environment of the pull request's deployments (`pr-12`). */
+  environment: string
+  /** The node deployed to (or, when the pull request closed, freed). */
+  node?: string
+  choice?: NodeChoiceKind
+  /** With `evicted`: the pull request that lost the node, and when it was last deployed there. */
+  evicted?: { pullRequest: number; deployedAt: string }
+  /** The pull request closed and its node was freed. */
+  freed?: boolean
 }
 
 /** A dry run's answer: what a real run with these inputs would do, checked as far as reading can. */

@@ -3,6 +3,7 @@ import { CancelledError } from './errors.js'
 import { lookUpApps } from './gate/access.js'
 import { gateReason } from './gate/branch.js'
 import { awaitRequiredChecks } from './gate/checks.js'
+import { branchNodeGate } from './gate/nodes.js'
 import type { GitHubApi } from './github/api.js'
 import type { HerokuApi } from './heroku/api.js'
 import { appLog, type Log } from './log.js'
@@ -35,21 +36,31 @@ export interface RunDeps {
 
 /**
  * One run of the action:
- *   gate (branch, event) → look up every app → [dry run: the plan, and stop] → required checks →
- *   GitHub deployments opened → prepare once (package + upload, or a pushable commit) →
- *   each app in a bounded pool (config → ship → release → verify) → deployments closed.
+ *   gate (branch, event; with branch-nodes, the pool becomes one claimed node) → look up every app →
+ *   [dry run: the plan, and stop] → required checks → GitHub deployments opened → prepare once
+ *   (package + upload, or a pushable commit) → each app in a bounded pool (config → ship → release →
+ *   verify) → deployments closed.
  * Never throws: every outcome, cancel included, ends up in the RunResult, which main.ts reports.
  */
 export async function runDeploy(settings: Settings, deps: RunDeps): Promise<RunResult> {
-  const started = Date.now()
-  const results = settings.apps.map(newResult)
   const skip = gateReason(settings.target, settings.branch)
   if (skip) {
     // The gate said no: not a single Heroku or GitHub request.
     deps.log.notice(skip)
-    return { status: 'skipped', apps: results, reason: skip, durationMs: 0 }
+    return { status: 'skipped', apps: settings.apps.map(newResult), reason: skip, durationMs: 0 }
   }
+  if (!settings.branchNodes) return deploy(settings, deps)
+  const node = await branchNodeGate(settings, deps)
+  if ('done' in node) return node.done
+  return { ...(await deploy(node.settings, deps, node.deploymentId)), branchNode: node.report }
+}
+
+/** Deploys to every app of the settings; `claimed` is the GitHub deployment a branch node was claimed with. */
+async function deploy(settings: Settings, deps: RunDeps, claimed?: number): Promise<RunResult> {
+  const started = Date.now()
+  const results = settings.apps.map(newResult)
   if (settings.dryRun) return dryRun(settings, deps, results)
+  if (claimed !== undefined) results[0].deploymentId = claimed
 
   const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log) : undefined
   const cleanup = deps.cleanup ?? new CleanupWindow(deps.signal)
@@ -83,8 +94,10 @@ async function requiredChecks(settings: Settings, deps: RunDeps, results: Deploy
   if (settings.requiredChecks.length === 0) return
   const github = deps.github
   if (!github) throw new Error('required checks need the GitHub API')
+  // A pull request's checks run on its head, not on the merge commit the job checked out.
+  const sha = settings.branchNodes ? (settings.target.pullRequest?.headSha ?? settings.sha) : settings.sha
   await timed(results, 'checks', () =>
-    awaitRequiredChecks(github, settings.sha, settings.requiredChecks, {
+    awaitRequiredChecks(github, sha, settings.requiredChecks, {
       deadline: new Deadline(settings.checksTimeoutMs, 'The required checks'),
       log: deps.log,
       signal: deps.signal,

@@ -10,6 +10,9 @@ import { parseSmokeChecks, type SmokeCheck, SmokeGrammarError } from './verify/s
 
 export type Strategy = 'api' | 'git'
 
+/** What a branch node does once its pull request closed: keep serving it, or show the maintenance page. */
+export type IdleNode = 'keep' | 'maintenance'
+
 /** Everything the run needs, read and checked once, before any request. */
 export interface Settings {
   readonly apiKey: string
@@ -24,6 +27,9 @@ export interface Settings {
   readonly buildpacks: readonly string[]
   /** Check everything, change nothing. */
   readonly dryRun: boolean
+  /** `apps` is a pool of branch nodes: a pull_request run deploys to one of them (gate/nodes.ts). */
+  readonly branchNodes: boolean
+  readonly branchNodesIdle: IdleNode
   readonly strategy: Strategy
   /** Absolute path of the folder to deploy. */
   readonly sourceDir: string
@@ -126,7 +132,10 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, maskInL
     // The git strategy sends it as Basic credentials: mask that form too.
     mask(Buffer.from(`heroku:${apiKey}`).toString('base64'))
   }
-  if (!apiKey) problem(`Input '${Inputs.ApiKey}' is required: pass a Heroku API key, e.g. \${{ secrets.HEROKU_API_KEY }}.`)
+  // A run the event refuses needs no key: a fork's pull request runs without the repository's secrets.
+  const eventName = env.GITHUB_EVENT_NAME ?? ''
+  const target = resolveTarget(eventName, readEvent(env.GITHUB_EVENT_PATH), env)
+  if (!apiKey && !target.refusal) problem(`Input '${Inputs.ApiKey}' is required: pass a Heroku API key, e.g. \${{ secrets.HEROKU_API_KEY }}.`)
   else if (/\s/.test(apiKey)) problem(`Input '${Inputs.ApiKey}' must be a single token without spaces or line breaks.`)
 
   const apps = splitList(input(Inputs.App))
@@ -151,8 +160,6 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, maskInL
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd())
   const sourceDir = resolveSourceDir(input(Inputs.SourceDir).trim() || '.', workspace, problem)
 
-  const eventName = env.GITHUB_EVENT_NAME ?? ''
-  const target = resolveTarget(eventName, readEvent(env.GITHUB_EVENT_PATH), env)
   const sha = target.sha
   if (!/^[0-9a-f]{40}$/i.test(sha)) {
     const source = eventName === 'workflow_run' ? "The workflow_run event's head_sha" : 'GITHUB_SHA'
@@ -219,6 +226,23 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, maskInL
     if (!/^[^/\s]+\/[^/\s]+$/.test(repository)) problem(`GITHUB_REPOSITORY is '${repository}', not owner/name: run this action in a GitHub Actions job.`)
   }
 
+  const branchNodes = readBoolean(input(Inputs.BranchNodes), false, Inputs.BranchNodes, problem)
+  const branchNodesIdle = readIdleNode(input(Inputs.BranchNodesIdle), branchNodes, problem)
+  if (branchNodes) {
+    if (eventName !== 'pull_request') {
+      problem(
+        `Input '${Inputs.BranchNodes}' deploys pull requests to a pool of apps: it needs a pull_request run ('on: pull_request'), not ${eventName ? `a '${eventName}' run` : 'a run without an event'}.`
+      )
+    } else if (!target.pullRequest?.headSha) {
+      problem(`Input '${Inputs.BranchNodes}' needs the pull_request event's payload (GITHUB_EVENT_PATH), which names no pull request.`)
+    }
+    if (buildOnce)
+      problem(`Input '${Inputs.BranchNodes}' deploys to one node of the pool: it cannot be combined with '${Inputs.BuildOnce}', which releases one build on every app.`)
+    if (!githubDeployment) {
+      problem(`Input '${Inputs.BranchNodes}' keeps who holds each node in the pull requests' GitHub deployments: '${Inputs.GitHubDeployment}' cannot be false with it.`)
+    }
+  }
+
   if (problems.length > 0) throw new SettingsError(problems)
 
   return Object.freeze({
@@ -229,6 +253,8 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, maskInL
     configVars: Object.freeze(config.vars),
     buildpacks: Object.freeze(buildpackList.buildpacks),
     dryRun,
+    branchNodes,
+    branchNodesIdle,
     strategy: strategy as Strategy,
     sourceDir,
     version,
@@ -292,6 +318,16 @@ function readSeconds(raw: string, fallback: number, name: string, problem: (mess
     problem(`Input '${name}' must be a whole number of seconds from 1 to ${MAX_TIMEOUT_S} (got '${value}').`)
   }
   return seconds * 1000
+}
+
+function readIdleNode(raw: string, branchNodes: boolean, problem: (message: string) => void): IdleNode {
+  const value = raw.trim() || 'keep'
+  if (value !== 'keep' && value !== 'maintenance') {
+    problem(`Input '${Inputs.BranchNodesIdle}' must be 'keep' (a freed node keeps serving) or 'maintenance' (it shows the maintenance page) (got '${value}').`)
+    return 'keep'
+  }
+  if (value === 'maintenance' && !branchNodes) problem(`Input '${Inputs.BranchNodesIdle}' says what a freed branch node does: it needs '${Inputs.BranchNodes}: true'.`)
+  return value
 }
 
 /** The event payload the runner wrote; an empty object when there is none. */

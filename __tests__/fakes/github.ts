@@ -1,8 +1,9 @@
-import type { CheckRun, CommitStatus, GitHubApi, NewDeployment, NewDeploymentStatus } from '../../src/github/api.js'
+import type { CheckRun, CommitStatus, Deployment, DeploymentStatus, GitHubApi, NewDeployment, NewDeploymentStatus, PullRequest } from '../../src/github/api.js'
 
 export interface FakeDeployment {
   id: number
   request: NewDeployment
+  createdAt: string
   statuses: (NewDeploymentStatus & { afterCancel: boolean })[]
 }
 
@@ -17,6 +18,12 @@ export class FakeGitHub implements GitHubApi {
   /** Thrown by createDeployment / createDeploymentStatus when set. */
   deploymentError?: Error
   statusError?: Error
+  /** Pull requests and whether they are open; one not listed answers 404. */
+  pullRequests = new Map<number, PullRequest['state']>()
+  /** Runs before a deployment is created: a test can let another run act in between. */
+  beforeCreate?: (request: NewDeployment) => Promise<void>
+  /** The clock deployments are created by (ISO 8601). */
+  now = (): string => new Date().toISOString()
 
   async checkRuns(): Promise<CheckRun[]> {
     this.reads++
@@ -27,9 +34,23 @@ export class FakeGitHub implements GitHubApi {
   }
   async createDeployment(request: NewDeployment): Promise<number> {
     if (this.deploymentError) throw this.deploymentError
+    await this.beforeCreate?.(request)
     const id = 100 + this.deployments.length
-    this.deployments.push({ id, request, statuses: [] })
+    this.deployments.push({ id, request, createdAt: this.now(), statuses: [] })
     return id
+  }
+  async listDeployments(page: number, perPage: number): Promise<Deployment[]> {
+    const newestFirst = [...this.deployments].reverse().slice((page - 1) * perPage, page * perPage)
+    return newestFirst.map((d) => ({ id: d.id, sha: d.request.sha, environment: d.request.environment, payload: d.request.payload, created_at: d.createdAt }))
+  }
+  async latestDeploymentStatus(id: number): Promise<DeploymentStatus | undefined> {
+    const status = this.deployments.find((d) => d.id === id)?.statuses.at(-1)
+    return status && { state: status.state, description: status.description ?? '' }
+  }
+  async pullRequest(number: number): Promise<PullRequest> {
+    const state = this.pullRequests.get(number)
+    if (!state) throw new Error(`GitHub API GET /pulls/${number} answered 404: Not Found`)
+    return { number, state }
   }
   async createDeploymentStatus(id: number, status: NewDeploymentStatus, options: { afterCancel?: boolean } = {}): Promise<void> {
     if (this.statusError) throw this.statusError

@@ -14,8 +14,10 @@ export class FakeHeroku implements HerokuApi {
   private buildReads = 0
   private releaseReads = 0
 
+  /** What GET /apps/{app} answers besides the defaults (released_at, maintenance…), per app. */
+  apps: Record<string, Partial<HerokuApp>> = {}
   async getApp(app: string): Promise<HerokuApp> {
-    return { id: 'app-1', name: app, web_url: `https://${app}.example/`, maintenance: false }
+    return { id: 'app-1', name: app, web_url: `https://${app}.example/`, maintenance: false, ...this.apps[app] }
   }
   async createSource(): Promise<SourceBlob> {
     return { source_blob: { get_url: 'http://blob/get', put_url: 'http://blob/put' } }

@@ -82,3 +82,41 @@ describe('on the webhook payloads GitHub sends (__tests__/fixtures/events)', () 
     expect(gateReason(target, 'main')).toBe('The workflow run "CI" that triggered this one ran on a commit of the fork mallory/hello-app: a fork\'s code is never deployed.')
   })
 })
+
+describe('pull_request payloads (__tests__/fixtures/events/pull_request-*.json)', () => {
+  const here = path.dirname(fileURLToPath(import.meta.url))
+  const event = (name: string): unknown => JSON.parse(fs.readFileSync(path.join(here, '..', 'fixtures', 'events', `pull_request-${name}.json`), 'utf8'))
+  const MERGE = 'c'.repeat(40)
+  const env = { GITHUB_SHA: MERGE, GITHUB_REF: 'refs/pull/12/merge', GITHUB_HEAD_REF: 'feature/search' }
+
+  test.each([
+    ['opened', '3b8d6f1e2a4c5b7d9e0f1a2b3c4d5e6f7a8b9c0d'],
+    ['synchronize', '7e4a2c9b1d3f5e7a9c0b2d4f6e8a1c3b5d7f9e0a'],
+    ['reopened', '3b8d6f1e2a4c5b7d9e0f1a2b3c4d5e6f7a8b9c0d'],
+    ['closed', '3b8d6f1e2a4c5b7d9e0f1a2b3c4d5e6f7a8b9c0d']
+  ])('%s: the merge commit is deployed, the pull request and its head are known', (action, head) => {
+    const target = resolveTarget('pull_request', event(action), env)
+    expect(target).toEqual({
+      sha: MERGE,
+      branch: 'feature/search',
+      pullRequest: { number: 12, action, headSha: head, headRef: 'feature/search', title: 'Add a search box', url: 'https://github.com/octo-org/hello-app/pull/12' }
+    })
+    expect(gateReason(target, '')).toBeUndefined()
+  })
+
+  test("a fork's pull request is refused, naming the fork", () => {
+    const target = resolveTarget('pull_request', event('fork'), { ...env, GITHUB_HEAD_REF: 'main' })
+    expect(target.pullRequest).toMatchObject({ number: 13, fork: 'the fork mallory/hello-app' })
+    expect(gateReason(target, 'main')).toBe(
+      "Pull request #13 comes from the fork mallory/hello-app: a fork's code is never deployed (it would run with this repository's Heroku key)."
+    )
+  })
+
+  test('a fork deleted since (head.repo null) is a fork too', () => {
+    const payload = event('fork') as { pull_request: { head: { repo: unknown } } }
+    payload.pull_request.head.repo = null
+    expect(gateReason(resolveTarget('pull_request', payload, env), '')).toBe(
+      "Pull request #13 comes from a fork since deleted: a fork's code is never deployed (it would run with this repository's Heroku key)."
+    )
+  })
+})

@@ -45,6 +45,8 @@ test('the webhook body carries the run, per app, with timings', () => {
     actor: 'octocat',
     run_url: 'https://github.com/octo/app/actions/runs/99',
     commit: { sha, title: 'Speed up <search> & co', url: `https://github.com/octo/app/commit/${sha}` },
+    pull_request: null,
+    branch_node: null,
     duration_seconds: 4.2,
     apps: [
       {
@@ -64,6 +66,30 @@ test('the webhook body carries the run, per app, with timings', () => {
         timings: [{ stage: 'build', ms: 4000, ok: false }]
       }
     ]
+  })
+})
+
+test('with branch nodes, Slack and the webhook name the pull request and the node, and an eviction', () => {
+  const ok: RunResult = {
+    ...failed,
+    status: 'success',
+    apps: [{ ...failed.apps[0], app: 'shop-pr-2', status: 'success', reason: undefined, logTail: [], releaseVersion: 12 }],
+    branchNode: {
+      pullRequest: { number: 12, title: 'Add a search box', url: 'https://github.com/octo/app/pull/12' },
+      environment: 'pr-12',
+      node: 'shop-pr-2',
+      choice: 'evicted',
+      evicted: { pullRequest: 9, deployedAt: '2026-11-20T10:00:00Z' }
+    }
+  }
+  const message = slackMessage(ok, context)
+  expect(message.text).toBe(
+    '#12 on shop-pr-2 deployed. Pull request #12 got shop-pr-2, taken from #9: every node was in use, and its deploy there (2026-11-20T10:00:00Z) was the oldest. Release shop-pr-2 v12. The new release is live.'
+  )
+  expect(JSON.stringify(message.blocks)).toContain('*Pull request* <https://github.com/octo/app/pull/12|#12> Add a search box')
+  expect(webhookBody(ok, context)).toMatchObject({
+    pull_request: { number: 12, title: 'Add a search box', url: 'https://github.com/octo/app/pull/12' },
+    branch_node: { node: 'shop-pr-2', environment: 'pr-12', choice: 'evicted', evicted: { pull_request: 9, deployed_at: '2026-11-20T10:00:00Z' }, freed: false }
   })
 })
 

@@ -3,8 +3,37 @@ export interface Target {
   sha: string
   /** The branch the commit is on, or undefined (a tag, a detached ref). */
   branch?: string
-  /** Set when the event itself says not to deploy (a workflow_run that did not succeed). */
+  /** Set when the event itself says not to deploy (a workflow_run that did not succeed, a fork's pull request). */
   refusal?: string
+  /** The pull request of a `pull_request` run. */
+  pullRequest?: PullRequestEvent
+}
+
+/** What a `pull_request` event says about its pull request. */
+export interface PullRequestEvent {
+  number: number
+  /** opened, synchronize, reopened, closed… */
+  action: string
+  /** The branch's tip: where GitHub shows a deployment on the pull request (GITHUB_SHA is the merge commit). */
+  headSha: string
+  headRef: string
+  title?: string
+  url?: string
+  /** Set when the head branch is in another repository: 'the fork owner/name', or 'a fork since deleted'. */
+  fork?: string
+}
+
+interface PullRequestPayload {
+  action?: string
+  number?: number
+  pull_request?: {
+    number?: number
+    title?: string
+    html_url?: string
+    head?: { sha?: string; ref?: string; repo?: { full_name?: string } | null }
+    base?: { repo?: { full_name?: string } }
+  }
+  repository?: { full_name?: string }
 }
 
 interface WorkflowRunPayload {
@@ -40,7 +69,35 @@ export function resolveTarget(eventName: string, payload: unknown, env: NodeJS.P
   }
   const ref = env.GITHUB_REF ?? ''
   const branch = eventName.startsWith('pull_request') ? env.GITHUB_HEAD_REF : /^refs\/heads\/(.+)$/.exec(ref)?.[1]
-  return { sha: (env.GITHUB_SHA ?? '').trim(), branch: branch || undefined }
+  const target: Target = { sha: (env.GITHUB_SHA ?? '').trim(), branch: branch || undefined }
+  if (eventName.startsWith('pull_request')) {
+    const pullRequest = readPullRequest(payload as PullRequestPayload)
+    if (pullRequest) target.pullRequest = pullRequest
+    // pull_request runs the pull request's code (the merge commit): a fork's code must never get the team's key.
+    if (eventName === 'pull_request' && pullRequest?.fork) {
+      target.refusal = `Pull request #${pullRequest.number} comes from ${pullRequest.fork}: a fork's code is never deployed (it would run with this repository's Heroku key).`
+    }
+  }
+  return target
+}
+
+function readPullRequest(payload: PullRequestPayload): PullRequestEvent | undefined {
+  const pr = payload.pull_request
+  const number = pr?.number ?? payload.number
+  if (!pr || !number) return undefined
+  const base = (pr.base?.repo?.full_name ?? payload.repository?.full_name ?? '').toLowerCase()
+  const head = pr.head?.repo
+  // A deleted fork leaves head.repo null: it was not this repository either.
+  const fork = head === null ? 'a fork since deleted' : head?.full_name && head.full_name.toLowerCase() !== base ? `the fork ${head.full_name}` : undefined
+  return {
+    number,
+    action: payload.action ?? '',
+    headSha: (pr.head?.sha ?? '').toLowerCase(),
+    headRef: pr.head?.ref ?? '',
+    title: pr.title,
+    url: pr.html_url,
+    ...(fork ? { fork } : {})
+  }
 }
 
 /** GitHub's filter globs: `*` matches within a path segment, `**` across segments. */

@@ -31,6 +31,28 @@ export interface NewDeployment {
   environment: string
   description: string
   payload: Record<string, unknown>
+  /** An environment that goes away (a pull request's): GitHub never marks its deployments inactive by itself. */
+  transient?: boolean
+}
+
+/** A deployment as listed, with the fields the branch-node ledger reads. */
+export interface Deployment {
+  id: number
+  sha: string
+  environment: string
+  payload: unknown
+  created_at: string
+}
+
+/** The newest status of a deployment. */
+export interface DeploymentStatus {
+  state: DeploymentState
+  description: string
+}
+
+export interface PullRequest {
+  number: number
+  state: 'open' | 'closed'
 }
 
 export interface NewDeploymentStatus {
@@ -53,6 +75,11 @@ export interface GitHubApi {
    * the cleanup window, so that a cancelled deploy still closes its deployment and exits in time.
    */
   createDeploymentStatus(deploymentId: number, status: NewDeploymentStatus, options?: { afterCancel?: boolean }): Promise<void>
+  /** One page of the repository's deployments, newest first (`perPage` at most 100). */
+  listDeployments(page: number, perPage: number): Promise<Deployment[]>
+  /** The deployment's newest status; undefined while it has none. */
+  latestDeploymentStatus(deploymentId: number): Promise<DeploymentStatus | undefined>
+  pullRequest(number: number): Promise<PullRequest>
 }
 
 export interface GitHubApiOptions {
@@ -82,7 +109,9 @@ const MAX_RATE_LIMIT_WAIT_MS = 60_000
 const PERMISSION = {
   checks: 'checks: read',
   statuses: 'statuses: read',
-  deployments: 'deployments: write'
+  // Branch nodes read deployments to write them: the hint names what the whole run needs.
+  deployments: 'deployments: write',
+  pullRequests: 'pull-requests: read'
 } as const
 
 export function createGitHubApi(options: GitHubApiOptions): GitHubApi {
@@ -175,6 +204,7 @@ class RestGitHub implements GitHubApi {
         // We deploy exactly this commit, and we gate on checks ourselves (required-checks).
         auto_merge: false,
         required_contexts: [],
+        ...(deployment.transient ? { transient_environment: true, production_environment: false } : {}),
         request: { signal }
       })
       if (!('id' in response.data)) throw new GitHubApiError('POST', this.url(path), response.status, response.data.message ?? 'no deployment was created')
@@ -186,6 +216,29 @@ class RestGitHub implements GitHubApi {
     await this.call('POST', `/deployments/${deploymentId}/statuses`, PERMISSION.deployments, options.afterCancel ?? false, (signal) =>
       this.octokit.rest.repos.createDeploymentStatus({ owner: this.owner, repo: this.repo, deployment_id: deploymentId, ...status, request: { signal } })
     )
+  }
+
+  async listDeployments(page: number, perPage: number): Promise<Deployment[]> {
+    return this.call('GET', '/deployments', PERMISSION.deployments, false, async (signal) => {
+      const { data } = await this.octokit.rest.repos.listDeployments({ owner: this.owner, repo: this.repo, per_page: perPage, page, request: { signal } })
+      return data.map(({ id, sha, environment, payload, created_at }) => ({ id, sha, environment, payload, created_at }))
+    })
+  }
+
+  async latestDeploymentStatus(deploymentId: number): Promise<DeploymentStatus | undefined> {
+    return this.call('GET', `/deployments/${deploymentId}/statuses`, PERMISSION.deployments, false, async (signal) => {
+      // GitHub lists a deployment's statuses newest first.
+      const { data } = await this.octokit.rest.repos.listDeploymentStatuses({ owner: this.owner, repo: this.repo, deployment_id: deploymentId, per_page: 1, request: { signal } })
+      const newest = data[0]
+      return newest ? { state: newest.state, description: newest.description } : undefined
+    })
+  }
+
+  async pullRequest(number: number): Promise<PullRequest> {
+    return this.call('GET', `/pulls/${number}`, PERMISSION.pullRequests, false, async (signal) => {
+      const { data } = await this.octokit.rest.pulls.get({ owner: this.owner, repo: this.repo, pull_number: number, request: { signal } })
+      return { number: data.number, state: data.state }
+    })
   }
 
   /** Every page of a list, 100 at a time, until a short page or the total count. */

@@ -32,7 +32,7 @@ export interface HerokuDyno {
   release?: { id: string; version: number } | null
 }
 
-export interface HerokuApp extends Pick<App, 'web_url' | 'maintenance' | 'git_url'> {
+export interface HerokuApp extends Pick<App, 'web_url' | 'maintenance' | 'git_url' | 'released_at'> {
   id: string
   name: string
   stack?: { name: string } | null

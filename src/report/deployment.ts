@@ -25,20 +25,24 @@ export class GitHubDeployments {
     this.logUrl = runUrl(settings.github)
   }
 
-  /** Creates each app's deployment and sets it `in_progress`. Only a cancel escapes. */
+  /**
+   * Creates each app's deployment (unless one exists already: a branch node's claim) and sets it
+   * `in_progress`. Only a cancel escapes.
+   */
   async open(results: readonly DeployResult[]): Promise<void> {
     const short = this.settings.sha.slice(0, 7)
     for (const result of results) {
       const environment = this.settings.environment ?? result.app
+      const claimed = result.deploymentId !== undefined
       try {
-        result.deploymentId = await this.github.createDeployment({
+        result.deploymentId ??= await this.github.createDeployment({
           sha: this.settings.sha,
           environment,
           description: `heroku-cd: ${short} to the Heroku app ${result.app}`,
           payload: { app: result.app }
         })
         await this.github.createDeploymentStatus(result.deploymentId, this.status({ state: 'in_progress', description: `Deploying ${short} to ${result.app}` }))
-        this.log.info(`GitHub deployment ${result.deploymentId} of ${short} to the environment '${environment}' is in progress.`)
+        this.log.info(`GitHub deployment ${result.deploymentId} of ${short} to ${claimed ? result.app : `the environment '${environment}'`} is in progress.`)
       } catch (error) {
         if (error instanceof CancelledError) throw error
         this.log.warning(`Could not record the GitHub deployment of ${result.app}: ${oneLine(error)}. The deploy goes on without it.`)

@@ -1,4 +1,5 @@
-import type { DeployResult, RunResult } from '../result.js'
+import { describeChoice } from '../gate/nodes.js'
+import type { BranchNodeReport, DeployResult, RunResult } from '../result.js'
 import type { GitHubRun } from '../settings.js'
 import { smokeJson } from './outputs.js'
 
@@ -21,6 +22,23 @@ export function commitUrl(sha: string, github?: GitHubRun): string | undefined {
 /** An app whose new release is live although it fails its smoke checks: not rolled back (off, impossible, or failed). */
 export function liveButFailing(app: DeployResult): boolean {
   return app.status === 'failure' && app.releaseVersion !== undefined && app.smoke.some((r) => !r.passed) && !app.rollback
+}
+
+/** What the run did with the branch nodes, in a sentence; undefined without branch-nodes. */
+export function branchNodeSentence(report: BranchNodeReport | undefined): string | undefined {
+  if (!report) return undefined
+  const pr = `Pull request #${report.pullRequest.number}`
+  if (report.freed) return `${pr} closed: ${report.node} is free for the next pull request.`
+  if (!report.node) return `${pr}: no branch node was taken.`
+  return `${pr} got ${describeChoice(report)}.`
+}
+
+/** The headline's subject: the apps, or with branch nodes the pull request on its node. */
+export function subject(run: RunResult): string {
+  const report = run.branchNode
+  if (report?.node) return `#${report.pullRequest.number} on ${report.node}`
+  if (report) return `#${report.pullRequest.number}`
+  return run.apps.map((a) => a.app).join(', ')
 }
 
 /** What happened and what a person should do next, for each way a run can end. */
@@ -58,6 +76,7 @@ function statusStep(run: RunResult): string {
     case 'cancelled':
       return 'The job was cancelled while deploying: check each app on Heroku (its current release, maintenance mode) before deploying again.'
     case 'skipped':
+      if (run.branchNode?.freed) return `Nothing was deployed: the pull request closed, and ${run.branchNode.node} is free for the next one.`
       return 'Nothing was deployed. This run did not meet the conditions the inputs set (see why); nothing to do unless this commit should have gone out.'
     case 'dry-run':
       return 'Nothing was changed: this was a dry run.'
@@ -84,6 +103,18 @@ export function webhookBody(run: RunResult, context: RunContext): Record<string,
     actor: github?.actor || null,
     run_url: runUrl(github) ?? null,
     commit: context.sha ? { sha: context.sha, title: context.commitTitle ?? null, url: commitUrl(context.sha, github) ?? null } : null,
+    pull_request: run.branchNode
+      ? { number: run.branchNode.pullRequest.number, title: run.branchNode.pullRequest.title ?? null, url: run.branchNode.pullRequest.url ?? null }
+      : null,
+    branch_node: run.branchNode
+      ? {
+          node: run.branchNode.node ?? null,
+          environment: run.branchNode.environment,
+          choice: run.branchNode.choice ?? null,
+          evicted: run.branchNode.evicted ? { pull_request: run.branchNode.evicted.pullRequest, deployed_at: run.branchNode.evicted.deployedAt } : null,
+          freed: run.branchNode.freed ?? false
+        }
+      : null,
     duration_seconds: Math.round(run.durationMs / 100) / 10,
     apps: run.apps.map((app) => ({
       app: app.app,

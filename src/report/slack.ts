@@ -1,6 +1,6 @@
 import type { DeployResult, RunResult } from '../result.js'
 import { describe } from '../verify/smoke.js'
-import { commitUrl, nextStep, type RunContext, runUrl } from './notification.js'
+import { branchNodeSentence, commitUrl, nextStep, type RunContext, runUrl, subject } from './notification.js'
 
 const ICON: Record<RunResult['status'], string> = {
   success: ':white_check_mark:',
@@ -31,14 +31,15 @@ const MAX_CODE = 2500
 
 /** One Slack message (Block Kit, with a plain-text fallback) for the whole run. */
 export function slackMessage(run: RunResult, context: RunContext): { text: string; blocks: unknown[] } {
-  const apps = run.apps.map((a) => a.app).join(', ') || 'Heroku'
+  const apps = subject(run) || 'Heroku'
   const headline = `${apps} ${WORDS[run.status]}`
   const releases = run.apps.filter((a) => a.releaseVersion !== undefined).map(release)
   const sha = context.sha
   const commitLink = sha ? link(commitUrl(sha, context.github), sha.slice(0, 7)) : undefined
   const reasons = run.reason ? [run.reason] : run.apps.filter((a) => a.reason && a.status !== 'success').map((a) => a.reason as string)
   const next = nextStep(run)
-  const fallback = [`${headline}.`, releases.length ? `Release ${releases.join(', ')}.` : '', reasons.join(' '), next].filter(Boolean).join(' ')
+  const node = branchNodeSentence(run.branchNode)
+  const fallback = [`${headline}.`, node ?? '', releases.length ? `Release ${releases.join(', ')}.` : '', reasons.join(' '), next].filter(Boolean).join(' ')
 
   const fields = [
     `*Status*\n${run.status}`,
@@ -51,6 +52,10 @@ export function slackMessage(run: RunResult, context: RunContext): { text: strin
     section(`${ICON[run.status]} *${escape(headline)}*\n${escape(next)}`),
     { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text: clip(text, MAX_FIELD) })) }
   ]
+  if (run.branchNode && node) {
+    const { number, title, url } = run.branchNode.pullRequest
+    blocks.splice(1, 0, section(`*Pull request* ${link(url, `#${number}`)}${title ? ` ${escape(title)}` : ''}\n${escape(node)}`))
+  }
   if (reasons.length > 0) blocks.push(section(`*Why:* ${reasons.map(escape).join('\n')}`))
   const failedChecks = run.apps.flatMap((a) => [...a.smoke, ...(a.rollback?.smoke ?? [])].filter((r) => !r.passed))
   if (failedChecks.length > 0) {

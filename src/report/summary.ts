@@ -1,8 +1,8 @@
 import { planLines } from '../plan.js'
-import type { DeployResult, DeployStatus, RunResult } from '../result.js'
+import type { BranchNodeReport, DeployResult, DeployStatus, RunResult } from '../result.js'
 import type { GitHubRun } from '../settings.js'
 import type { SmokeResult } from '../verify/smoke.js'
-import { commitUrl, liveButFailing, nextStep, type RunContext, runUrl } from './notification.js'
+import { branchNodeSentence, commitUrl, liveButFailing, nextStep, type RunContext, runUrl, subject } from './notification.js'
 
 const ICON: Record<DeployStatus, string> = {
   success: '✅',
@@ -54,8 +54,9 @@ export function renderSummary(run: RunResult, context: RunContext = {}): string 
 
 function renderHead(run: RunResult, context: RunContext): string {
   const out: string[] = []
-  const apps = run.apps.map((a) => a.app).join(', ')
+  const apps = subject(run)
   out.push(`## ${ICON[run.status]} Heroku: ${apps ? `${apps} ` : ''}${HEADLINE[run.status]}`, '', escapeInline(nextStep(run)), '')
+  out.push(...branchNodeBlock(run.branchNode))
   const facts = [`${seconds(run.durationMs)}`]
   if (context.sha) facts.push(`commit ${commitLink(context.sha, context.github)}${context.commitTitle ? ` ${escapeInline(context.commitTitle)}` : ''}`)
   if (context.github?.actor) facts.push(`by @${context.github.actor}`)
@@ -65,6 +66,19 @@ function renderHead(run: RunResult, context: RunContext): string {
   if (run.reason) out.push(`**Why:** ${clip(escapeInline(run.reason), MAX_REASON)}`, '')
   if (run.plan) out.push('**Plan**', '', ...planLines(run.plan).map((line) => `- ${escapeInline(line)}`), '')
   return out.join('\n')
+}
+
+/** The pull request (linked) and its node; an eviction as a note, since another pull request lost its node. */
+function branchNodeBlock(report: BranchNodeReport | undefined): string[] {
+  const sentence = branchNodeSentence(report)
+  if (!report || !sentence) return []
+  const { number, title, url } = report.pullRequest
+  const pr = `#${number}${title ? ` ${escapeInline(title)}` : ''}`
+  const lines = [`**Pull request** ${url ? `[${pr}](${url})` : pr} · GitHub environment \`${report.environment}\``, '', escapeInline(sentence), '']
+  if (report.evicted) {
+    lines.push('> [!NOTE]', `> #${report.evicted.pullRequest} was evicted from ${report.node}, and its deployment marked inactive. It gets a node again on its next push.`, '')
+  }
+  return lines
 }
 
 function renderApp(app: DeployResult, context: RunContext, tailLines: number): string[] {
