@@ -184,7 +184,7 @@ test('a pool of nodes serves the pull requests, as they open, get pushed to, clo
   expect(fork.run.outputs.status).toBe('skipped')
   expect(fork.run.stdout).toContain("::notice::Pull request #6 comes from the fork mallory/hello-app: a fork's code is never deployed")
   expect({ heroku: world.emulator.requests.length, github: world.github.requests.length }).toEqual(requests)
-})
+}, 300_000)
 
 test('a missing permission fails the step with the line to add, and deploys nothing', async () => {
   await pullRequest(31, 'opened', { 'smoke-checks': '' }) // some node is now held by an open pull request

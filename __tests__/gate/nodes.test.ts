@@ -142,6 +142,13 @@ describe('branchNodeGate', () => {
     expect(deps.log.text()).toContain('Branch node: #12 gets shop-pr-2, the free node released longest ago.')
   })
 
+  test("with 'environment', the pull request's environment is named after both, so that two pools stay apart", async () => {
+    const deps = world()
+    const gate = taken(await branchNodeGate(settings(12, 'opened', { environment: 'web' }), deps))
+    expect(gate.report.environment).toBe('web-pr-12')
+    expect(deps.github.deployments[0].request.environment).toBe('web-pr-12')
+  })
+
   test('every node held: the oldest deploy is evicted, and its deployment says so', async () => {
     const deps = world([4, 5, 6])
     const oldest = await deployed(deps.github, 'shop-pr-3', 4)
