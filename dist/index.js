@@ -40474,7 +40474,7 @@ async function branchNodeGate(settings, deps) {
     // Settings insist on both (a pull_request run, github-deployment on); this keeps the types honest.
     if (!pr || !github)
         throw new Error('branch-nodes needs a pull_request run and the GitHub API');
-    const report = { pullRequest: { number: pr.number, title: pr.title, url: pr.url }, environment: environmentOf(settings, pr.number) };
+    const report = { pullRequest: { number: pr.number, title: pr.title, url: pr.url }, environment: pullRequestEnvironment(settings, pr.number) };
     const nodes = new BranchNodes(settings, { ...deps, github }, pr, report);
     try {
         if (pr.action === 'closed')
@@ -40489,7 +40489,7 @@ async function branchNodeGate(settings, deps) {
     }
 }
 /** The GitHub environment of a pull request's deployments: `pr-12`, or `<environment>-pr-12`. */
-function environmentOf(settings, pullRequest) {
+function pullRequestEnvironment(settings, pullRequest) {
     return `${settings.environment ? `${settings.environment}-` : ''}pr-${pullRequest}`;
 }
 class BranchNodes {

@@ -75,7 +75,7 @@ export async function branchNodeGate(settings: Settings, deps: NodeGateDeps): Pr
   const github = deps.github
   // Settings insist on both (a pull_request run, github-deployment on); this keeps the types honest.
   if (!pr || !github) throw new Error('branch-nodes needs a pull_request run and the GitHub API')
-  const report: BranchNodeReport = { pullRequest: { number: pr.number, title: pr.title, url: pr.url }, environment: environmentOf(settings, pr.number) }
+  const report: BranchNodeReport = { pullRequest: { number: pr.number, title: pr.title, url: pr.url }, environment: pullRequestEnvironment(settings, pr.number) }
   const nodes = new BranchNodes(settings, { ...deps, github }, pr, report)
   try {
     if (pr.action === 'closed') return { done: { ...(await nodes.free()), durationMs: Date.now() - started } }
@@ -89,7 +89,7 @@ export async function branchNodeGate(settings: Settings, deps: NodeGateDeps): Pr
 }
 
 /** The GitHub environment of a pull request's deployments: `pr-12`, or `<environment>-pr-12`. */
-export function environmentOf(settings: Settings, pullRequest: number): string {
+export function pullRequestEnvironment(settings: Settings, pullRequest: number): string {
   return `${settings.environment ? `${settings.environment}-` : ''}pr-${pullRequest}`
 }
 
