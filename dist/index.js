@@ -43146,16 +43146,17 @@ async function runDeploy(settings, deps) {
     const node = await branchNodeGate(settings, deps);
     if ('done' in node)
         return node.done;
-    return { ...(await deploy(node.settings, deps, node.deploymentId)), branchNode: node.report };
+    return deploy(node.settings, deps, node);
 }
-/** Deploys to every app of the settings; `claimed` is the GitHub deployment a branch node was claimed with. */
-async function deploy(settings, deps, claimed) {
+/** Deploys to every app of the settings; with branch nodes, to the one node, whose claim is its GitHub deployment. */
+async function deploy(settings, deps, node) {
     const started = Date.now();
     const results = settings.apps.map(newResult);
+    const branchNode = node ? { branchNode: node.report } : {};
     if (settings.dryRun)
-        return dryRun(settings, deps, results);
-    if (claimed !== undefined)
-        results[0].deploymentId = claimed;
+        return { ...(await dryRun(settings, deps, results)), ...branchNode };
+    if (node?.deploymentId !== undefined)
+        results[0].deploymentId = node.deploymentId;
     const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log) : undefined;
     const cleanup = deps.cleanup ?? new CleanupWindow(deps.signal);
     let prepared;
@@ -43176,7 +43177,7 @@ async function deploy(settings, deps, claimed) {
     finally {
         await prepared?.dispose();
     }
-    const run = { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started };
+    const run = { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started, ...branchNode };
     // After a cancel both share what is left of the cleanup window: side by side, not one after the other.
     await Promise.all([deployments?.close(results, deps.signal?.aborted ?? false), deps.announce?.(run)]);
     return run;

@@ -3,7 +3,7 @@ import { CancelledError } from './errors.js'
 import { lookUpApps } from './gate/access.js'
 import { gateReason } from './gate/branch.js'
 import { awaitRequiredChecks } from './gate/checks.js'
-import { branchNodeGate } from './gate/nodes.js'
+import { branchNodeGate, type TakenNode } from './gate/nodes.js'
 import type { GitHubApi } from './github/api.js'
 import type { HerokuApi } from './heroku/api.js'
 import { appLog, type Log } from './log.js'
@@ -52,15 +52,16 @@ export async function runDeploy(settings: Settings, deps: RunDeps): Promise<RunR
   if (!settings.branchNodes) return deploy(settings, deps)
   const node = await branchNodeGate(settings, deps)
   if ('done' in node) return node.done
-  return { ...(await deploy(node.settings, deps, node.deploymentId)), branchNode: node.report }
+  return deploy(node.settings, deps, node)
 }
 
-/** Deploys to every app of the settings; `claimed` is the GitHub deployment a branch node was claimed with. */
-async function deploy(settings: Settings, deps: RunDeps, claimed?: number): Promise<RunResult> {
+/** Deploys to every app of the settings; with branch nodes, to the one node, whose claim is its GitHub deployment. */
+async function deploy(settings: Settings, deps: RunDeps, node?: TakenNode): Promise<RunResult> {
   const started = Date.now()
   const results = settings.apps.map(newResult)
-  if (settings.dryRun) return dryRun(settings, deps, results)
-  if (claimed !== undefined) results[0].deploymentId = claimed
+  const branchNode = node ? { branchNode: node.report } : {}
+  if (settings.dryRun) return { ...(await dryRun(settings, deps, results)), ...branchNode }
+  if (node?.deploymentId !== undefined) results[0].deploymentId = node.deploymentId
 
   const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log) : undefined
   const cleanup = deps.cleanup ?? new CleanupWindow(deps.signal)
@@ -84,7 +85,7 @@ async function deploy(settings: Settings, deps: RunDeps, claimed?: number): Prom
   } finally {
     await prepared?.dispose()
   }
-  const run: RunResult = { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started }
+  const run: RunResult = { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started, ...branchNode }
   // After a cancel both share what is left of the cleanup window: side by side, not one after the other.
   await Promise.all([deployments?.close(results, deps.signal?.aborted ?? false), deps.announce?.(run)])
   return run

@@ -6,8 +6,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { ActionRun } from '../../scripts/lib/run-action.js'
-import { secretForms, startWorld, type World, writtenBytes } from './world.js'
+import type { ActionRun, RunningAction } from '../../scripts/lib/run-action.js'
+import { startWorld, type World } from './world.js'
 
 const [N1, N2, N3] = ['shop-pr-1', 'shop-pr-2', 'shop-pr-3']
 const POOL = `${N1}, ${N2}, ${N3}`
@@ -21,7 +21,10 @@ beforeAll(async () => {
   world = await startWorld([N1, N2, N3])
 })
 afterAll(() => world.close())
-afterEach(() => expect(world.github.violations).toEqual([]))
+afterEach(() => {
+  world.github.faults.clear()
+  expect(world.github.violations).toEqual([])
+})
 
 /** The pull_request event GitHub sends (the fixture, renumbered), and the environment of its run. */
 function pullRequestEvent(number: number, action: string, head: string, fork?: string) {
@@ -47,6 +50,11 @@ interface PullRequestRun {
  * actions/checkout checks out by default (GITHUB_SHA).
  */
 async function pullRequest(number: number, action: string, inputs: Record<string, string> = {}, fork?: string): Promise<PullRequestRun> {
+  const started = startPullRequest(number, action, inputs, fork)
+  return { ...started, run: await started.running.done }
+}
+
+function startPullRequest(number: number, action: string, inputs: Record<string, string> = {}, fork?: string): Omit<PullRequestRun, 'run'> & { running: RunningAction } {
   let head = world.github.deployments.findLast((d) => d.environment === `pr-${number}`)?.sha ?? ''
   if (action !== 'closed') {
     world.repo.write('feature.txt', `pull request ${number}, ${action} (${Date.now()})\n`)
@@ -56,10 +64,17 @@ async function pullRequest(number: number, action: string, inputs: Record<string
   world.github.setPullRequest({ number, head, state: action === 'closed' ? 'merged' : 'open', fork })
   const heroku = world.emulator.requests.length
   const event = pullRequestEvent(number, action, head, fork)
-  const run = await world.deploy({ app: POOL, 'branch-nodes': 'true', 'smoke-checks': '/health 200 ok', ...inputs }, event.env, 'pull_request', event.payload)
-  // Whatever happened, no secret is in anything the action wrote.
-  for (const secret of [world.apiKey, world.githubToken]) for (const form of secretForms(secret)) expect(writtenBytes(run)).not.toContain(form)
-  return { run, head, merge: world.sha, heroku }
+  // Every run also goes through the world's secrets check.
+  const running = world.start({ app: POOL, 'branch-nodes': 'true', 'smoke-checks': '/health 200 ok', ...inputs }, event.env, 'pull_request', event.payload)
+  return { running, head, merge: world.sha, heroku }
+}
+
+async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
 }
 
 /** Releases and builds of every node: what changes when a node is deployed to. */
@@ -210,40 +225,37 @@ test('a missing permission fails the step with the line to add, and deploys noth
   expect(snapshot()).toEqual(before)
 })
 
-describe('bad input fails before any request, naming the input', () => {
-  test.each([
-    [
-      'on a push run',
-      { 'branch-nodes': 'true' },
-      'push',
-      "Input 'branch-nodes' deploys pull requests to a pool of apps: it needs a pull_request run ('on: pull_request'), not a 'push' run."
-    ],
-    [
-      'with build-once',
-      { 'branch-nodes': 'true', 'build-once': 'true' },
-      'pull_request',
-      "Input 'branch-nodes' deploys to one node of the pool: it cannot be combined with 'build-once', which releases one build on every app."
-    ],
-    [
-      'without GitHub deployments',
-      { 'branch-nodes': 'true', 'github-deployment': 'false' },
-      'pull_request',
-      "Input 'branch-nodes' keeps who holds each node in the pull requests' GitHub deployments: 'github-deployment' cannot be false with it."
-    ],
-    ['branch-nodes-idle', { 'branch-nodes': 'true', 'branch-nodes-idle': 'sleep' }, 'pull_request', "Input 'branch-nodes-idle' must be 'keep'"],
-    [
-      'branch-nodes-idle without branch nodes',
-      { 'branch-nodes-idle': 'maintenance' },
-      'push',
-      "Input 'branch-nodes-idle' says what a freed branch node does: it needs 'branch-nodes: true'."
-    ]
-  ])('%s', async (_name, inputs, eventName, message) => {
-    const before = { heroku: world.emulator.requests.length, github: world.github.requests.length }
-    const event = pullRequestEvent(40, 'opened', 'd'.repeat(40))
-    const run = await world.deploy({ app: POOL, ...inputs }, eventName === 'pull_request' ? event.env : {}, eventName, eventName === 'pull_request' ? event.payload : {})
-    expect(run.exitCode).toBe(1)
-    expect(run.outputs.status).toBe('failure')
-    expect(run.stdout).toContain(`::error::${message}`)
-    expect({ heroku: world.emulator.requests.length, github: world.github.requests.length }).toEqual(before)
+describe('a cancel while the node is chosen is a cancel', () => {
+  const LIST = { method: 'GET', path: /\/deployments(\?|$)/ }
+
+  test('while reading who holds what: nothing is claimed, nothing changes on Heroku', async () => {
+    const deployments = world.github.deployments.length
+    world.github.faults.delayAnswerNext(1, 30_000, LIST)
+    const from = world.github.requests.length
+    const { running, heroku } = startPullRequest(41, 'opened')
+    await until(() => world.github.requests.slice(from).some((r) => r.fault === 'delay'))
+    running.child.kill('SIGINT')
+    const run = await running.done
+    expect(run.exitCode).not.toBe(0)
+    expect(run.outputs.status).toBe('cancelled')
+    expect(world.github.deployments).toHaveLength(deployments)
+    expect(writesTo(heroku)).toEqual([])
+  })
+
+  test('after claiming: the claim ends in error (the pull request keeps the node), nothing changes on Heroku', async () => {
+    const deployments = world.github.deployments.length
+    // The read answers at once; the re-check after the claim hangs.
+    world.github.faults.delayAnswerNext(1, 1, LIST)
+    world.github.faults.delayAnswerNext(1, 30_000, LIST)
+    const from = world.github.requests.length
+    const { running, heroku } = startPullRequest(42, 'opened')
+    await until(() => world.github.requests.slice(from).filter((r) => r.fault === 'delay').length === 2)
+    running.child.kill('SIGINT')
+    const run = await running.done
+    expect(run.outputs.status).toBe('cancelled')
+    const claim = world.github.deployments.slice(deployments)
+    expect(claim).toHaveLength(1)
+    expect(claim[0]).toMatchObject({ environment: 'pr-42', statuses: [expect.objectContaining({ state: 'error', description: 'Cancelled before anything was deployed.' })] })
+    expect(writesTo(heroku)).toEqual([])
   })
 })

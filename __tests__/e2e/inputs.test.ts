@@ -35,13 +35,7 @@ test.each([
     { buildpacks: 'heroku/nodejs\nftp://example.com/pack.tgz' },
     "Input 'buildpacks' line 2 has a ftp URL: expected a buildpack URL (https://…) or a registry name such as heroku/nodejs."
   ],
-  ['dry-run', { 'dry-run': 'perhaps' }, "Input 'dry-run' must be true or false (got 'perhaps')."],
-  ['branch-nodes', { 'branch-nodes': 'true' }, "Input 'branch-nodes' deploys pull requests to a pool of apps: it needs a pull_request run ('on: pull_request'), not a 'push' run."],
-  [
-    'branch-nodes-idle',
-    { 'branch-nodes-idle': 'sleep' },
-    "Input 'branch-nodes-idle' must be 'keep' (a freed node keeps serving) or 'maintenance' (it shows the maintenance page) (got 'sleep')."
-  ]
+  ['dry-run', { 'dry-run': 'perhaps' }, "Input 'dry-run' must be true or false (got 'perhaps')."]
 ])('a bad %s fails before any request', async (_name, inputs, message) => {
   const before = { heroku: world.emulator.requests.length, github: world.github.requests.length }
   const run = await world.deploy(inputs)

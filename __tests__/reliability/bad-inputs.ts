@@ -70,6 +70,36 @@ export const BAD_INPUTS: BadInput[] = [
   { what: 'buildpacks ssh URL', inputs: { buildpacks: 'git@github.com:heroku/heroku-buildpack-nodejs.git' }, error: "Input 'buildpacks' line 1" },
   { what: 'buildpacks URL with credentials', inputs: { buildpacks: 'https://user:token@example.com/bp.tgz' }, error: "Input 'buildpacks' line 1 has a URL with credentials" },
   { what: 'buildpacks ftp URL', inputs: { buildpacks: 'ftp://example.com/bp.tgz' }, error: "Input 'buildpacks' line 1 has a ftp URL" },
+  { what: 'branch-nodes not a boolean', inputs: { 'branch-nodes': 'yes' }, error: "Input 'branch-nodes' must be true or false (got 'yes')" },
+  {
+    what: 'branch-nodes on a push run',
+    inputs: { 'branch-nodes': 'true', app: 'hello-app, other-app' },
+    error: "Input 'branch-nodes' deploys pull requests to a pool of apps: it needs a pull_request run ('on: pull_request'), not a 'push' run."
+  },
+  {
+    what: 'branch-nodes on a pull_request run without its payload',
+    inputs: { 'branch-nodes': 'true', app: 'hello-app, other-app' },
+    env: { GITHUB_EVENT_NAME: 'pull_request' },
+    error: "Input 'branch-nodes' needs the pull_request event's payload (GITHUB_EVENT_PATH), which names no pull request."
+  },
+  {
+    what: 'branch-nodes with build-once',
+    inputs: { 'branch-nodes': 'true', 'build-once': 'true', app: 'hello-app, other-app' },
+    env: { GITHUB_EVENT_NAME: 'pull_request' },
+    error: "Input 'branch-nodes' deploys to one node of the pool: it cannot be combined with 'build-once'"
+  },
+  {
+    what: 'branch-nodes without GitHub deployments',
+    inputs: { 'branch-nodes': 'true', 'github-deployment': 'false', app: 'hello-app, other-app' },
+    env: { GITHUB_EVENT_NAME: 'pull_request' },
+    error: "Input 'branch-nodes' keeps who holds each node in the pull requests' GitHub deployments: 'github-deployment' cannot be false with it."
+  },
+  { what: 'branch-nodes-idle unknown', inputs: { 'branch-nodes-idle': 'sleep' }, error: "Input 'branch-nodes-idle' must be 'keep' (a freed node keeps serving) or 'maintenance'" },
+  {
+    what: 'branch-nodes-idle without branch-nodes',
+    inputs: { 'branch-nodes-idle': 'maintenance' },
+    error: "Input 'branch-nodes-idle' says what a freed branch node does: it needs 'branch-nodes: true'."
+  },
   { what: 'HEROKU_API_URL not http', inputs: {}, env: { HEROKU_API_URL: 'file:///tmp/api' }, error: 'HEROKU_API_URL must be an http(s) URL' },
   {
     what: 'HEROKU_CD_REQUEST_TIMEOUT words',
