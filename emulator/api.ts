@@ -5,7 +5,20 @@ import type { EmulatorContext } from './context.js'
 import { ApiError, invalidParams, notFound } from './errors.js'
 import type { RateLimiter } from './rate-limit.js'
 import { paginate, parseRange, type RangeField } from './ranges.js'
-import { appResource, buildResource, dynoResource, eligibleForRollback, releaseDynoResource, releaseResource } from './resources.js'
+import type { Pipelines } from './pipelines.js'
+import {
+  appResource,
+  buildResource,
+  couplingResource,
+  dynoResource,
+  eligibleForRollback,
+  pipelineResource,
+  promotionResource,
+  promotionTargetResource,
+  releaseDynoResource,
+  releaseResource,
+  slugResource
+} from './resources.js'
 
 export interface ApiRequest {
   params: Record<string, string>
@@ -38,7 +51,8 @@ export class PlatformApi {
   constructor(
     private readonly apps: AppRegistry,
     private readonly ctx: EmulatorContext,
-    private readonly rateLimiter: RateLimiter
+    private readonly rateLimiter: RateLimiter,
+    pipelines: Pipelines
   ) {
     const account = ctx.account
     this.route('GET', '/account/rate-limits', () => ok({ remaining: this.rateLimiter.remaining() }))
@@ -84,6 +98,27 @@ export class PlatformApi {
       return ok(releaseResource(app, app.findRelease(params.release), account))
     })
     this.route('GET', '/apps/:app/releases/:release/config-vars', ({ params }) => ok({ ...this.app(params).findRelease(params.release).config }))
+
+    // A slug released on the app (built there, promoted or released to it) is the app's to read.
+    this.route('GET', '/apps/:app/slugs/:slug', ({ params }) => {
+      const app = this.app(params)
+      const slug = app.releases.find((release) => release.slug?.id === params.slug)?.slug ?? app.builds.find((build) => build.slug?.id === params.slug)?.slug
+      if (!slug) throw notFound('slug')
+      return ok(slugResource(slug, ctx.apiUrl))
+    })
+
+    this.route('GET', '/pipelines', () => ok(pipelines.pipelines.map((pipeline) => pipelineResource(pipeline, account))))
+    this.route('POST', '/pipelines', ({ body }) => ({ status: 201, body: pipelineResource(pipelines.create(body), account) }))
+    this.route('GET', '/pipelines/:pipeline', ({ params }) => ok(pipelineResource(pipelines.find(params.pipeline), account)))
+    this.route('GET', '/pipelines/:pipeline/pipeline-couplings', ({ params }) => ok(pipelines.couplingsOf(pipelines.find(params.pipeline)).map(couplingResource)))
+    this.route('POST', '/pipeline-couplings', ({ body }) => ({ status: 201, body: couplingResource(pipelines.couple(body)) }))
+    this.route('GET', '/apps/:app/pipeline-couplings', ({ params }) => ok(couplingResource(pipelines.couplingOf(this.app(params)))))
+    this.route('POST', '/pipeline-promotions', ({ body }) => ({ status: 201, body: promotionResource(pipelines.promote(body)) }))
+    this.route('GET', '/pipeline-promotions/:promotion', ({ params }) => ok(promotionResource(pipelines.findPromotion(params.promotion))))
+    this.route('GET', '/pipeline-promotions/:promotion/promotion-targets', ({ params }) => {
+      const promotion = pipelines.findPromotion(params.promotion)
+      return ok(promotion.targets.map((target) => promotionTargetResource(promotion, target)))
+    })
 
     this.route('GET', '/apps/:app/config-vars', ({ params }) => ok({ ...this.app(params).configVars }))
     this.route('PATCH', '/apps/:app/config-vars', ({ params, body }) => ok(this.updateConfig(this.app(params), body)))

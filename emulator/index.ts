@@ -15,6 +15,7 @@ import { BlobStore } from './blobs.js'
 import { EmulatorContext } from './context.js'
 import { FaultInjector } from './faults.js'
 import { GitRemote, gitRepoDir } from './git.js'
+import { Pipelines } from './pipelines.js'
 import { RateLimiter } from './rate-limit.js'
 import { requestHandler } from './server.js'
 import { OutputStreams } from './streams.js'
@@ -38,7 +39,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const ctx = new EmulatorContext(apiUrl, workDir, accountFor(options.apiKey), faults, blobs, streams, log)
   const apps = new AppRegistry(ctx)
   const rateLimiter = new RateLimiter(options.rateLimit)
-  const api = new PlatformApi(apps, ctx, rateLimiter)
+  const pipelines = new Pipelines(apps, ctx)
+  const api = new PlatformApi(apps, ctx, rateLimiter, pipelines)
   const git = await GitRemote.start(apps, ctx, options.apiKey)
   const requests: RecordedRequest[] = []
   server.on('request', requestHandler({ apiKey: options.apiKey, api, blobs, streams, git, faults, rateLimiter, requests, log }))
@@ -85,6 +87,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       return appView(apps.find(name))
     },
     createApp: async (name, createOptions) => appView(await apps.create(name, createOptions)),
+    createPipeline: (name, stages) => {
+      const pipeline = pipelines.create({ name })
+      for (const [stage, names] of Object.entries(stages)) for (const app of names ?? []) pipelines.couple({ app, pipeline: pipeline.id, stage })
+      return { id: pipeline.id, name: pipeline.name }
+    },
     gitRepository: (name) => gitRepoDir(workDir, apps.find(name).name),
     close
   }

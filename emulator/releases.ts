@@ -11,6 +11,8 @@ export interface NewRelease {
   description: string
   slug?: Slug
   config: Record<string, string>
+  /** Told once the release succeeded or failed (a promotion's target follows its release). */
+  onSettled?: (release: ReleaseRecord) => void
 }
 
 /**
@@ -21,13 +23,14 @@ export interface NewRelease {
  */
 export class ReleaseManager {
   private queue: Promise<void> = Promise.resolve()
+  private readonly onSettled = new Map<string, (release: ReleaseRecord) => void>()
 
   constructor(
     private readonly app: AppState,
     private readonly ctx: EmulatorContext
   ) {}
 
-  create({ description, slug, config }: NewRelease): ReleaseRecord {
+  create({ description, slug, config, onSettled }: NewRelease): ReleaseRecord {
     const { app, ctx } = this
     const id = randomUUID()
     const releaseCommand = slug?.processTypes.release
@@ -47,6 +50,7 @@ export class ReleaseManager {
       outputStreamUrl: log ? ctx.streams.publish('releases', id, log) : null
     }
     app.releases.push(release)
+    if (onSettled) this.onSettled.set(id, onSettled)
     app.touch()
     ctx.log(`${app.name}: v${release.version} created (${description})`)
     this.enqueue(`release v${release.version} of ${app.name}`, () => this.activate(release))
@@ -167,5 +171,7 @@ export class ReleaseManager {
     release.status = status
     release.updatedAt = new Date()
     this.ctx.log(`${this.app.name}: v${release.version} ${status}${release.current ? ' (current)' : ''}`)
+    this.onSettled.get(release.id)?.(release)
+    this.onSettled.delete(release.id)
   }
 }

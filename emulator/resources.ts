@@ -1,6 +1,8 @@
 import type { App, Build, Release } from '@heroku-cli/schema'
 import type { AppState, BuildRecord, ReleaseDyno, ReleaseRecord } from './apps.js'
 import type { Dyno } from './dynos.js'
+import type { CouplingRecord, PipelineRecord, PromotionRecord, PromotionTargetRecord } from './pipelines.js'
+import type { Slug } from './slugs.js'
 
 /** Response bodies, shaped like the Platform API schema's resources (§3.1, §4.1, build §2.3). */
 
@@ -125,5 +127,65 @@ export function dynoResource(app: AppState, dyno: Dyno) {
     state: dyno.state,
     type: name.split('.')[0] ?? 'web',
     updated_at: timestamp(dyno.updatedAt)
+  }
+}
+
+/** GET /apps/{app}/slugs/{id}: the fields a deploy reads (the slug's commit, its stack, its process types). */
+export function slugResource(slug: Slug, apiUrl: string) {
+  return {
+    // The emulator keeps slugs as directories: this URL names the slug but serves nothing.
+    blob: { method: 'GET', url: `${apiUrl}/slugs/${slug.id}.tgz` },
+    buildpack_provided_description: slug.buildpackDescription,
+    checksum: null,
+    commit: slug.commit,
+    commit_description: null,
+    id: slug.id,
+    process_types: Object.fromEntries(Object.entries(slug.processTypes).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+    size: slug.size,
+    stack: stackRef(slug.stack)
+  }
+}
+
+export function pipelineResource(pipeline: PipelineRecord, account: Account) {
+  return {
+    created_at: timestamp(pipeline.createdAt),
+    generation: { id: GENERATION_REF.id, name: GENERATION_REF.name },
+    id: pipeline.id,
+    name: pipeline.name,
+    owner: { id: account.id, type: 'user' },
+    updated_at: timestamp(pipeline.updatedAt)
+  }
+}
+
+export function couplingResource(coupling: CouplingRecord) {
+  return {
+    app: { id: coupling.app.id },
+    created_at: timestamp(coupling.createdAt),
+    id: coupling.id,
+    pipeline: { id: coupling.pipeline.id },
+    stage: coupling.stage,
+    updated_at: timestamp(coupling.updatedAt)
+  }
+}
+
+export function promotionResource(promotion: PromotionRecord) {
+  return {
+    created_at: timestamp(promotion.createdAt),
+    id: promotion.id,
+    pipeline: { id: promotion.pipeline.id },
+    source: { app: { id: promotion.source.id }, release: { id: promotion.release.id } },
+    status: promotion.status,
+    updated_at: timestamp(promotion.updatedAt)
+  }
+}
+
+export function promotionTargetResource(promotion: PromotionRecord, target: PromotionTargetRecord) {
+  return {
+    app: { id: target.app.id },
+    error_message: target.errorMessage,
+    id: target.id,
+    pipeline_promotion: { id: promotion.id },
+    release: target.release ? { id: target.release.id } : null,
+    status: target.status
   }
 }

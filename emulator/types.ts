@@ -110,6 +110,8 @@ export interface Emulator {
   /** Live view of an app's state; throws for an unknown app. */
   app(name: string): AppView
   createApp(name: string, options?: { stack?: string }): Promise<AppView>
+  /** A pipeline with these apps in these stages (as POST /pipelines and POST /pipeline-couplings make it). */
+  createPipeline(name: string, stages: Partial<Record<'test' | 'review' | 'development' | 'staging' | 'production', string[]>>): { id: string; name: string }
   /** The bare repository behind `<gitUrl>/<app>.git` (made on the app's first git request). */
   gitRepository(name: string): string
   /** Stops every dyno, build and release process, the routers and the server; removes a temp workDir. */

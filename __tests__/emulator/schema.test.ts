@@ -163,6 +163,48 @@ describeWithSchema('emulator responses conform to the official Platform API sche
     await api(emulator, 'PUT', `/apps/${APP}/buildpack-installations`, { body: { updates: [] } })
   })
 
+  test('pipelines, couplings, promotions and their targets (pending, succeeded, failed); slugs', async () => {
+    const prod = await emulator.createApp('schema-prod')
+    const old = await emulator.createApp('schema-old', { stack: 'heroku-22' })
+    expect(s.validateRequest('pipeline', 'Create', { name: 'schema-pipe' })).toEqual([])
+    const pipeline = await api<{ id: string }>(emulator, 'POST', '/pipelines', { body: { name: 'schema-pipe' } })
+    expectResource('pipeline', pipeline.json)
+    expectResource('pipeline', (await api(emulator, 'GET', `/pipelines/${pipeline.json.id}`)).json)
+    expectResponse('pipeline', 'List', (await api(emulator, 'GET', '/pipelines')).json)
+    for (const [app, stage] of [
+      [APP, 'staging'],
+      [prod.name, 'production'],
+      [old.name, 'production']
+    ]) {
+      const body = { app, pipeline: pipeline.json.id, stage }
+      expect(s.validateRequest('pipeline-coupling', 'Create', body)).toEqual([])
+      expectResource('pipeline-coupling', (await api(emulator, 'POST', '/pipeline-couplings', { body })).json)
+    }
+    expectResponse('pipeline-coupling', 'Info By App', (await api(emulator, 'GET', `/apps/${APP}/pipeline-couplings`)).json)
+    expectResponse('pipeline-coupling', 'List By Pipeline', (await api(emulator, 'GET', `/pipelines/${pipeline.json.id}/pipeline-couplings`)).json)
+
+    const source = emulator.app(APP).releases.findLast((r) => r.status === 'succeeded' && r.slug) as Release
+    const body = {
+      pipeline: { id: pipeline.json.id },
+      source: { app: { id: emulator.app(APP).id }, release: { id: source.id } },
+      targets: [{ app: { id: prod.id } }, { app: { id: old.id } }]
+    }
+    expect(s.validateRequest('pipeline-promotion', 'Create', body)).toEqual([])
+    const promotion = await api<{ id: string }>(emulator, 'POST', '/pipeline-promotions', { body })
+    expect(promotion.status).toBe(201)
+    expectResource('pipeline-promotion', promotion.json)
+    const pending = await api<unknown[]>(emulator, 'GET', `/pipeline-promotions/${promotion.json.id}/promotion-targets`)
+    expectResponse('pipeline-promotion-target', 'List', pending.json)
+    const done = await pollUntil(
+      async () => (await api<{ status: string }[]>(emulator, 'GET', `/pipeline-promotions/${promotion.json.id}/promotion-targets`)).json,
+      (targets) => targets.every((t) => t.status !== 'pending')
+    )
+    expect(done.map((t) => t.status).sort()).toEqual(['failed', 'succeeded'])
+    expectResponse('pipeline-promotion-target', 'List', done)
+    expectResource('pipeline-promotion', (await api(emulator, 'GET', `/pipeline-promotions/${promotion.json.id}`)).json)
+    expectResource('slug', (await api(emulator, 'GET', `/apps/${prod.name}/slugs/${source.slug?.id}`)).json)
+  })
+
   test('request bodies the tests send are valid requests; invalid ones are refused by schema and emulator alike', async () => {
     const url = await upload(emulator, Buffer.from('x'))
     const createBody = { source_blob: { url, version: 'abc', checksum: `SHA256:${'a'.repeat(64)}`, version_description: null } }
