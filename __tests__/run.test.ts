@@ -127,3 +127,115 @@ test('build-once: the other apps release the slug the first build made, with con
   expect(deps.api.configUpdates.map((u) => u.app).sort()).toEqual(['web-app', 'web-eu', 'web-us'])
   expect(run.apps[1].stages.map((s) => s.stage)).toEqual(['package', 'upload', 'config', 'slug', 'release'])
 })
+
+describe('promote-to', () => {
+  const SHOP = { 'web-app': 'staging', 'web-prod': 'production', 'web-eu': 'production' } as const
+
+  function pipelineWorld() {
+    const deps = world()
+    deps.api.stages = { ...SHOP }
+    return deps
+  }
+
+  test('the verified release, and no other, is promoted once every target is in maintenance; each target is verified as an app', async () => {
+    const deps = pipelineWorld()
+    const events: string[] = []
+    const setMaintenance = deps.api.setMaintenance.bind(deps.api)
+    deps.api.setMaintenance = async (app, on) => {
+      events.push(`${app} maintenance ${on ? 'on' : 'off'}`)
+      return setMaintenance(app, on)
+    }
+    const createPromotion = deps.api.createPromotion.bind(deps.api)
+    deps.api.createPromotion = async (body) => {
+      events.push(`promote to ${body.targets.map((t) => t.app.id).join(' ')}`)
+      return createPromotion(body)
+    }
+    const run = await runDeploy(settings({ 'promote-to': 'web-prod, web-eu', maintenance: 'true', environment: 'web-app=staging' }), { ...deps, pollMs: 1 })
+
+    expect(run.status).toBe('success')
+    expect(deps.api.promotions).toEqual([
+      { pipeline: { id: 'pipeline-1' }, source: { app: { id: 'id-web-app' }, release: { id: 'rel-1' } }, targets: [{ app: { id: 'id-web-prod' } }, { app: { id: 'id-web-eu' } }] }
+    ])
+    expect(events.slice(0, 2)).toEqual(['web-app maintenance on', 'web-app maintenance off'])
+    // Both targets were in maintenance before the one request; each came out after its own release.
+    expect(events.slice(2, 5).sort()).toEqual(['promote to id-web-prod id-web-eu', 'web-eu maintenance on', 'web-prod maintenance on'].sort())
+    expect(events[4]).toBe('promote to id-web-prod id-web-eu')
+    expect(events.slice(5).sort()).toEqual(['web-eu maintenance off', 'web-prod maintenance off'])
+
+    const [, prod, eu] = run.apps
+    expect(prod).toMatchObject({ status: 'success', releaseId: 'promoted-to-id-web-prod', promotedFrom: { app: 'web-app', releaseId: 'rel-1', releaseVersion: 5, commit: sha } })
+    expect(eu).toMatchObject({ status: 'success', releaseId: 'promoted-to-id-web-eu' })
+    expect(prod.stages.map((s) => s.stage)).toEqual(['promote', 'release'])
+    expect(deps.api.createdBuilds).toHaveLength(1)
+    expect(deps.github.deployments.map((d) => [d.request.environment, d.request.sha, d.statuses.at(-1)?.state])).toEqual([
+      ['staging', sha, 'success'],
+      ['web-prod', sha, 'success'],
+      ['web-eu', sha, 'success']
+    ])
+    expect(deps.github.deployments[1].request.description).toBe(`heroku-cd: promoting web-app v5 (${sha.slice(0, 7)}) to the Heroku app web-prod`)
+  })
+
+  test('an app that did not pass is not promoted: no request, and each target says why', async () => {
+    const deps = pipelineWorld()
+    deps.api.buildStates = [{ status: 'pending' }, { status: 'failed' }]
+    const run = await runDeploy(settings({ 'promote-to': 'web-prod' }), { ...deps, pollMs: 1 })
+    expect(run.status).toBe('failure')
+    expect(deps.api.promotions).toEqual([])
+    expect(run.apps[1]).toMatchObject({ status: 'skipped', reason: 'Not promoted: web-app did not deploy and pass its checks, so nothing was promoted from it.' })
+    expect(deps.github.deployments.map((d) => d.request.environment)).toEqual(['web-app'])
+  })
+
+  test("a target Heroku fails ends with Heroku's error_message", async () => {
+    const deps = pipelineWorld()
+    deps.api.promotionTargetStates = [{ status: 'pending' }, { status: 'failed', error_message: 'User does not have access to that app' }]
+    const run = await runDeploy(settings({ 'promote-to': 'web-prod', 'github-deployment': 'false' }), { ...deps, pollMs: 1 })
+    expect(run.status).toBe('failure')
+    expect(run.apps[1]).toMatchObject({ status: 'failure', reason: 'The promotion of web-app v5 to web-prod failed: User does not have access to that app' })
+    expect(run.apps[1].stages).toEqual([{ stage: 'promote', ms: expect.any(Number), ok: false }])
+  })
+
+  test('a target that fails before its release (maintenance cannot go on) leaves: the promotion goes to the other alone', async () => {
+    const deps = pipelineWorld()
+    const setMaintenance = deps.api.setMaintenance.bind(deps.api)
+    deps.api.setMaintenance = async (app, on) => {
+      if (app === 'web-eu' && on) throw new Error('maintenance refused')
+      return setMaintenance(app, on)
+    }
+    const run = await runDeploy(settings({ 'promote-to': 'web-prod, web-eu', maintenance: 'true', 'github-deployment': 'false' }), { ...deps, pollMs: 1 })
+    expect(deps.api.promotions.map((p) => p.targets)).toEqual([[{ app: { id: 'id-web-prod' } }]])
+    expect(run.apps.map((a) => [a.app, a.status])).toEqual([
+      ['web-app', 'success'],
+      ['web-prod', 'success'],
+      ['web-eu', 'failure']
+    ])
+    expect(run.apps[2].reason).toBe('maintenance refused')
+  })
+
+  test('a cancel while the promotion is followed is a cancel: the target says so and its deployment ends in error', async () => {
+    const deps = pipelineWorld()
+    deps.api.promotionTargetStates = [{ status: 'pending' }]
+    const cancel = new AbortController()
+    const running = runDeploy(settings({ 'promote-to': 'web-prod' }), { ...deps, pollMs: 5, signal: cancel.signal })
+    while (deps.api.promotions.length === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    cancel.abort()
+    const run = await running
+    expect(run.status).toBe('cancelled')
+    expect(run.apps[0].status).toBe('success')
+    expect(run.apps[1]).toMatchObject({ status: 'cancelled', reason: 'The job was cancelled while promoting to web-prod.' })
+    expect(deps.github.deployments[1].statuses.at(-1)).toMatchObject({ state: 'error', afterCancel: true })
+  })
+
+  test('promote-release: nothing packaged or built; the release named is promoted, and the deployment records its commit', async () => {
+    const deps = pipelineWorld()
+    deps.api.releaseStates = [{ status: 'succeeded', id: 'rel-older', version: 3, slug: { id: 'slug-3' } }, { status: 'succeeded' }]
+    deps.api.getSlug = async (_app, id) => ({ id, commit: 'c'.repeat(40) })
+    deps.api.createSource = () => Promise.reject(new Error('nothing may be uploaded'))
+    const run = await runDeploy(settings({ 'promote-to': 'web-prod', 'promote-release': 'v3', environment: 'production' }), { ...deps, pollMs: 1 })
+    expect(run.status).toBe('success')
+    expect(run.apps.map((a) => a.app)).toEqual(['web-prod'])
+    expect(deps.api.createdBuilds).toEqual([])
+    expect(deps.api.promotions[0].source).toEqual({ app: { id: 'id-web-app' }, release: { id: 'rel-older' } })
+    expect(run.apps[0].promotedFrom).toEqual({ app: 'web-app', releaseId: 'rel-older', releaseVersion: 3, commit: 'c'.repeat(40) })
+    expect(deps.github.deployments.map((d) => [d.request.environment, d.request.sha])).toEqual([['production', 'c'.repeat(40)]])
+  })
+})

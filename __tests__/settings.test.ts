@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { gateReason } from '../src/gate/branch.js'
-import { readSettings, SettingsError, splitList } from '../src/settings.js'
+import { deployedApps, environmentOf, readSettings, SettingsError, splitList } from '../src/settings.js'
 
 const SHA = 'a'.repeat(40)
 let workspace: string
@@ -323,5 +323,69 @@ describe('branch-nodes', () => {
       "Input 'branch-nodes' needs the pull_request event's payload (GITHUB_EVENT_PATH), which names no pull request."
     ])
     expect(problems({ ...good, 'branch-nodes': 'yes' })).toEqual(["Input 'branch-nodes' must be true or false (got 'yes')."])
+  })
+
+  test("branch-nodes with promote-to is refused: a pull request's build is never promoted", () => {
+    expect(problems({ ...good, 'branch-nodes': 'true', 'promote-to': 'prod-app' }, pullRequestEnv(opened))).toContain(
+      "Input 'branch-nodes' deploys a pull request to a node of its own, for review: it cannot be combined with 'promote-to' (a pull request's build is never promoted down a pipeline)."
+    )
+  })
+})
+
+describe('the pipeline inputs', () => {
+  test('promote-to: downstream apps of the one app; promote-release: an id or a version; environments mapped per app', () => {
+    const { settings } = read({ ...good, 'promote-to': 'prod-us, prod-eu', environment: 'my-app=staging\nprod-us = production' })
+    expect(settings).toMatchObject({
+      promoteTo: ['prod-us', 'prod-eu'],
+      promoteRelease: undefined,
+      environment: undefined,
+      environments: { 'my-app': 'staging', 'prod-us': 'production' }
+    })
+    expect(environmentOf(settings, 'prod-us')).toBe('production')
+    expect(environmentOf(settings, 'prod-eu')).toBe('prod-eu')
+    expect(deployedApps(settings)).toEqual(['my-app'])
+
+    const id = '01234567-89AB-4CDE-8F01-23456789ABCD'
+    expect(read({ ...good, 'promote-to': 'prod-us', 'promote-release': id }).settings.promoteRelease).toBe(id.toLowerCase())
+    for (const [raw, version] of [
+      ['42', '42'],
+      ['v42', '42'],
+      [' V7 ', '7']
+    ]) {
+      const promoting = read({ ...good, 'promote-to': 'prod-us', 'promote-release': raw, environment: 'production' }).settings
+      expect(promoting.promoteRelease).toBe(version)
+      // Nothing is deployed: the one environment is the targets'.
+      expect(deployedApps(promoting)).toEqual([])
+      expect(environmentOf(promoting, 'prod-us')).toBe('production')
+    }
+  })
+
+  test.each([
+    [{ 'promote-release': '12' }, "Input 'promote-release' promotes a release of 'app' to the apps of 'promote-to', which is empty"],
+    [{ 'promote-to': 'prod-us', 'promote-release': 'v0' }, "Input 'promote-release' must be a release of 'app': its id (a UUID"],
+    [{ 'promote-to': 'prod-us', 'promote-release': '01234567-89ab' }, "(got '01234567-89ab')"],
+    [{ 'promote-to': 'prod-us', 'promote-release': `x\n${'y'.repeat(100)}` }, "(got 'x…')"],
+    [{ 'promote-to': 'my-app' }, "Input 'promote-to' has 'my-app', which is also in 'app'"],
+    [{ 'promote-to': 'Prod' }, "Input 'promote-to' has 'Prod', which is not a Heroku app name"],
+    [{ app: 'a-app, b-app', 'promote-to': 'prod-us' }, "Input 'promote-to' promotes the release of one app, but 'app' names 2 (a-app, b-app)"],
+    [
+      { 'promote-to': 'prod-us', 'promote-release': '3', buildpacks: 'heroku/nodejs' },
+      "Input 'buildpacks' shapes a build, but with 'promote-release' nothing is packaged or built"
+    ],
+    [{ 'promote-to': 'prod-us', 'promote-release': '3', version: 'v1.2' }, "Input 'version' shapes a build"],
+    [{ 'promote-to': 'prod-us', 'promote-release': '3', 'source-dir': 'apps/web' }, "Input 'source-dir' shapes a build"],
+    [{ 'promote-to': 'prod-us', 'promote-release': '3', strategy: 'git' }, "Input 'strategy' shapes a build"],
+    [{ 'promote-to': 'prod-us', environment: 'production' }, "Input 'environment' gives one environment to every deployment, but this step deploys my-app and promotes to prod-us"],
+    [{ environment: 'my-app=staging\nproduction' }, "Input 'environment' line 2 ('production') must be 'app=environment'"],
+    [{ environment: 'other-app=staging' }, "Input 'environment' line 1 maps 'other-app', which this step does not deploy to: expected one of my-app."],
+    [{ environment: 'my-app=' }, "Input 'environment' line 1 must give my-app an environment name of 1 to 255 characters."],
+    [{ environment: 'my-app=a\nmy-app=b' }, "Input 'environment' line 2 maps my-app a second time."]
+  ])('bad pipeline input %j is named: %s', (inputs, message) => {
+    expect(problems({ ...good, ...inputs }).join('\n')).toContain(message)
+  })
+
+  test('with promote-release, the inputs that do not shape a build are still accepted', () => {
+    const { settings } = read({ ...good, 'promote-to': 'prod-us', 'promote-release': '3', 'source-dir': '.', strategy: 'api', 'smoke-checks': '/health', maintenance: 'true' })
+    expect(settings).toMatchObject({ promoteRelease: '3', maintenance: true })
   })
 })

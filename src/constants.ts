@@ -25,7 +25,9 @@ export const Inputs = {
   Buildpacks: 'buildpacks',
   DryRun: 'dry-run',
   BranchNodes: 'branch-nodes',
-  BranchNodesIdle: 'branch-nodes-idle'
+  BranchNodesIdle: 'branch-nodes-idle',
+  PromoteTo: 'promote-to',
+  PromoteRelease: 'promote-release'
 } as const
 
 export const Outputs = {

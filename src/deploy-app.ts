@@ -5,7 +5,6 @@ import { inMaintenance } from './heroku/maintenance.js'
 import { awaitRelease } from './heroku/release.js'
 import { stopWhatRuns } from './heroku/stop.js'
 import type { Log } from './log.js'
-import { setConfigVars } from './prepare/config-vars.js'
 import { type DeployResult, timed } from './result.js'
 import type { Settings } from './settings.js'
 import type { Shipper } from './ship/shipper.js'
@@ -25,14 +24,21 @@ export interface AppDeps {
 }
 
 /**
- * One app, from its rollback point to its verdict: config vars → ship (build, push or slug release)
- * → release (release phase streamed) → smoke checks, with a rollback when they fail. Bounded by its
- * own deadline (`timeout`). Sets the result's status and reason; only a cancel escapes.
+ * One app, from its rollback point to its verdict: ship (config vars and a build, a push, a slug
+ * release, or a pipeline promotion) → release (release phase streamed) → smoke checks, with a
+ * rollback of this app alone when they fail. Bounded by its own deadline (`timeout`). Sets the
+ * result's status and reason; only a cancel escapes.
  */
 export async function deployApp(settings: Settings, deps: AppDeps, result: DeployResult, shipper: Shipper): Promise<void> {
   const { api, log, signal } = deps
   const cleanup = deps.cleanup ?? new CleanupWindow(signal)
-  const ctx: StageContext = { api, log, signal, pollMs: deps.pollMs, deadline: new Deadline(settings.timeoutMs, `The build and release of ${result.app}`) }
+  const ctx: StageContext = {
+    api,
+    log,
+    signal,
+    pollMs: deps.pollMs,
+    deadline: new Deadline(settings.timeoutMs, `The ${result.promotedFrom ? 'promotion' : 'build'} and release of ${result.app}`)
+  }
   // With `maintenance`, every release this run makes (config, deploy, rollback) is in maintenance mode.
   const duringRelease: DuringRelease = settings.maintenance ? (kind, release) => inMaintenance(api, log, result, kind, release, cleanup) : (_kind, release) => release()
   try {
@@ -42,14 +48,14 @@ export async function deployApp(settings: Settings, deps: AppDeps, result: Deplo
     // The build creates the release, so maintenance goes on before the build and off once the release settled.
     await duringRelease('deploy', async () => {
       try {
-        if (Object.keys(settings.configVars).length > 0) result.configKeys = await timed([result], 'config', () => setConfigVars(api, log, result.app, settings.configVars))
         const shipped = await shipper.ship(ctx, result)
         result.releaseId = shipped.releaseId
         result.slugId = shipped.slugId
         const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, shipped.releaseId))
         result.releaseVersion = release.version
         result.status = 'success'
-        log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`)
+        const promoted = result.promotedFrom ? ` (promoted from ${result.promotedFrom.app} v${result.promotedFrom.releaseVersion})` : ''
+        log.info(`Released v${release.version} on ${result.app}${promoted}${result.appUrl ? `: ${result.appUrl}` : ''}`)
       } catch (error) {
         // Out of time or cancelled: what still runs on Heroku is stopped before maintenance goes off.
         if (signal?.aborted || error instanceof TimeoutError) {
@@ -73,7 +79,8 @@ export async function deployApp(settings: Settings, deps: AppDeps, result: Deplo
     if (signal?.aborted) {
       // Even a release that went out is not proven when the job stops during the checks.
       result.status = 'cancelled'
-      result.reason = `The job was cancelled while deploying ${result.app}.${result.mayGoLive ? ` ${capitalize(result.mayGoLive)}.` : ''}`
+      const doing = result.promotedFrom ? 'promoting to' : 'deploying'
+      result.reason = `The job was cancelled while ${doing} ${result.app}.${result.mayGoLive ? ` ${capitalize(result.mayGoLive)}.` : ''}`
       throw error instanceof CancelledError ? error : new CancelledError()
     }
     fail(result, error, log)

@@ -1,25 +1,30 @@
 import * as fs from 'node:fs'
 import { oneLine } from './errors.js'
 import { type AccessDeps, lookUpApps } from './gate/access.js'
+import { checkPromotion, type PromotionPlan } from './gate/pipeline.js'
 import type { Log } from './log.js'
 import { createSourceArchive, formatBytes } from './prepare/archive.js'
 import { locateCommit } from './util/git.js'
 import type { DeployResult, Plan, RunResult } from './result.js'
-import type { Settings } from './settings.js'
+import { deployedApps, type Settings } from './settings.js'
 
 /**
  * `dry-run`: every check a real run makes before it changes anything (the inputs, the key against
- * every app, build-once's stacks), then the plan: what would be uploaded or pushed, where, with what.
+ * every app, build-once's stacks, the pipeline of `promote-to` and `promote-release`'s release), then
+ * the plan: what would be uploaded or pushed, where, with what, and promoted to where.
  * Only GET requests reach Heroku, none reaches GitHub, nothing is pushed.
  */
 export async function dryRun(settings: Settings, deps: AccessDeps & { log: Log }, results: DeployResult[]): Promise<RunResult> {
   const started = Date.now()
   try {
     const apps = await lookUpApps(settings, deps, results)
+    const promotion = await checkPromotion(settings, deps.api, apps)
+    const deployed = deployedApps(settings)
     const plan: Plan = {
       sha: settings.sha,
       strategy: settings.strategy,
-      apps: apps.map((app) => ({ app: app.name, url: app.web_url ?? undefined, stack: app.stack?.name })),
+      apps: apps.filter((app) => deployed.includes(app.name)).map((app) => ({ app: app.name, url: app.web_url ?? undefined, stack: app.stack?.name })),
+      promotion: promotion && promotionPlan(promotion),
       buildOnce: settings.buildOnce,
       maxParallel: settings.maxParallel,
       configKeys: Object.keys(settings.configVars),
@@ -27,7 +32,9 @@ export async function dryRun(settings: Settings, deps: AccessDeps & { log: Log }
       smokeChecks: settings.smokeChecks.map((check) => check.line),
       requiredChecks: [...settings.requiredChecks]
     }
-    if (settings.strategy === 'api') {
+    if (deployed.length === 0) {
+      // promote-release: nothing is packaged or built.
+    } else if (settings.strategy === 'api') {
       // Packaged for real (to measure it), then thrown away: no upload.
       const archive = await createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal })
       await fs.promises.rm(archive.path, { force: true })
@@ -49,8 +56,27 @@ export async function dryRun(settings: Settings, deps: AccessDeps & { log: Log }
   }
 }
 
+function promotionPlan({ route, release }: PromotionPlan): NonNullable<Plan['promotion']> {
+  return {
+    pipeline: route.pipeline.name,
+    from: route.source.app,
+    fromStage: route.source.stage,
+    release: release && { id: release.releaseId, version: release.releaseVersion },
+    targets: route.targets.map((target) => ({ app: target.app, stage: target.stage }))
+  }
+}
+
 /** The plan as lines a person reads in the log (the summary renders the same plan). */
 export function planLines(plan: Plan): string[] {
+  const promotion = plan.promotion
+  const targets = promotion?.targets.map((t) => `${t.app} [${t.stage}]`).join(', ')
+  if (promotion?.release) {
+    return [
+      `Would promote v${promotion.release.version} of ${promotion.from} (release ${promotion.release.id}) to ${targets} along the pipeline '${promotion.pipeline}': nothing is packaged, uploaded or built.`,
+      ...(plan.requiredChecks.length > 0 ? [`Required checks (waited for on a real run): ${plan.requiredChecks.join(', ')}`] : []),
+      plan.smokeChecks.length > 0 ? `Smoke checks on each target: ${plan.smokeChecks.join(' · ')}` : 'Smoke checks: none'
+    ]
+  }
   const what =
     plan.strategy === 'api'
       ? `upload ${formatBytes(plan.uploadBytes ?? 0)} (the tarball of ${plan.sha.slice(0, 7)}) once, then build it on ${plan.buildOnce ? 'the first app and release its slug on the others' : 'each app'}`
@@ -63,6 +89,11 @@ export function planLines(plan: Plan): string[] {
   if (plan.configKeys.length > 0) lines.push(`Config vars set on each app before its build: ${plan.configKeys.join(', ')} (values masked)`)
   if (plan.buildpacks.length > 0) lines.push(`Buildpacks, in order: ${plan.buildpacks.join(', ')}`)
   lines.push(plan.smokeChecks.length > 0 ? `Smoke checks: ${plan.smokeChecks.join(' · ')}` : 'Smoke checks: none')
+  if (promotion) {
+    lines.push(
+      `Then, once it passes, promote the release made on ${promotion.from} [${promotion.fromStage}] to ${targets} along the pipeline '${promotion.pipeline}', with the same smoke checks on each.`
+    )
+  }
   return lines
 }
 

@@ -4,7 +4,7 @@ import type { SmokeResult } from './verify/smoke.js'
 export type DeployStatus = 'success' | 'failure' | 'rolled-back' | 'skipped' | 'dry-run' | 'cancelled'
 
 /** The stages a person sees in the timeline, in the order they run. */
-export type StageName = 'checks' | 'package' | 'upload' | 'config' | 'build' | 'push' | 'slug' | 'release' | 'verify' | 'rollback'
+export type StageName = 'checks' | 'package' | 'upload' | 'config' | 'build' | 'push' | 'slug' | 'promote' | 'release' | 'verify' | 'rollback'
 
 export interface StageTiming {
   stage: StageName
@@ -20,6 +20,8 @@ export interface DeployResult {
   /** With build-once, on every app but the first: the app whose build made the slug released here. */
   builtOn?: string
   slugId?: string
+  /** On a promotion target: the app and release promoted to it. */
+  promotedFrom?: PromotedRelease
   releaseId?: string
   releaseVersion?: number
   /** The GitHub deployment that records this deploy, once created. */
@@ -48,6 +50,15 @@ export interface DeployResult {
   maintenanceError?: string
   /** The config vars set on the app before its build (names only: values are secrets). */
   configKeys?: string[]
+}
+
+/** A release of one app, promoted down its pipeline. */
+export interface PromotedRelease {
+  app: string
+  releaseId: string
+  releaseVersion: number
+  /** The commit it runs, when known: what the targets' GitHub deployments record. */
+  commit?: string
 }
 
 export interface RunResult {
@@ -86,7 +97,16 @@ export interface Plan {
   uploadBytes?: number
   /** git: the commit that would be pushed (for a source-dir, a commit of that folder alone). */
   pushCommit?: string
+  /** The apps deployed (not the promotion's targets). */
   apps: { app: string; url?: string; stack?: string }[]
+  /** `promote-to`: along which pipeline, from where to where; with `promote-release`, which release. */
+  promotion?: {
+    pipeline: string
+    from: string
+    fromStage: string
+    release?: { id: string; version: number }
+    targets: { app: string; stage: string }[]
+  }
   buildOnce: boolean
   maxParallel: number
   configKeys: string[]

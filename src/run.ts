@@ -4,14 +4,17 @@ import { lookUpApps } from './gate/access.js'
 import { gateReason } from './gate/branch.js'
 import { awaitRequiredChecks } from './gate/checks.js'
 import { branchNodeGate, type TakenNode } from './gate/nodes.js'
+import { checkPromotion, type PromotionPlan } from './gate/pipeline.js'
 import type { GitHubApi } from './github/api.js'
 import type { HerokuApi } from './heroku/api.js'
 import { appLog, type Log } from './log.js'
 import { dryRun } from './plan.js'
+import { withConfigVars } from './prepare/config-vars.js'
 import { describeRun, prepare, type Prepared } from './prepare/prepare.js'
+import { notPromoted, promoteToTargets } from './promote.js'
 import { GitHubDeployments } from './report/deployment.js'
 import { type DeployResult, newResult, type RunResult, timed, worstStatus } from './result.js'
-import type { Settings } from './settings.js'
+import { deployedApps, type Settings } from './settings.js'
 import type { Shipper } from './ship/shipper.js'
 import { BuiltSlug } from './ship/slug.js'
 import { CleanupWindow } from './util/cleanup.js'
@@ -36,18 +39,19 @@ export interface RunDeps {
 
 /**
  * One run of the action:
- *   gate (branch, event; with branch-nodes, the pool becomes one claimed node) → look up every app →
- *   [dry run: the plan, and stop] → required checks → GitHub deployments opened → prepare once
- *   (package + upload, or a pushable commit) → each app in a bounded pool (config → ship → release →
- *   verify) → deployments closed.
+ *   gate (branch, event; with branch-nodes, the pool becomes one claimed node) → look up every app, and
+ *   the pipeline of `promote-to` → [dry run: the plan, and stop] → required checks → GitHub deployments
+ *   opened → prepare once (package + upload, or a pushable commit) → each app in a bounded pool (config →
+ *   ship → release → verify) → promote the verified release (or `promote-release`'s) to the targets
+ *   (promote → release → verify, each) → deployments closed.
  * Never throws: every outcome, cancel included, ends up in the RunResult, which main.ts reports.
  */
 export async function runDeploy(settings: Settings, deps: RunDeps): Promise<RunResult> {
-  const skip = gateReason(settings.target, settings.branch)
+  const skip = gateReason(settings.target, settings.branch, settings.eventName)
   if (skip) {
     // The gate said no: not a single Heroku or GitHub request.
     deps.log.notice(skip)
-    return { status: 'skipped', apps: settings.apps.map(newResult), reason: skip, durationMs: 0 }
+    return { status: 'skipped', apps: resultsFor(settings), reason: skip, durationMs: 0 }
   }
   if (!settings.branchNodes) return deploy(settings, deps)
   const node = await branchNodeGate(settings, deps)
@@ -55,10 +59,20 @@ export async function runDeploy(settings: Settings, deps: RunDeps): Promise<RunR
   return deploy(node.settings, deps, node)
 }
 
-/** Deploys to every app of the settings; with branch nodes, to the one node, whose claim is its GitHub deployment. */
+/** One result per app: the apps deployed first, then the promotion's targets. */
+function resultsFor(settings: Settings): DeployResult[] {
+  return [...deployedApps(settings), ...settings.promoteTo].map(newResult)
+}
+
+/**
+ * Deploys to every app of the settings (with branch nodes, to the one node, whose claim is its GitHub
+ * deployment), then promotes to the targets of `promote-to`.
+ */
 async function deploy(settings: Settings, deps: RunDeps, node?: TakenNode): Promise<RunResult> {
   const started = Date.now()
-  const results = settings.apps.map(newResult)
+  const results = resultsFor(settings)
+  const sources = results.slice(0, deployedApps(settings).length)
+  const targets = results.slice(sources.length)
   const branchNode = node ? { branchNode: node.report } : {}
   if (settings.dryRun) return { ...(await dryRun(settings, deps, results)), ...branchNode }
   if (node?.deploymentId !== undefined) results[0].deploymentId = node.deploymentId
@@ -66,19 +80,18 @@ async function deploy(settings: Settings, deps: RunDeps, node?: TakenNode): Prom
   const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log) : undefined
   const cleanup = deps.cleanup ?? new CleanupWindow(deps.signal)
   let prepared: Prepared | undefined
+  const logFor = (result: DeployResult): Log => (results.length > 1 ? appLog(deps.log, result.app) : deps.log)
   try {
-    await lookUpApps(settings, deps, results)
+    const promotion = await checkPromotion(settings, deps.api, await lookUpApps(settings, deps, results))
     await requiredChecks(settings, deps, results)
-    await deployments?.open(results)
-    prepared = await prepare(settings, deps, results)
-    const shippers = shippersFor(settings, deps.log, prepared.shipper, results)
-    const parallel = results.length > 1
-    await inPool(
-      results,
-      settings.maxParallel,
-      (result, index) => deployApp(settings, { ...deps, cleanup, log: parallel ? appLog(deps.log, result.app) : deps.log }, result, shippers[index]),
-      deps.signal
-    )
+    if (sources.length > 0) {
+      await deployments?.open(sources)
+      prepared = await prepare(settings, deps, sources)
+      const shippers = shippersFor(settings, deps.log, prepared.shipper, sources)
+      await inPool(sources, settings.maxParallel, (result, index) => deployApp(settings, { ...deps, cleanup, log: logFor(result) }, result, shippers[index]), deps.signal)
+    }
+    if (deps.signal?.aborted) throw new CancelledError()
+    if (promotion) await promote(settings, { ...deps, cleanup, deployments, logFor }, promotion, sources[0], targets)
     if (deps.signal?.aborted) throw new CancelledError()
   } catch (error) {
     markUnfinished(results, error, deps.log, deps.signal)
@@ -107,8 +120,36 @@ async function requiredChecks(settings: Settings, deps: RunDeps, results: Deploy
   )
 }
 
-/** Every app builds, or with build-once the first builds and the others release its slug. */
+/**
+ * `promote-to`: the release this run made and verified on the app (only when it passed), or
+ * `promote-release`'s, checked before anything shipped.
+ */
+async function promote(
+  settings: Settings,
+  deps: Parameters<typeof promoteToTargets>[1],
+  plan: PromotionPlan,
+  source: DeployResult | undefined,
+  targets: DeployResult[]
+): Promise<void> {
+  let release = plan.release
+  if (!release && source) {
+    if (source.status !== 'success' || source.releaseId === undefined || source.releaseVersion === undefined) {
+      for (const target of targets) target.reason = notPromoted(source)
+      deps.log.warning(notPromoted(source))
+      return
+    }
+    release = { app: source.app, releaseId: source.releaseId, releaseVersion: source.releaseVersion, commit: settings.sha }
+  }
+  if (!release) throw new Error('nothing to promote: no release was made or given')
+  await promoteToTargets(settings, deps, plan.route, release, targets)
+}
+
+/** Every app builds, or with build-once the first builds and the others release its slug; config vars are set first. */
 function shippersFor(settings: Settings, log: Log, shipper: Shipper, results: readonly DeployResult[]): Shipper[] {
+  return shipperPerApp(settings, log, shipper, results).map((each) => withConfigVars(each, settings.configVars))
+}
+
+function shipperPerApp(settings: Settings, log: Log, shipper: Shipper, results: readonly DeployResult[]): Shipper[] {
   if (!settings.buildOnce) return results.map(() => shipper)
   const first = results[0]?.app ?? ''
   log.info(

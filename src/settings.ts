@@ -30,6 +30,10 @@ export interface Settings {
   /** `apps` is a pool of branch nodes: a pull_request run deploys to one of them (gate/nodes.ts). */
   readonly branchNodes: boolean
   readonly branchNodesIdle: IdleNode
+  /** Downstream apps of the app's pipeline that the verified release is promoted to. */
+  readonly promoteTo: readonly string[]
+  /** A release of the app (its id, or its version as digits) to promote instead of deploying anything. */
+  readonly promoteRelease?: string
   readonly strategy: Strategy
   /** Absolute path of the folder to deploy. */
   readonly sourceDir: string
@@ -59,8 +63,10 @@ export interface Settings {
   /** Check-run names or status contexts (globs) that must have passed. */
   readonly requiredChecks: readonly string[]
   readonly checksTimeoutMs: number
-  /** Environment of the GitHub deployments; undefined: each app's name. */
+  /** Environment of every GitHub deployment, when one name is given; see environmentOf(). */
   readonly environment?: string
+  /** `app=environment` lines: the environment of each named app's deployment. */
+  readonly environments: Readonly<Record<string, string>>
   readonly githubDeployment: boolean
   readonly githubToken: string
   readonly githubApiUrl: string
@@ -76,6 +82,16 @@ export interface GitHubRun {
   readonly runId: string
   readonly actor: string
   readonly ref: string
+}
+
+/** The environment of an app's GitHub deployment: its mapping, else the one name given, else the app's name. */
+export function environmentOf(settings: Pick<Settings, 'environment' | 'environments'>, app: string): string {
+  return settings.environments[app] ?? settings.environment ?? app
+}
+
+/** The apps this step deploys to itself: none when it only promotes a release that exists (`promote-release`). */
+export function deployedApps(settings: Pick<Settings, 'apps' | 'promoteRelease'>): readonly string[] {
+  return settings.promoteRelease === undefined ? settings.apps : []
 }
 
 /** The secrets among the settings: never to be sent anywhere a person can read them (the runner masks only its log). */
@@ -97,6 +113,8 @@ export class SettingsError extends Error {
 export type InputReader = (name: string) => string
 
 const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/
+const RELEASE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const RELEASE_VERSION = /^v?([1-9]\d{0,8})$/i
 const MAX_TIMEOUT_S = 6 * 60 * 60 // a GitHub-hosted job cannot run longer
 // More apps at once than this spends the account's API budget faster than Heroku refills it.
 const MAX_PARALLEL = 20
@@ -157,6 +175,24 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, maskInL
   const strategy = input(Inputs.Strategy).trim() || 'api'
   if (strategy !== 'api' && strategy !== 'git') problem(`Input '${Inputs.Strategy}' must be 'api' or 'git' (got '${strategy}').`)
 
+  const promoteTo = readPromoteTo(input(Inputs.PromoteTo), apps, problem)
+  const promoteRelease = readPromoteRelease(input(Inputs.PromoteRelease), promoteTo, problem)
+  if (promoteRelease !== undefined) {
+    // Nothing is packaged, uploaded or built: an input that shapes a build would be accepted and then ignored.
+    const shaping: [string, boolean][] = [
+      [Inputs.ConfigVars, Object.keys(config.vars).length > 0],
+      [Inputs.Buildpacks, buildpackList.buildpacks.length > 0],
+      [Inputs.Version, input(Inputs.Version).trim() !== ''],
+      [Inputs.SourceDir, !['', '.', './'].includes(input(Inputs.SourceDir).trim())],
+      [Inputs.Strategy, strategy === 'git']
+    ]
+    for (const [name] of shaping.filter(([, set]) => set)) {
+      problem(
+        `Input '${name}' shapes a build, but with '${Inputs.PromoteRelease}' nothing is packaged or built (the release is promoted as it is): remove '${name}' from this step.`
+      )
+    }
+  }
+
   const workspace = path.resolve(env.GITHUB_WORKSPACE || process.cwd())
   const sourceDir = resolveSourceDir(input(Inputs.SourceDir).trim() || '.', workspace, problem)
 
@@ -206,10 +242,7 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, maskInL
 
   const requiredChecks = splitList(input(Inputs.RequiredChecks))
   const checksTimeoutMs = readSeconds(input(Inputs.ChecksTimeout), 600, Inputs.ChecksTimeout, problem)
-  const environment = input(Inputs.Environment).trim() || undefined
-  if (environment && (/[\r\n]/.test(environment) || environment.length > 255)) {
-    problem(`Input '${Inputs.Environment}' must be one line of at most 255 characters, the name of a GitHub environment such as 'production'.`)
-  }
+  const { environment, environments } = readEnvironments(input(Inputs.Environment), [...apps, ...promoteTo], promoteTo.length > 0 && promoteRelease === undefined, problem)
   const githubDeployment = readBoolean(input(Inputs.GitHubDeployment), true, Inputs.GitHubDeployment, problem)
   const githubToken = input(Inputs.GitHubToken).trim()
   if (githubToken) mask(githubToken)
@@ -238,6 +271,11 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, maskInL
     }
     if (buildOnce)
       problem(`Input '${Inputs.BranchNodes}' deploys to one node of the pool: it cannot be combined with '${Inputs.BuildOnce}', which releases one build on every app.`)
+    if (promoteTo.length > 0) {
+      problem(
+        `Input '${Inputs.BranchNodes}' deploys a pull request to a node of its own, for review: it cannot be combined with '${Inputs.PromoteTo}' (a pull request's build is never promoted down a pipeline).`
+      )
+    }
     if (!githubDeployment) {
       problem(`Input '${Inputs.BranchNodes}' keeps who holds each node in the pull requests' GitHub deployments: '${Inputs.GitHubDeployment}' cannot be false with it.`)
     }
@@ -255,6 +293,8 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, maskInL
     dryRun,
     branchNodes,
     branchNodesIdle,
+    promoteTo: Object.freeze(promoteTo),
+    promoteRelease,
     strategy: strategy as Strategy,
     sourceDir,
     version,
@@ -276,6 +316,7 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, maskInL
     requiredChecks: Object.freeze(requiredChecks),
     checksTimeoutMs,
     environment,
+    environments: Object.freeze(environments),
     githubDeployment,
     githubToken,
     githubApiUrl,
@@ -289,6 +330,84 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv, maskInL
       ref: env.GITHUB_REF ?? ''
     })
   })
+}
+
+/** `promote-to`: downstream apps of the one app deployed (or whose release is promoted). */
+function readPromoteTo(raw: string, apps: readonly string[], problem: (message: string) => void): string[] {
+  const targets = splitList(raw)
+  if (targets.length === 0) return targets
+  for (const target of targets.filter((name) => !APP_NAME.test(name))) {
+    problem(`Input '${Inputs.PromoteTo}' has '${target}', which is not a Heroku app name: expected 3 to 30 lowercase letters, digits and dashes, starting with a letter.`)
+  }
+  for (const target of targets.filter((name) => apps.includes(name))) {
+    problem(`Input '${Inputs.PromoteTo}' has '${target}', which is also in '${Inputs.App}': a promotion copies the release of '${Inputs.App}' to other apps of its pipeline.`)
+  }
+  if (apps.length > 1) {
+    problem(`Input '${Inputs.PromoteTo}' promotes the release of one app, but '${Inputs.App}' names ${apps.length} (${apps.join(', ')}): deploy and promote one app per step.`)
+  }
+  return targets
+}
+
+/** `promote-release`: a release id (UUID) or version (`42`, `v42`) of the app; returned as the id, or the version's digits. */
+function readPromoteRelease(raw: string, promoteTo: readonly string[], problem: (message: string) => void): string | undefined {
+  const value = raw.trim()
+  if (value === '') return undefined
+  if (promoteTo.length === 0) {
+    problem(
+      `Input '${Inputs.PromoteRelease}' promotes a release of '${Inputs.App}' to the apps of '${Inputs.PromoteTo}', which is empty: name the downstream apps in '${Inputs.PromoteTo}'.`
+    )
+  }
+  if (RELEASE_ID.test(value)) return value.toLowerCase()
+  const version = RELEASE_VERSION.exec(value)?.[1]
+  if (version) return version
+  const shown = value.length > 60 || /[\r\n]/.test(value) ? `${value.replace(/[\r\n].*$/s, '').slice(0, 60)}…` : value
+  problem(
+    `Input '${Inputs.PromoteRelease}' must be a release of '${Inputs.App}': its id (a UUID, e.g. the 'release-id' output of the job that deployed it) or its version such as 42 or v42 (got '${shown}').`
+  )
+  return undefined
+}
+
+/**
+ * `environment`: one name for every deployment, or `app=environment` lines (the apps this step deploys
+ * or promotes to; an app not listed keeps its own name). One name for a step that deploys an app and
+ * promotes it would file production under the staging environment, so that step needs the lines.
+ */
+function readEnvironments(
+  raw: string,
+  apps: readonly string[],
+  promotes: boolean,
+  problem: (message: string) => void
+): { environment?: string; environments: Record<string, string> } {
+  const lines = raw
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean)
+  const environments: Record<string, string> = {}
+  const name = (value: string) => value.length > 0 && value.length <= 255
+  if (lines.length === 0) return { environments }
+  if (!lines.some((line) => line.includes('='))) {
+    if (lines.length > 1 || !name(lines[0])) {
+      problem(
+        `Input '${Inputs.Environment}' must be one line of at most 255 characters, the name of a GitHub environment such as 'production' (or 'app=environment' lines, one per app).`
+      )
+    } else if (promotes) {
+      problem(
+        `Input '${Inputs.Environment}' gives one environment to every deployment, but this step deploys ${apps[0]} and promotes to ${apps.slice(1).join(', ')}: map each app with 'app=environment' lines (e.g. '${apps[0]}=staging').`
+      )
+    }
+    return { environment: lines[0], environments }
+  }
+  lines.forEach((line, index) => {
+    const where = `Input '${Inputs.Environment}' line ${index + 1}`
+    const match = /^([^=\s]+)\s*=\s*(.*)$/.exec(line)
+    if (!match) return problem(`${where} ('${line.slice(0, 80)}') must be 'app=environment', like every line when one line maps an app.`)
+    const [, app, environment] = match
+    if (!apps.includes(app)) return problem(`${where} maps '${app}', which this step does not deploy to: expected one of ${apps.join(', ')}.`)
+    if (!name(environment)) return problem(`${where} must give ${app} an environment name of 1 to 255 characters.`)
+    if (environments[app] !== undefined) return problem(`${where} maps ${app} a second time.`)
+    environments[app] = environment
+  })
+  return { environments }
 }
 
 function resolveSourceDir(value: string, workspace: string, problem: (message: string) => void): string {

@@ -1,5 +1,21 @@
+import { HerokuApiError } from '../../src/errors.js'
 import type { HerokuApi } from '../../src/heroku/api.js'
-import type { CreateBuildBody, CreateReleaseBody, HerokuApp, HerokuBuild, HerokuDyno, HerokuRelease, SourceBlob } from '../../src/heroku/types.js'
+import type {
+  CreateBuildBody,
+  CreatePromotionBody,
+  CreateReleaseBody,
+  HerokuApp,
+  HerokuBuild,
+  HerokuDyno,
+  HerokuPipeline,
+  HerokuPipelineCoupling,
+  HerokuPromotion,
+  HerokuPromotionTarget,
+  HerokuRelease,
+  HerokuSlug,
+  PipelineStage,
+  SourceBlob
+} from '../../src/heroku/types.js'
 
 /**
  * An in-memory HerokuApi: builds and releases move through the states each test scripts, one state
@@ -17,7 +33,7 @@ export class FakeHeroku implements HerokuApi {
   /** What GET /apps/{app} answers besides the defaults (released_at, maintenance…), per app. */
   apps: Record<string, Partial<HerokuApp>> = {}
   async getApp(app: string): Promise<HerokuApp> {
-    return { id: 'app-1', name: app, web_url: `https://${app}.example/`, maintenance: false, ...this.apps[app] }
+    return { id: `id-${app}`, name: app, web_url: `https://${app}.example/`, maintenance: false, ...this.apps[app] }
   }
   async createSource(): Promise<SourceBlob> {
     return { source_blob: { get_url: 'http://blob/get', put_url: 'http://blob/put' } }
@@ -88,6 +104,49 @@ export class FakeHeroku implements HerokuApi {
   forCleanup(): HerokuApi {
     return this
   }
+  async getSlug(_app: string, slugId: string): Promise<HerokuSlug> {
+    return { id: slugId, commit: null }
+  }
+
+  /** One pipeline, 'shop': the apps listed here are coupled to it in these stages; any other app is in none. */
+  stages: Record<string, PipelineStage> = {}
+  promotions: CreatePromotionBody[] = []
+  /** Each read of a promotion's targets answers the next state of every target; the last one repeats. */
+  promotionTargetStates: Partial<HerokuPromotionTarget>[] = [{ status: 'succeeded' }]
+  private promotionReads = 0
+  async pipelineCouplingOf(app: string): Promise<HerokuPipelineCoupling> {
+    const stage = this.stages[app]
+    if (!stage) throw new HerokuApiError('GET', `/apps/${app}/pipeline-couplings`, 404, 'not_found', "Couldn't find that pipeline coupling.")
+    return this.coupling(app, stage)
+  }
+  async getPipeline(id: string): Promise<HerokuPipeline> {
+    return { id, name: 'shop' }
+  }
+  async pipelineCouplings(): Promise<HerokuPipelineCoupling[]> {
+    return Object.entries(this.stages).map(([app, stage]) => this.coupling(app, stage))
+  }
+  async createPromotion(body: CreatePromotionBody): Promise<HerokuPromotion> {
+    this.promotions.push(body)
+    return { id: `promotion-${this.promotions.length}`, status: 'pending' }
+  }
+  async getPromotion(id: string): Promise<HerokuPromotion> {
+    return { id, status: 'completed' }
+  }
+  async promotionTargets(): Promise<HerokuPromotionTarget[]> {
+    const state = this.promotionTargetStates[Math.min(this.promotionReads++, this.promotionTargetStates.length - 1)]
+    return (this.promotions.at(-1)?.targets ?? []).map((target, index) => ({
+      id: `target-${index}`,
+      app: target.app,
+      status: 'pending',
+      release: state.status === 'succeeded' ? { id: `promoted-to-${target.app.id}` } : null,
+      error_message: null,
+      ...state
+    }))
+  }
+  private coupling(app: string, stage: PipelineStage): HerokuPipelineCoupling {
+    return { id: `coupling-${app}`, app: { id: `id-${app}` }, pipeline: { id: 'pipeline-1' }, stage }
+  }
+
   private build(index: number): HerokuBuild {
     return { id: 'build-1', status: 'pending', created_at: '', updated_at: '', release: null, slug: null, ...this.buildStates[index] }
   }

@@ -14,6 +14,7 @@ function settings(overrides: Partial<Settings> = {}): Settings {
     apiKey: 'HRKU-key',
     githubToken: 'ghs-token',
     environment: undefined,
+    environments: {},
     configVars: { DATABASE_URL: 'postgres://u:secret-pass@db/x' },
     github: { repository: 'octo/app', serverUrl: 'https://github.com', runId: '99', actor: 'octocat', ref: 'refs/heads/main' },
     ...overrides

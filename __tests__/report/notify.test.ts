@@ -56,6 +56,7 @@ test('the webhook body carries the run, per app, with timings', () => {
         app_url: 'https://hello-app.herokuapp.com/',
         build_id: 'b-2',
         built_on: null,
+        promoted_from: null,
         config_keys: [],
         may_go_live: null,
         release_id: null,

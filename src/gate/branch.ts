@@ -110,10 +110,17 @@ export function branchMatches(pattern: string, branch: string): boolean {
 }
 
 /** Why this run must not deploy, or undefined when it may. */
-export function gateReason(target: Target, pattern: string): string | undefined {
+export function gateReason(target: Target, pattern: string, eventName = ''): string | undefined {
   if (target.refusal) return target.refusal
   if (!pattern) return undefined
-  if (!target.branch) return `Not deployed: the run is not on a branch (input 'branch' is '${pattern}').`
-  if (!branchMatches(pattern, target.branch)) return `Not deployed: the branch '${target.branch}' does not match the 'branch' input '${pattern}'.`
+  if (!target.branch) return `Not deployed: the run is not on a branch (input 'branch' is '${pattern}').${EVENT_HINTS[eventName] ?? ''}`
+  if (!branchMatches(pattern, target.branch)) return `Not deployed: the branch '${target.branch}' does not match the 'branch' input '${pattern}'.${EVENT_HINTS[eventName] ?? ''}`
   return undefined
+}
+
+// The events whose ref a person does not pick in the workflow file: say where it came from.
+const EVENT_HINTS: Record<string, string> = {
+  schedule: " A scheduled run runs on the repository's default branch, at its newest commit: set 'branch' to the default branch to deploy it on a schedule.",
+  workflow_dispatch:
+    " A manual run deploys the branch or tag it was started on ('Use workflow from'): start it on a matching branch, or leave 'branch' empty in a workflow meant for manual deploys of any ref."
 }

@@ -6,7 +6,21 @@ import type { CleanupWindow } from '../util/cleanup.js'
 import { backoffDelay, type RetryPolicy, withRetry } from '../util/retry.js'
 import { CancelledError, formatSeconds, sleep, TimeoutError } from '../util/time.js'
 import { type ClientError, type ClientOptions, sendOnce } from './client.js'
-import type { CreateBuildBody, CreateReleaseBody, HerokuApp, HerokuBuild, HerokuDyno, HerokuRelease, SourceBlob } from './types.js'
+import type {
+  CreateBuildBody,
+  CreatePromotionBody,
+  CreateReleaseBody,
+  HerokuApp,
+  HerokuBuild,
+  HerokuDyno,
+  HerokuPipeline,
+  HerokuPipelineCoupling,
+  HerokuPromotion,
+  HerokuPromotionTarget,
+  HerokuRelease,
+  HerokuSlug,
+  SourceBlob
+} from './types.js'
 
 /** The Platform API calls the deploy makes. Stages depend on this, so tests can give a fake. */
 export interface HerokuApi {
@@ -38,6 +52,17 @@ export interface HerokuApi {
   stopDyno(app: string, dyno: string): Promise<unknown>
   /** The same API with every call cleanup-safe: for the reads and writes that stop what a cancelled deploy started. */
   forCleanup(): HerokuApi
+  /** A slug released on the app (its commit). */
+  getSlug(app: string, slugId: string): Promise<HerokuSlug>
+  /** The app's place in its pipeline (404 when it is in none). */
+  pipelineCouplingOf(app: string): Promise<HerokuPipelineCoupling>
+  getPipeline(pipelineId: string): Promise<HerokuPipeline>
+  /** Every app of the pipeline, with its stage. */
+  pipelineCouplings(pipelineId: string): Promise<HerokuPipelineCoupling[]>
+  /** Copies a release's slug to apps of later stages of the pipeline. Never repeated once Heroku may have acted. */
+  createPromotion(body: CreatePromotionBody): Promise<HerokuPromotion>
+  getPromotion(promotionId: string): Promise<HerokuPromotion>
+  promotionTargets(promotionId: string): Promise<HerokuPromotionTarget[]>
 }
 
 export interface PlatformApiOptions {
@@ -72,8 +97,10 @@ const MAX_RETRY_AFTER_MS = 120_000
  *   harmless:   a create whose extra copy changes nothing on any app (POST /sources: an unused blob).
  *   lookFirst:  a create of something on an app (a build, a release): what it may have made is looked
  *               for first, and only when nothing is found is it sent again.
+ *   once:       a create that cannot be looked for (a pipeline promotion: Heroku lists none): never sent
+ *               again once Heroku may have acted; the caller says what may have happened.
  */
-type Repeat<T> = { kind: 'read' | 'idempotent' | 'harmless' } | { kind: 'lookFirst'; find: () => Promise<T | undefined>; what: string }
+type Repeat<T> = { kind: 'read' | 'idempotent' | 'harmless' | 'once' } | { kind: 'lookFirst'; find: () => Promise<T | undefined>; what: string }
 
 interface Call<T> {
   body?: unknown
@@ -184,6 +211,34 @@ class PlatformApi implements HerokuApi {
     return this.call('PUT', `${appPath(app)}/buildpack-installations`, { body: { updates: buildpacks.map((buildpack) => ({ buildpack })) }, repeat: { kind: 'idempotent' } })
   }
 
+  getSlug(app: string, slugId: string): Promise<HerokuSlug> {
+    return this.call('GET', `${appPath(app)}/slugs/${encodeURIComponent(slugId)}`, READ)
+  }
+
+  pipelineCouplingOf(app: string): Promise<HerokuPipelineCoupling> {
+    return this.call('GET', `${appPath(app)}/pipeline-couplings`, READ)
+  }
+
+  getPipeline(pipelineId: string): Promise<HerokuPipeline> {
+    return this.call('GET', `/pipelines/${encodeURIComponent(pipelineId)}`, READ)
+  }
+
+  pipelineCouplings(pipelineId: string): Promise<HerokuPipelineCoupling[]> {
+    return this.call('GET', `/pipelines/${encodeURIComponent(pipelineId)}/pipeline-couplings`, READ)
+  }
+
+  createPromotion(body: CreatePromotionBody): Promise<HerokuPromotion> {
+    return this.call('POST', '/pipeline-promotions', { body, repeat: { kind: 'once' } })
+  }
+
+  getPromotion(promotionId: string): Promise<HerokuPromotion> {
+    return this.call('GET', `/pipeline-promotions/${encodeURIComponent(promotionId)}`, READ)
+  }
+
+  promotionTargets(promotionId: string): Promise<HerokuPromotionTarget[]> {
+    return this.call('GET', `/pipeline-promotions/${encodeURIComponent(promotionId)}/promotion-targets`, READ)
+  }
+
   listDynos(app: string): Promise<HerokuDyno[]> {
     return this.call('GET', `${appPath(app)}/dynos`, { cleanup: true, repeat: { kind: 'read' } })
   }
@@ -273,7 +328,7 @@ class PlatformApi implements HerokuApi {
     if (error.status === 429) return asked ?? backoff * 2 // Heroku refused before doing anything
     if (error.status !== undefined && error.status < 500) return undefined
     // No answer, or a 5xx: Heroku may have acted. Repeat only what is safe to repeat, or looked for first.
-    if (method === 'POST' && repeat.kind !== 'harmless' && repeat.kind !== 'lookFirst' && repeat.kind !== 'idempotent') return undefined
+    if (repeat.kind === 'once' || (method === 'POST' && repeat.kind !== 'harmless' && repeat.kind !== 'lookFirst' && repeat.kind !== 'idempotent')) return undefined
     return Math.max(asked ?? 0, backoff)
   }
 

@@ -1,4 +1,4 @@
-import type { App, Build, Release } from '@heroku-cli/schema'
+import type { App, Build, PipelineCoupling, PipelinePromotion, PipelinePromotionTarget, Release } from '@heroku-cli/schema'
 
 // The published types carry an index signature (so Omit<> loses every field) and predate the
 // release status `expired`; these pick the fields we read and widen what the current schema widened.
@@ -40,6 +40,12 @@ export interface HerokuApp extends Pick<App, 'web_url' | 'maintenance' | 'git_ur
   generation?: { name: string } | null
 }
 
+export interface HerokuSlug {
+  id: string
+  /** What the build named as its version: the commit SHA for a git push or a build of `version` unset. */
+  commit?: string | null
+}
+
 export interface SourceBlob {
   source_blob: { get_url: string; put_url: string }
 }
@@ -53,4 +59,42 @@ export interface CreateBuildBody {
 export interface CreateReleaseBody {
   slug: string
   description?: string
+}
+
+/** A pipeline's stages, upstream first: code is promoted from an app to apps of later stages. */
+export const PIPELINE_STAGES = ['test', 'review', 'development', 'staging', 'production'] as const
+export type PipelineStage = NonNullable<PipelineCoupling['stage']>
+
+export interface HerokuPipeline {
+  id: string
+  name: string
+}
+
+export interface HerokuPipelineCoupling {
+  id: string
+  app: { id: string }
+  pipeline: { id: string }
+  stage: PipelineStage
+}
+
+export interface HerokuPromotion {
+  id: string
+  status: NonNullable<PipelinePromotion['status']>
+}
+
+export interface HerokuPromotionTarget {
+  id: string
+  app: { id: string }
+  status: NonNullable<PipelinePromotionTarget['status']>
+  error_message?: string | null
+  /** The release the promotion made on the target, once it exists. */
+  release?: Ref
+}
+
+/** Names apps and releases by id (the schema takes no names here). */
+export interface CreatePromotionBody {
+  pipeline: { id: string }
+  /** Without `release`, Heroku promotes whatever is current on the source at that moment. */
+  source: { app: { id: string }; release: { id: string } }
+  targets: { app: { id: string } }[]
 }

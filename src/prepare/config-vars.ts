@@ -1,6 +1,8 @@
 import { oneLine } from '../errors.js'
 import type { HerokuApi } from '../heroku/api.js'
 import type { Log } from '../log.js'
+import { timed } from '../result.js'
+import type { Shipper } from '../ship/shipper.js'
 
 /** Heroku's rule for a config var name: letters, digits and underscores, not starting with a digit. */
 const KEY_RULE = 'letters, digits and underscores, not starting with a digit'
@@ -74,4 +76,20 @@ export async function setConfigVars(api: HerokuApi, log: Log, app: string, vars:
   }
   log.info(`Set ${keys.length} config var${keys.length === 1 ? '' : 's'} on ${app}: ${keys.join(', ')} (values masked).`)
   return keys
+}
+
+/**
+ * The shipper of an app this step configures: the config vars are set first, inside the same
+ * maintenance window, so that its build and release phase see them. A promotion target gets none:
+ * it keeps its own config.
+ */
+export function withConfigVars(shipper: Shipper, vars: Readonly<Record<string, string>>): Shipper {
+  if (Object.keys(vars).length === 0) return shipper
+  return {
+    ...(shipper.ready ? { ready: (ctx) => shipper.ready?.(ctx) ?? Promise.resolve() } : {}),
+    ship: async (ctx, result) => {
+      result.configKeys = await timed([result], 'config', () => setConfigVars(ctx.api, ctx.log, result.app, vars))
+      return shipper.ship(ctx, result)
+    }
+  }
 }

@@ -8,8 +8,9 @@ import { CancelledError, GitHubApiError, oneLine } from '../errors.js'
 import type { GitHubApi, NewDeploymentStatus } from '../github/api.js'
 import type { Log } from '../log.js'
 import type { DeployResult } from '../result.js'
-import { secretsOf, type Settings } from '../settings.js'
+import { environmentOf, secretsOf, type Settings } from '../settings.js'
 import { runUrl } from './notification.js'
+import { promotedJson } from './outputs.js'
 
 // GitHub refuses a deployment status description longer than this.
 const MAX_DESCRIPTION = 140
@@ -26,22 +27,27 @@ export class GitHubDeployments {
   }
 
   /**
-   * Creates each app's deployment (unless one exists already: a branch node's claim) and sets it
-   * `in_progress`. Only a cancel escapes.
+   * Creates each app's deployment of `sha` (by default the run's commit; a promoted release's own),
+   * unless one exists already (a branch node's claim), and sets it `in_progress`. Only a cancel escapes.
    */
-  async open(results: readonly DeployResult[]): Promise<void> {
-    const short = this.settings.sha.slice(0, 7)
+  async open(results: readonly DeployResult[], sha = this.settings.sha): Promise<void> {
+    const short = sha.slice(0, 7)
     for (const result of results) {
-      const environment = this.settings.environment ?? result.app
+      const environment = environmentOf(this.settings, result.app)
       const claimed = result.deploymentId !== undefined
+      const from = result.promotedFrom
+      const what = from ? `${from.app} v${from.releaseVersion} (${short})` : short
       try {
         result.deploymentId ??= await this.github.createDeployment({
-          sha: this.settings.sha,
+          sha,
           environment,
-          description: `heroku-cd: ${short} to the Heroku app ${result.app}`,
-          payload: { app: result.app }
+          description: `heroku-cd: ${from ? 'promoting ' : ''}${what} to the Heroku app ${result.app}`,
+          payload: { app: result.app, ...(from ? { promoted_from: promotedJson(from) } : {}) }
         })
-        await this.github.createDeploymentStatus(result.deploymentId, this.status({ state: 'in_progress', description: `Deploying ${short} to ${result.app}` }))
+        await this.github.createDeploymentStatus(
+          result.deploymentId,
+          this.status({ state: 'in_progress', description: `${from ? 'Promoting' : 'Deploying'} ${what} to ${result.app}` })
+        )
         this.log.info(`GitHub deployment ${result.deploymentId} of ${short} to ${claimed ? result.app : `the environment '${environment}'`} is in progress.`)
       } catch (error) {
         if (error instanceof CancelledError) throw error
@@ -83,7 +89,7 @@ export function finalStatus(result: DeployResult): NewDeploymentStatus {
     case 'success':
       return {
         state: 'success',
-        description: `Released${result.releaseVersion === undefined ? '' : ` v${result.releaseVersion}`} on ${result.app}`,
+        description: `Released${result.releaseVersion === undefined ? '' : ` v${result.releaseVersion}`} on ${result.app}${result.promotedFrom ? ` (promoted from ${result.promotedFrom.app} v${result.promotedFrom.releaseVersion})` : ''}`,
         ...(result.appUrl ? { environment_url: result.appUrl } : {})
       }
     case 'cancelled':

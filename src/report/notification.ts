@@ -1,7 +1,7 @@
 import { describeChoice } from '../gate/nodes.js'
 import type { BranchNodeReport, DeployResult, RunResult } from '../result.js'
 import type { GitHubRun } from '../settings.js'
-import { smokeJson } from './outputs.js'
+import { promotedJson, smokeJson } from './outputs.js'
 
 /** Where and what was deployed, for links and words in every report. */
 export interface RunContext {
@@ -123,6 +123,7 @@ export function webhookBody(run: RunResult, context: RunContext): Record<string,
       app_url: app.appUrl ?? null,
       build_id: app.buildId ?? null,
       built_on: app.builtOn ?? null,
+      promoted_from: app.promotedFrom ? promotedJson(app.promotedFrom) : null,
       release_id: app.releaseId ?? null,
       release_version: app.releaseVersion ?? null,
       deployment_id: app.deploymentId ?? null,

@@ -1,10 +1,15 @@
 import { Outputs } from '../constants.js'
-import type { RunResult } from '../result.js'
+import type { PromotedRelease, RunResult } from '../result.js'
 import type { SmokeResult } from '../verify/smoke.js'
 
 /** Smoke results as every JSON report shows them (the `results` output, the webhook). */
 export function smokeJson(results: readonly SmokeResult[]): Record<string, unknown>[] {
   return results.map((r) => ({ check: r.check, url: r.url, status: r.status, passed: r.passed, latency_ms: r.latencyMs }))
+}
+
+/** A promoted release as every JSON report shows it (`results`, the webhook). */
+export function promotedJson(from: PromotedRelease): Record<string, unknown> {
+  return { app: from.app, release_id: from.releaseId, release_version: from.releaseVersion, commit: from.commit ?? null }
 }
 
 /** The step's outputs, as the interface defines them; values are strings ('' when unknown). */
@@ -25,6 +30,7 @@ export function outputsOf(run: RunResult): Record<string, string> {
         release_id: app.releaseId ?? null,
         build_id: app.buildId ?? null,
         ...(app.builtOn ? { built_on: app.builtOn } : {}),
+        ...(app.promotedFrom ? { promoted_from: promotedJson(app.promotedFrom) } : {}),
         app_url: app.appUrl ?? null,
         deployment_id: app.deploymentId ?? null,
         smoke: smokeJson(app.smoke),

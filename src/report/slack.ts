@@ -74,7 +74,8 @@ export function slackMessage(run: RunResult, context: RunContext): { text: strin
 /** "hello-app v8", or after a rollback "hello-app v8, rolled back to v7 (now v9)". */
 function release(app: DeployResult): string {
   const rolledBack = app.rollback ? `, rolled back to v${app.previousRelease?.version} (now v${app.rollback.releaseVersion})` : ''
-  return `${app.app} v${app.releaseVersion}${rolledBack}`
+  const promoted = app.promotedFrom ? ` (promoted from ${app.promotedFrom.app} v${app.promotedFrom.releaseVersion})` : ''
+  return `${app.app} v${app.releaseVersion}${promoted}${rolledBack}`
 }
 
 function section(text: string): unknown {

@@ -32,7 +32,8 @@ const TAIL_LINES = [Number.POSITIVE_INFINITY, 15, 5, 0]
 /** The job summary in GitHub-flavoured Markdown: what a person needs at a glance, per app. */
 export function renderSummary(run: RunResult, context: RunContext = {}): string {
   const head = renderHead(run, context)
-  const apps = run.apps.filter((app) => app.status !== 'skipped' || app.stages.length > 0)
+  // An app not deployed says nothing, unless there is a reason it was not (a target not promoted to).
+  const apps = run.apps.filter((app) => app.status !== 'skipped' || app.stages.length > 0 || app.reason)
   let sections: string[] = []
   for (const tailLines of TAIL_LINES) {
     sections = apps.map((app) => renderApp(app, context, tailLines).join('\n'))
@@ -86,10 +87,14 @@ function renderApp(app: DeployResult, context: RunContext, tailLines: number): s
     ['Status', `${ICON[app.status]} ${app.status}`],
     ['App', app.appUrl ? `[${app.app}](${app.appUrl})` : app.app],
     ['Release', app.releaseVersion === undefined ? '—' : `v${app.releaseVersion} (\`${app.releaseId}\`)`],
-    ['Build', app.buildId ? `\`${app.buildId}\`` : app.builtOn ? `— (the slug built on ${app.builtOn}: build-once)` : '—']
+    ['Build', app.buildId ? `\`${app.buildId}\`` : app.builtOn ? `— (the slug built on ${app.builtOn}: build-once)` : app.promotedFrom ? '— (promoted: no build)' : '—']
   ]
+  const from = app.promotedFrom
+  if (from) rows.push(['Promoted from', `${from.app} v${from.releaseVersion} (\`${from.releaseId}\`)`])
   if (app.configKeys?.length) rows.push(['Config vars set', app.configKeys.map((key) => `\`${key}\``).join(', ')])
-  if (context.sha) rows.push(['Commit', commitLink(context.sha, context.github)])
+  // A promoted release runs its own commit, which is the run's only when it was made by this run.
+  const sha = from ? from.commit : context.sha
+  if (sha) rows.push(['Commit', commitLink(sha, context.github)])
   const out = [`### ${app.app}`, '', '| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), '']
   if (app.stages.length > 0) {
     const total = app.stages.reduce((sum, stage) => sum + stage.ms, 0)
