@@ -104,6 +104,34 @@ test('deploy staging, then promote exactly that release to production in the sam
   promoted = { releaseId: staging.release_id as string, releaseVersion: staging.release_version as number, sha: world.sha }
 })
 
+test('a target that fails its smoke checks is rolled back alone; the app promoted from keeps its release', async () => {
+  // The page names the release: a check for staging's next version passes there and fails on production,
+  // whose release numbers a config change has moved ahead.
+  const next = (world.emulator.app(STAGING).currentRelease()?.version ?? 0) + 1
+  const config = await fetch(`${world.emulator.apiUrl}/apps/${PROD}/config-vars`, {
+    method: 'PATCH',
+    headers: { Authorization: `Bearer ${world.apiKey}`, Accept: 'application/vnd.heroku+json; version=3', 'Content-Type': 'application/json' },
+    body: JSON.stringify({ REGION: 'eu' })
+  })
+  expect(config.status).toBe(200)
+  const prodBefore = world.emulator.app(PROD).releases.at(-1)
+  // That release is the rollback point once it is live.
+  while (world.emulator.app(PROD).currentRelease()?.id !== prodBefore?.id) await new Promise((resolve) => setTimeout(resolve, 50))
+  expect((prodBefore?.version ?? 0) + 1).not.toBe(next)
+  const run = await world.deploy({ app: STAGING, 'promote-to': PROD, 'smoke-checks': `/ Release v${next}\n`, 'smoke-timeout': '3', 'github-deployment': 'false' })
+
+  expect(run.exitCode).toBe(1)
+  expect(run.outputs.status).toBe('rolled-back')
+  const [staging, prod] = JSON.parse(run.outputs.results) as (Result & { rolled_back_to?: number; healthy_after_rollback?: boolean })[]
+  expect(staging).toMatchObject({ status: 'success', release_version: next })
+  expect(prod).toMatchObject({ status: 'rolled-back', rolled_back_to: prodBefore?.version })
+  expect(prod.reason).toContain(`Smoke checks failed on ${PROD} v${prod.release_version}`)
+  expect(world.emulator.app(STAGING).currentRelease()?.version).toBe(next)
+  const after = world.emulator.app(PROD).currentRelease()
+  expect(after).toMatchObject({ description: `Rollback to v${prodBefore?.version}` })
+  expect(after?.slug?.id).toBe(prodBefore?.slug?.id)
+})
+
 test.each([
   ['outside the pipeline', STAGING, OTHER, `${OTHER} is not an app of the pipeline 'shop' (where ${STAGING} is in the staging stage)`],
   ['upstream', PROD, STAGING, `${STAGING} is in the staging stage of the pipeline 'shop' (where ${PROD} is in the production stage), not a later one`]

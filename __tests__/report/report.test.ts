@@ -1,3 +1,5 @@
+import { webhookBody } from '../../src/report/notification.js'
+import { slackMessage } from '../../src/report/slack.js'
 import { failureMessage, outputsOf } from '../../src/report/outputs.js'
 import { MAX_SUMMARY_BYTES, renderSummary } from '../../src/report/summary.js'
 import type { RunResult } from '../../src/result.js'
@@ -208,4 +210,36 @@ test('a failing release left live, an unhealthy rollback and a stuck maintenance
   const stuckMd = renderSummary(stuck)
   expect(stuckMd).toContain('Maintenance mode is still on for hello-app: turn it off by hand now (Heroku dashboard → Settings). The new release is live; fix the cause below.')
   expect(stuckMd).toContain('> [!CAUTION]\n> Maintenance mode could not be turned off on hello-app')
+})
+
+test('a promotion target: promoted_from in results, webhook and summary (with the commit of the release promoted), and in Slack', () => {
+  const older = 'c'.repeat(40)
+  const promoted: RunResult = {
+    status: 'success',
+    durationMs: 4000,
+    apps: [
+      {
+        ...success.apps[0],
+        app: 'shop-prod',
+        buildId: undefined,
+        releaseId: 'r-9',
+        releaseVersion: 9,
+        promotedFrom: { app: 'shop-staging', releaseId: 'r-4', releaseVersion: 4, commit: older },
+        stages: [{ stage: 'promote', ms: 800, ok: true }]
+      },
+      { ...success.apps[0], app: 'shop-eu', status: 'skipped', releaseId: undefined, releaseVersion: undefined, stages: [], reason: 'Not promoted: shop-staging was cancelled.' }
+    ]
+  }
+  const from = { app: 'shop-staging', release_id: 'r-4', release_version: 4, commit: older }
+  expect(JSON.parse(outputsOf(promoted).results)[0]).toMatchObject({ app: 'shop-prod', promoted_from: from, build_id: null })
+  expect((webhookBody(promoted, { sha, github }).apps as unknown[])[0]).toMatchObject({ promoted_from: from })
+  const md = renderSummary(promoted, { sha, github })
+  expect(md).toContain('| Build | — (promoted: no build) |')
+  expect(md).toContain('| Promoted from | shop-staging v4 (`r-4`) |')
+  expect(md).toContain(`| Commit | [\`ccccccc\`](https://github.com/octo/app/commit/${older}) |`)
+  expect(md.slice(md.indexOf('### shop-prod'), md.indexOf('### shop-eu'))).not.toContain(`commit/${sha}`)
+  // A target never promoted to still says why.
+  expect(md).toContain('### shop-eu')
+  expect(md).toContain('**Why:** Not promoted: shop-staging was cancelled.')
+  expect(slackMessage(promoted, { sha, github }).text).toContain('Release shop-prod v9 (promoted from shop-staging v4).')
 })
