@@ -226,6 +226,12 @@ test('dry run: the pipeline is checked and the promotion planned, with not one w
   expect(world.emulator.requests.slice(from).filter((r) => MUTATING.has(r.method))).toEqual([])
   expect(world.github.requests.length).toBe(github)
 
+  const release = await world.deploy({ app: STAGING, 'promote-to': PROD, 'promote-release': '1', 'dry-run': 'true' })
+  expect(release.outputs.status).toBe('dry-run')
+  const v1 = world.emulator.app(STAGING).releases[0]
+  expect(release.stdout).toContain(`Would promote v1 of ${STAGING} (release ${v1.id}) to ${PROD} [production] along the pipeline 'shop': nothing is packaged, uploaded or built.`)
+  expect(world.emulator.requests.slice(from).filter((r) => MUTATING.has(r.method))).toEqual([])
+
   const refused = await world.deploy({ app: STAGING, 'promote-to': OTHER, 'dry-run': 'true' })
   expect(refused.exitCode).toBe(1)
   expect(refused.stdout).toContain(`Dry run: Input 'promote-to': ${OTHER} is not an app of the pipeline 'shop'`)
