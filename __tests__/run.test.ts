@@ -225,6 +225,16 @@ describe('promote-to', () => {
     expect(deps.github.deployments[1].statuses.at(-1)).toMatchObject({ state: 'error', afterCancel: true })
   })
 
+  test('a promotion still pending at the timeout fails, saying that Heroku may still complete it', async () => {
+    const deps = pipelineWorld()
+    deps.api.promotionTargetStates = [{ status: 'pending' }]
+    const run = await runDeploy(settings({ 'promote-to': 'web-prod', 'github-deployment': 'false', timeout: '1' }), { ...deps, pollMs: 1 })
+    expect(run.status).toBe('failure')
+    expect(run.apps[1].reason).toBe(
+      'The promotion of web-app v5 did not finish within 1 s; Heroku may still complete it, so check the releases of web-prod before promoting again.'
+    )
+  })
+
   test('promote-release: nothing packaged or built; the release named is promoted, and the deployment records its commit', async () => {
     const deps = pipelineWorld()
     deps.api.releaseStates = [{ status: 'succeeded', id: 'rel-older', version: 3, slug: { id: 'slug-3' } }, { status: 'succeeded' }]

@@ -119,12 +119,11 @@ export class Promotion {
     if (!waiter || waiter.settled) return
     waiter.settled = true
     const what = `The promotion of ${this.route.source.app} v${this.release.releaseVersion} to ${app}`
-    if (error) {
-      // A timeout names the promotion itself; anything else (Heroku refusing the request) is said as it came.
-      return waiter.reject(
-        error instanceof DeployError || error instanceof TimeoutError ? new DeployError('promote', oneLine(error)) : new DeployError('promote', `${what} failed: ${oneLine(error)}`)
-      )
+    if (error instanceof TimeoutError) {
+      // The request went out: the target may still get its release after we stopped waiting.
+      return waiter.reject(new DeployError('promote', `${oneLine(error)}; Heroku may still complete it, so check the releases of ${app} before promoting again.`))
     }
+    if (error) return waiter.reject(error instanceof DeployError ? error : new DeployError('promote', `${what} failed: ${oneLine(error)}`))
     if (answer?.status === 'failed') return waiter.reject(new DeployError('promote', `${what} failed: ${answer.error_message?.trim() || 'Heroku gave no reason'}`))
     if (!answer?.release?.id) return waiter.reject(new DeployError('promote', `${what} ${answer?.status ?? 'ended'} without a release on ${app}.`))
     this.ctx.log.info(`${what} made release ${answer.release.id} on ${app}.`)
