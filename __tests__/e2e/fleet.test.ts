@@ -29,15 +29,6 @@ function apiCalls(from: number): RecordedRequest[] {
   return world.emulator.requests.slice(from).filter((r) => !r.path.startsWith('/blobs/') && !r.path.startsWith('/streams/'))
 }
 
-async function setConfig(app: string, vars: Record<string, string | null>): Promise<void> {
-  const response = await fetch(`${world.emulator.apiUrl}/apps/${app}/config-vars`, {
-    method: 'PATCH',
-    headers: { Authorization: `Bearer ${world.apiKey}`, Accept: 'application/vnd.heroku+json; version=3', 'Content-Type': 'application/json' },
-    body: JSON.stringify(vars)
-  })
-  expect(response.status).toBe(200)
-}
-
 test('two apps build side by side from one upload; every live line names its app', async () => {
   world.emulator.faults.buildDelayMs = 2500
   const from = world.emulator.requests.length
@@ -70,7 +61,7 @@ test('one app failing never stops the other: it finishes, reports success, and t
   pkg.scripts.build = `node build.js && if [ "$BREAK_BUILD" = "1" ]; then echo "Error: this app's build is broken" >&2; exit 4; fi`
   fs.writeFileSync(pkgFile, JSON.stringify(pkg, null, 2))
   world.sha = world.repo.commit('A build that one app breaks')
-  await setConfig(US, { BREAK_BUILD: '1' })
+  await world.setConfig(US, { BREAK_BUILD: '1' })
   try {
     const run = await world.deploy({ app: BOTH })
     expect(run.exitCode).toBe(1)
@@ -82,7 +73,7 @@ test('one app failing never stops the other: it finishes, reports success, and t
     expect(results[1].reason).toContain(`failed on ${US}: Build failed: npm run build exited with code 4`)
     expect(run.stdout).toMatch(new RegExp(`^\\[${US}\\] +Error: this app's build is broken`, 'm'))
   } finally {
-    await setConfig(US, { BREAK_BUILD: null })
+    await world.setConfig(US, { BREAK_BUILD: null })
   }
 })
 

@@ -108,12 +108,7 @@ test('a target that fails its smoke checks is rolled back alone; the app promote
   // The page names the release: a check for staging's next version passes there and fails on production,
   // whose release numbers a config change has moved ahead.
   const next = (world.emulator.app(STAGING).currentRelease()?.version ?? 0) + 1
-  const config = await fetch(`${world.emulator.apiUrl}/apps/${PROD}/config-vars`, {
-    method: 'PATCH',
-    headers: { Authorization: `Bearer ${world.apiKey}`, Accept: 'application/vnd.heroku+json; version=3', 'Content-Type': 'application/json' },
-    body: JSON.stringify({ REGION: 'eu' })
-  })
-  expect(config.status).toBe(200)
+  await world.setConfig(PROD, { REGION: 'eu' })
   const prodBefore = world.emulator.app(PROD).releases.at(-1)
   // That release is the rollback point once it is live.
   while (world.emulator.app(PROD).currentRelease()?.id !== prodBefore?.id) await new Promise((resolve) => setTimeout(resolve, 50))

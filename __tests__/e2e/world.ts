@@ -30,6 +30,8 @@ export interface World {
   gitLog: string
   deploy(inputs?: Record<string, string>, env?: Record<string, string>, eventName?: string, event?: unknown): Promise<ActionRun>
   start(inputs?: Record<string, string>, env?: Record<string, string>, eventName?: string, event?: unknown): RunningAction
+  /** Sets (or, with null, removes) an app's config vars through the API, as someone would by hand. */
+  setConfig(app: string, vars: Record<string, string | null>): Promise<void>
   close(): Promise<void>
 }
 
@@ -83,6 +85,14 @@ export async function startWorld(apps: string[] = [APP]): Promise<World> {
     },
     deploy(inputs = {}, env = {}, eventName, event) {
       return world.start(inputs, env, eventName, event).done
+    },
+    async setConfig(app, vars) {
+      const response = await fetch(`${emulator.apiUrl}/apps/${app}/config-vars`, {
+        method: 'PATCH',
+        headers: { Authorization: `Bearer ${apiKey}`, Accept: 'application/vnd.heroku+json; version=3', 'Content-Type': 'application/json' },
+        body: JSON.stringify(vars)
+      })
+      if (response.status !== 200) throw new Error(`PATCH /apps/${app}/config-vars answered ${response.status}: ${await response.text()}`)
     },
     async close() {
       await Promise.all([emulator.close(), github.close(), receiver.close()])
