@@ -9,6 +9,9 @@
  *    the step and bytes the emulator received (API calls, upload, git push), for a first deploy and
  *    for the next one after a one-line change; for hello-app and for a larger app with history.
  *    `npm run bench -- --strategies` runs only this part.
+ * 4. `npm run bench -- --pipeline` (only on request): a deploy of staging alone, the same deploy then
+ *    promoted to production in one step, and `promote-release` of that release alone: time of the
+ *    step, bytes the emulator received, Heroku API calls; median of 3.
  */
 import { execFileSync, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -195,6 +198,53 @@ function printRows(rows: [string, string, string, boolean][]): void {
   )
 }
 
+/** Staging alone, staging + promotion, promote-release alone: seconds, bytes received, API calls (medians). */
+async function measurePipeline(rounds: number): Promise<[string, string, string, boolean][]> {
+  const apiKey = `HRKU-bench-${randomBytes(8).toString('hex')}`
+  const emulator = await startEmulator({ apiKey, apps: ['shop-staging', 'shop-prod'] })
+  emulator.createPipeline('shop', { staging: ['shop-staging'], production: ['shop-prod'] })
+  const repo = makeRepo(path.join(projectRoot, 'examples', 'hello-app'))
+  const figures: Record<string, { seconds: number; bytes: number; calls: number }[]> = {}
+  const step = async (what: string, sha: string, inputs: Record<string, string>) => {
+    const bytes = emulator.bytesReceived()
+    const calls = emulator.requests.length
+    const started = Date.now()
+    const run = await runAction({
+      workspace: repo.dir,
+      sha,
+      inputs: { 'api-key': apiKey, app: 'shop-staging', 'smoke-checks': '/health 200 ok', 'github-deployment': 'false', ...inputs },
+      env: { HEROKU_API_URL: emulator.apiUrl }
+    })
+    const seconds = (Date.now() - started) / 1000
+    const api = emulator.requests.slice(calls).filter((r) => !r.path.startsWith('/blobs/') && !r.path.startsWith('/streams/')).length
+    ;(figures[what] ??= []).push({ seconds, bytes: emulator.bytesReceived() - bytes, calls: api })
+    cleanup(run)
+    if (run.exitCode !== 0) throw new Error(`${what} failed: ${run.stdout.split('\n').find((l) => l.startsWith('::error::'))}`)
+    return JSON.parse(run.outputs.results) as { release_id: string }[]
+  }
+  try {
+    for (let i = 0; i < rounds; i++) {
+      repo.write('deploy.txt', `round ${i}\n`)
+      const sha = repo.commit(`round ${i}`)
+      await step('deploy staging', sha, {})
+      repo.write('deploy.txt', `round ${i}, promoted\n`)
+      const promoted = repo.commit(`round ${i}, promoted`)
+      const [staging] = await step('deploy staging + promote to production', promoted, { 'promote-to': 'shop-prod' })
+      await step('promote-release to production', promoted, { 'promote-to': 'shop-prod', 'promote-release': staging.release_id })
+    }
+  } finally {
+    await emulator.close()
+    repo.remove()
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+  return Object.entries(figures).map(([what, runs]) => [
+    `${what} (median of ${runs.length})`,
+    `${median(runs.map((r) => r.seconds)).toFixed(1)} s, ${formatKiB(median(runs.map((r) => r.bytes)))} sent, ${median(runs.map((r) => r.calls))} API calls`,
+    'report',
+    true
+  ])
+}
+
 async function main(): Promise<number> {
   if (process.argv[2] === '--child-package') {
     await packageChild(process.argv[3], process.argv[4])
@@ -202,6 +252,11 @@ async function main(): Promise<number> {
   }
   if (process.argv[2] === '--child-baseline') {
     console.log(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 }))
+    return 0
+  }
+  if (process.argv.includes('--pipeline')) {
+    console.log('staging, staging + promotion, promote-release: median of 3...')
+    printRows(await measurePipeline(3))
     return 0
   }
   if (process.argv.includes('--strategies')) {
