@@ -3,6 +3,7 @@
  * answers or fails with its own validation error, never anything else; and what passes is well formed.
  */
 import * as fc from 'fast-check'
+import { Inputs } from '../src/constants.js'
 import { checkMatches } from '../src/gate/checks.js'
 import { branchMatches } from '../src/gate/branch.js'
 import { parseConfigVars } from '../src/prepare/config-vars.js'
@@ -83,32 +84,8 @@ test('splitList, branchMatches, checkMatches: never throw, whatever the pattern'
   )
 })
 
-const INPUTS = [
-  'api-key',
-  'app',
-  'strategy',
-  'source-dir',
-  'version',
-  'timeout',
-  'branch',
-  'smoke-checks',
-  'smoke-timeout',
-  'rollback-on-failure',
-  'maintenance',
-  'slack-webhook',
-  'webhook-url',
-  'webhook-secret',
-  'required-checks',
-  'checks-timeout',
-  'environment',
-  'github-deployment',
-  'github-token',
-  'max-parallel',
-  'build-once',
-  'config-vars',
-  'buildpacks',
-  'dry-run'
-]
+// Every input the action reads (constants.ts), so a new one is fuzzed too.
+const INPUTS = Object.values(Inputs)
 
 test('readSettings: any value of any input either reads or fails with a SettingsError whose every problem names what to fix', () => {
   const env = { GITHUB_WORKSPACE: process.cwd(), GITHUB_SHA: 'a'.repeat(40), GITHUB_REPOSITORY: 'octo/app' }
@@ -123,6 +100,12 @@ test('readSettings: any value of any input either reads or fails with a Settings
         )
         expect(settings.apps.length).toBeGreaterThan(0)
         expect(settings.timeoutMs).toBeGreaterThanOrEqual(1000)
+        // A release to promote is an id or a version, and has somewhere to go; environments map apps of the step.
+        if (settings.promoteRelease !== undefined) {
+          expect(settings.promoteRelease).toMatch(/^([1-9]\d*|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/)
+          expect(settings.promoteTo.length).toBeGreaterThan(0)
+        }
+        for (const app of Object.keys(settings.environments)) expect([...settings.apps, ...settings.promoteTo]).toContain(app)
       } catch (error) {
         expect(error).toBeInstanceOf(SettingsError)
         for (const problem of (error as SettingsError).problems) expect(problem).toMatch(/^(Input '[a-z-]+'|[A-Z_]+ (must|is))/)

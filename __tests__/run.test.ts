@@ -4,6 +4,7 @@
  * GitHub deployment ends in a final state on every path.
  */
 import { makeRepo, type Repo } from '../scripts/lib/git-repo.js'
+import { HerokuApiError } from '../src/errors.js'
 import { runDeploy } from '../src/run.js'
 import { readSettings, type Settings } from '../src/settings.js'
 import { checkRun, FakeGitHub } from './fakes/github.js'
@@ -221,7 +222,10 @@ describe('promote-to', () => {
     const run = await running
     expect(run.status).toBe('cancelled')
     expect(run.apps[0].status).toBe('success')
-    expect(run.apps[1]).toMatchObject({ status: 'cancelled', reason: 'The job was cancelled while promoting to web-prod.' })
+    expect(run.apps[1]).toMatchObject({
+      status: 'cancelled',
+      reason: 'The job was cancelled while promoting to web-prod. The promotion of web-app v5 to web-prod was requested and had not finished: Heroku may still release it there.'
+    })
     expect(deps.github.deployments[1].statuses.at(-1)).toMatchObject({ state: 'error', afterCancel: true })
   })
 
@@ -231,8 +235,35 @@ describe('promote-to', () => {
     const run = await runDeploy(settings({ 'promote-to': 'web-prod', 'github-deployment': 'false', timeout: '1' }), { ...deps, pollMs: 1 })
     expect(run.status).toBe('failure')
     expect(run.apps[1].reason).toBe(
-      'The promotion of web-app v5 did not finish within 1 s; Heroku may still complete it, so check the releases of web-prod before promoting again.'
+      'The promotion of web-app v5 did not finish within 1 s; the promotion of web-app v5 to web-prod was requested and had not finished: Heroku may still release it there'
     )
+  })
+
+  test('a promotion request whose answer was lost is never sent again, and the report says it may still release', async () => {
+    const deps = pipelineWorld()
+    let sent = 0
+    deps.api.createPromotion = async () => {
+      sent++
+      throw new HerokuApiError('POST', '/pipeline-promotions', undefined, 'ECONNRESET', 'no answer (ECONNRESET)', 'req-1', undefined, true)
+    }
+    const run = await runDeploy(settings({ 'promote-to': 'web-prod', 'github-deployment': 'false' }), { ...deps, pollMs: 1 })
+    expect(sent).toBe(1)
+    expect(run.apps[1]).toMatchObject({ status: 'failure' })
+    expect(run.apps[1].reason).toBe(
+      'The promotion of web-app v5 to web-prod failed: Heroku API POST /pipeline-promotions failed: no answer (ECONNRESET); the promotion request of web-app v5 got no clear answer: Heroku may have carried it out and may still release it on web-prod'
+    )
+  })
+
+  test('a promotion Heroku refuses (4xx) did not happen: no "may still release"', async () => {
+    const deps = pipelineWorld()
+    deps.api.createPromotion = async () => {
+      throw new HerokuApiError('POST', '/pipeline-promotions', 422, 'invalid_params', 'Pipeline promotions are not allowed for this pipeline.')
+    }
+    const run = await runDeploy(settings({ 'promote-to': 'web-prod', 'github-deployment': 'false' }), { ...deps, pollMs: 1 })
+    expect(run.apps[1].reason).toBe(
+      'The promotion of web-app v5 to web-prod failed: Heroku API POST /pipeline-promotions answered 422 invalid_params: Pipeline promotions are not allowed for this pipeline.'
+    )
+    expect(run.apps[1].mayGoLive).toBeUndefined()
   })
 
   test('promote-release: nothing packaged or built; the release named is promoted, and the deployment records its commit', async () => {

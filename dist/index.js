@@ -43283,6 +43283,10 @@ class Promotion {
     arrived = [];
     answers = new Map();
     started = false;
+    /** Whether the request may have reached Heroku: then a target without an answer may still get the release. */
+    request = 'not sent';
+    /** Targets Heroku answered `failed`: nothing of the promotion goes live there. */
+    refused = new Set();
     constructor(route, release, 
     /** The promotion's own context: its deadline bounds following it. */
     ctx) {
@@ -43297,11 +43301,19 @@ class Promotion {
     shipper() {
         return {
             ship: async (ctx, result) => {
-                const target = await timed([result], 'promote', () => {
-                    this.arrive(result.app);
-                    return abortable(this.answers.get(result.app).promise, ctx.signal);
-                });
-                return { releaseId: target.release?.id };
+                try {
+                    const target = await timed([result], 'promote', () => {
+                        this.arrive(result.app);
+                        return abortable(this.answers.get(result.app).promise, ctx.signal);
+                    });
+                    return { releaseId: target.release?.id };
+                }
+                catch (error) {
+                    // Stopped waiting (a timeout, a cancel, a lost answer) while the promotion may still go on.
+                    if (this.request !== 'not sent' && !this.refused.has(result.app))
+                        result.mayGoLive ??= this.mayStillRelease(result.app);
+                    throw error;
+                }
             }
         };
     }
@@ -43334,11 +43346,22 @@ class Promotion {
             throw new DeployError('promote', 'The job was cancelled before the promotion was requested.');
         const { source, pipeline } = this.route;
         const what = `${source.app} v${this.release.releaseVersion}`;
-        const promotion = await api.createPromotion({
-            pipeline: { id: pipeline.id },
-            source: { app: { id: source.id }, release: { id: this.release.releaseId } },
-            targets: targets.map((target) => ({ app: { id: target.id } }))
-        });
+        let promotion;
+        try {
+            this.request = 'unclear';
+            promotion = await api.createPromotion({
+                pipeline: { id: pipeline.id },
+                source: { app: { id: source.id }, release: { id: this.release.releaseId } },
+                targets: targets.map((target) => ({ app: { id: target.id } }))
+            });
+            this.request = 'sent';
+        }
+        catch (error) {
+            // Refused (a 4xx, no connection) is certain; anything else may have reached Heroku.
+            if (error instanceof HerokuApiError && !error.mayHaveActed)
+                this.request = 'not sent';
+            throw error;
+        }
         log.info(`Promoting ${what} (release ${this.release.releaseId}) to ${targets.map((t) => t.app).join(', ')}: promotion ${promotion.id} of the pipeline '${pipeline.name}'.`);
         const byId = new Map(targets.map((target) => [target.id, target]));
         // As Heroku's CLI does: a target is followed until it failed, succeeded, or has its release (whose
@@ -43354,6 +43377,13 @@ class Promotion {
             return answers;
         }, () => targets.every((target) => this.answers.get(target.app)?.settled), { deadline: this.ctx.deadline, signal, intervalMs: this.ctx.pollMs ?? 1000, maxIntervalMs: 5000 });
     }
+    /** What may still happen on a target the run stopped waiting for (as `mayGoLive` words it). */
+    mayStillRelease(app) {
+        const what = `${this.route.source.app} v${this.release.releaseVersion}`;
+        return this.request === 'sent'
+            ? `the promotion of ${what} to ${app} was requested and had not finished: Heroku may still release it there`
+            : `the promotion request of ${what} got no clear answer: Heroku may have carried it out and may still release it on ${app}`;
+    }
     /** Gives a target its answer: its release, or Heroku's reason why it failed. */
     settle(app, answer, error) {
         const waiter = this.answers.get(app);
@@ -43361,14 +43391,13 @@ class Promotion {
             return;
         waiter.settled = true;
         const what = `The promotion of ${this.route.source.app} v${this.release.releaseVersion} to ${app}`;
-        if (error instanceof TimeoutError) {
-            // The request went out: the target may still get its release after we stopped waiting.
-            return waiter.reject(new DeployError('promote', `${oneLine(error)}; Heroku may still complete it, so check the releases of ${app} before promoting again.`));
-        }
+        // A timeout names the promotion itself; anything else (Heroku refusing the request) is said as it came.
         if (error)
-            return waiter.reject(error instanceof DeployError ? error : new DeployError('promote', `${what} failed: ${oneLine(error)}`));
-        if (answer?.status === 'failed')
+            return waiter.reject(error instanceof DeployError || error instanceof TimeoutError ? new DeployError('promote', oneLine(error)) : new DeployError('promote', `${what} failed: ${oneLine(error)}`));
+        if (answer?.status === 'failed') {
+            this.refused.add(app);
             return waiter.reject(new DeployError('promote', `${what} failed: ${answer.error_message?.trim() || 'Heroku gave no reason'}`));
+        }
         if (!answer?.release?.id)
             return waiter.reject(new DeployError('promote', `${what} ${answer?.status ?? 'ended'} without a release on ${app}.`));
         this.ctx.log.info(`${what} made release ${answer.release.id} on ${app}.`);

@@ -35,39 +35,7 @@ test.each([
     { buildpacks: 'heroku/nodejs\nftp://example.com/pack.tgz' },
     "Input 'buildpacks' line 2 has a ftp URL: expected a buildpack URL (https://…) or a registry name such as heroku/nodejs."
   ],
-  ['dry-run', { 'dry-run': 'perhaps' }, "Input 'dry-run' must be true or false (got 'perhaps')."],
-  ['promote-to', { 'promote-to': 'Prod_App' }, "Input 'promote-to' has 'Prod_App', which is not a Heroku app name"],
-  [
-    'promote-to',
-    { 'promote-to': 'hello-app' },
-    "Input 'promote-to' has 'hello-app', which is also in 'app': a promotion copies the release of 'app' to other apps of its pipeline."
-  ],
-  ['promote-to', { app: 'hello-app, other-app', 'promote-to': 'prod-app' }, "Input 'promote-to' promotes the release of one app, but 'app' names 2 (hello-app, other-app)"],
-  [
-    'promote-release',
-    { 'promote-release': 'v3' },
-    "Input 'promote-release' promotes a release of 'app' to the apps of 'promote-to', which is empty: name the downstream apps in 'promote-to'."
-  ],
-  [
-    'promote-release',
-    { 'promote-to': 'prod-app', 'promote-release': 'latest' },
-    "Input 'promote-release' must be a release of 'app': its id (a UUID, e.g. the 'release-id' output of the job that deployed it) or its version such as 42 or v42 (got 'latest')."
-  ],
-  [
-    'promote-release',
-    { 'promote-to': 'prod-app', 'promote-release': '42', 'config-vars': 'FLAG=on-prod' },
-    "Input 'config-vars' shapes a build, but with 'promote-release' nothing is packaged or built (the release is promoted as it is): remove 'config-vars' from this step."
-  ],
-  [
-    'environment',
-    { 'promote-to': 'prod-app', environment: 'staging' },
-    "Input 'environment' gives one environment to every deployment, but this step deploys hello-app and promotes to prod-app: map each app with 'app=environment' lines"
-  ],
-  [
-    'environment',
-    { environment: 'hello-app=staging\nprod-app=production' },
-    "Input 'environment' line 2 maps 'prod-app', which this step does not deploy to: expected one of hello-app."
-  ]
+  ['dry-run', { 'dry-run': 'perhaps' }, "Input 'dry-run' must be true or false (got 'perhaps')."]
 ])('a bad %s fails before any request', async (_name, inputs, message) => {
   const before = { heroku: world.emulator.requests.length, github: world.github.requests.length }
   const run = await world.deploy(inputs)

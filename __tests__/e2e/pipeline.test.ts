@@ -165,6 +165,45 @@ test("a target Heroku fails: the step fails with Heroku's error_message, its dep
   expect(world.github.deployments.find((d) => d.id === results[1].deployment_id)?.statuses.at(-1)?.state).toBe('success')
 })
 
+test("faults on the promotion's calls: the reads and a 429 on the request are retried, and one promotion is made", async () => {
+  const { faults } = world.emulator
+  faults.failNext(1, 500, { method: 'GET', path: /^\/apps\/[^/]+\/pipeline-couplings$/ })
+  faults.failNext(1, 503, { method: 'GET', path: /^\/pipelines\/[^/]+\/pipeline-couplings$/ })
+  faults.dropNext(1, { method: 'GET', path: /^\/pipeline-promotions\/[^/]+\/promotion-targets$/ })
+  faults.failNext(1, 429, { method: 'POST', path: /^\/pipeline-promotions$/ }, { retryAfter: 1 })
+  const from = world.emulator.requests.length
+  try {
+    const run = await world.deploy({ app: STAGING, 'promote-to': PROD, 'github-deployment': 'false' })
+    expect(run.outputs.status).toBe('success')
+    const posts = world.emulator.requests.slice(from).filter((r) => r.method === 'POST' && r.path === '/pipeline-promotions')
+    expect(posts.map((r) => r.status)).toEqual([429, 201])
+    expect(world.emulator.requests.slice(from).filter((r) => r.fault).length).toBe(4)
+  } finally {
+    faults.clear()
+  }
+})
+
+test('a promotion request whose answer is lost is never sent again, and the step says production may still get the release', async () => {
+  const releases = world.emulator.app(PROD).releases.length
+  world.emulator.faults.loseAnswerNext(1, { method: 'POST', path: /^\/pipeline-promotions$/ })
+  const from = world.emulator.requests.length
+  try {
+    const run = await world.deploy({ app: STAGING, 'promote-to': PROD, 'github-deployment': 'false' })
+    expect(run.exitCode).toBe(1)
+    const [staging, prod] = JSON.parse(run.outputs.results) as Result[]
+    expect(staging.status).toBe('success')
+    expect(prod.status).toBe('failure')
+    expect(prod.reason).toContain(`got no clear answer: Heroku may have carried it out and may still release it on ${PROD}`)
+    expect(world.emulator.requests.slice(from).filter((r) => r.method === 'POST' && r.path === '/pipeline-promotions')).toHaveLength(1)
+    expect(run.summary).toContain(`may still go live on ${PROD}`)
+    // And Heroku had indeed carried it out: production got the release the report warned of.
+    while (world.emulator.app(PROD).releases.length === releases) await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(world.emulator.app(PROD).releases.at(-1)?.description).toBe(`Promote ${STAGING} v${staging.release_version}`)
+  } finally {
+    world.emulator.faults.clear()
+  }
+})
+
 test('promote-release of an older release: no upload, no build; production ends on exactly that slug, its deployment on that commit', async () => {
   // Staging moves on to a newer commit: the release promoted below is no longer its current one.
   world.repo.write('NEWS.md', 'a newer commit on staging\n')

@@ -100,6 +100,46 @@ export const BAD_INPUTS: BadInput[] = [
     inputs: { 'branch-nodes-idle': 'maintenance' },
     error: "Input 'branch-nodes-idle' says what a freed branch node does: it needs 'branch-nodes: true'."
   },
+  { what: 'promote-to not an app name', inputs: { 'promote-to': 'Prod_App' }, error: "Input 'promote-to' has 'Prod_App', which is not a Heroku app name" },
+  { what: 'promote-to the app itself', inputs: { 'promote-to': 'hello-app' }, error: "Input 'promote-to' has 'hello-app', which is also in 'app'" },
+  {
+    what: 'branch-nodes with promote-to',
+    inputs: { 'branch-nodes': 'true', 'promote-to': 'prod-app', app: 'hello-app, other-app' },
+    env: { GITHUB_EVENT_NAME: 'pull_request' },
+    error: "Input 'branch-nodes' deploys a pull request to a node of its own, for review: it cannot be combined with 'promote-to'"
+  },
+  {
+    what: 'promote-to from two apps',
+    inputs: { app: 'hello-app, other-app', 'promote-to': 'prod-app' },
+    error: "Input 'promote-to' promotes the release of one app, but 'app' names 2"
+  },
+  {
+    what: 'promote-release without promote-to',
+    inputs: { 'promote-release': 'v3' },
+    error: "Input 'promote-release' promotes a release of 'app' to the apps of 'promote-to', which is empty"
+  },
+  {
+    what: 'promote-release neither id nor version',
+    inputs: { 'promote-to': 'prod-app', 'promote-release': 'latest' },
+    error: "Input 'promote-release' must be a release of 'app': its id (a UUID"
+  },
+  { what: 'promote-release version 0', inputs: { 'promote-to': 'prod-app', 'promote-release': 'v0' }, error: "Input 'promote-release' must be a release of 'app'" },
+  { what: 'promote-release with a line break', inputs: { 'promote-to': 'prod-app', 'promote-release': '12\n13' }, error: "Input 'promote-release' must be a release of 'app'" },
+  {
+    what: 'promote-release with config-vars (nothing is built)',
+    inputs: { 'promote-to': 'prod-app', 'promote-release': '42', 'config-vars': 'FLAG=on-prod' },
+    error: "Input 'config-vars' shapes a build, but with 'promote-release' nothing is packaged or built"
+  },
+  {
+    what: 'environment one name for a deploy and a promotion',
+    inputs: { 'promote-to': 'prod-app', environment: 'staging' },
+    error: "Input 'environment' gives one environment to every deployment, but this step deploys hello-app and promotes to prod-app"
+  },
+  {
+    what: 'environment line for an app not in the step',
+    inputs: { environment: 'hello-app=staging\nprod-app=production' },
+    error: "Input 'environment' line 2 maps 'prod-app', which this step does not deploy to"
+  },
   { what: 'HEROKU_API_URL not http', inputs: {}, env: { HEROKU_API_URL: 'file:///tmp/api' }, error: 'HEROKU_API_URL must be an http(s) URL' },
   {
     what: 'HEROKU_CD_REQUEST_TIMEOUT words',

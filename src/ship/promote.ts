@@ -1,7 +1,7 @@
-import { DeployError, oneLine, TimeoutError } from '../errors.js'
+import { DeployError, HerokuApiError, oneLine, TimeoutError } from '../errors.js'
 import type { PromotionRoute, RouteApp } from '../gate/pipeline.js'
 import type { StageContext } from '../heroku/context.js'
-import type { HerokuPromotionTarget } from '../heroku/types.js'
+import type { HerokuPromotion, HerokuPromotionTarget } from '../heroku/types.js'
 import { type DeployResult, type PromotedRelease, timed } from '../result.js'
 import { pollUntil } from '../util/poll.js'
 import { abortable } from '../util/time.js'
@@ -38,6 +38,10 @@ export class Promotion {
   private readonly arrived: RouteApp[] = []
   private readonly answers = new Map<string, Answer>()
   private started = false
+  /** Whether the request may have reached Heroku: then a target without an answer may still get the release. */
+  private request: 'not sent' | 'sent' | 'unclear' = 'not sent'
+  /** Targets Heroku answered `failed`: nothing of the promotion goes live there. */
+  private readonly refused = new Set<string>()
 
   constructor(
     private readonly route: PromotionRoute,
@@ -53,11 +57,17 @@ export class Promotion {
   shipper(): Shipper {
     return {
       ship: async (ctx, result: DeployResult): Promise<Shipped> => {
-        const target = await timed([result], 'promote', () => {
-          this.arrive(result.app)
-          return abortable((this.answers.get(result.app) as Answer).promise, ctx.signal)
-        })
-        return { releaseId: target.release?.id as string }
+        try {
+          const target = await timed([result], 'promote', () => {
+            this.arrive(result.app)
+            return abortable((this.answers.get(result.app) as Answer).promise, ctx.signal)
+          })
+          return { releaseId: target.release?.id as string }
+        } catch (error) {
+          // Stopped waiting (a timeout, a cancel, a lost answer) while the promotion may still go on.
+          if (this.request !== 'not sent' && !this.refused.has(result.app)) result.mayGoLive ??= this.mayStillRelease(result.app)
+          throw error
+        }
       }
     }
   }
@@ -89,11 +99,20 @@ export class Promotion {
     if (signal?.aborted) throw new DeployError('promote', 'The job was cancelled before the promotion was requested.')
     const { source, pipeline } = this.route
     const what = `${source.app} v${this.release.releaseVersion}`
-    const promotion = await api.createPromotion({
-      pipeline: { id: pipeline.id },
-      source: { app: { id: source.id }, release: { id: this.release.releaseId } },
-      targets: targets.map((target) => ({ app: { id: target.id } }))
-    })
+    let promotion: HerokuPromotion
+    try {
+      this.request = 'unclear'
+      promotion = await api.createPromotion({
+        pipeline: { id: pipeline.id },
+        source: { app: { id: source.id }, release: { id: this.release.releaseId } },
+        targets: targets.map((target) => ({ app: { id: target.id } }))
+      })
+      this.request = 'sent'
+    } catch (error) {
+      // Refused (a 4xx, no connection) is certain; anything else may have reached Heroku.
+      if (error instanceof HerokuApiError && !error.mayHaveActed) this.request = 'not sent'
+      throw error
+    }
     log.info(`Promoting ${what} (release ${this.release.releaseId}) to ${targets.map((t) => t.app).join(', ')}: promotion ${promotion.id} of the pipeline '${pipeline.name}'.`)
     const byId = new Map(targets.map((target) => [target.id, target]))
     // As Heroku's CLI does: a target is followed until it failed, succeeded, or has its release (whose
@@ -113,18 +132,29 @@ export class Promotion {
     )
   }
 
+  /** What may still happen on a target the run stopped waiting for (as `mayGoLive` words it). */
+  private mayStillRelease(app: string): string {
+    const what = `${this.route.source.app} v${this.release.releaseVersion}`
+    return this.request === 'sent'
+      ? `the promotion of ${what} to ${app} was requested and had not finished: Heroku may still release it there`
+      : `the promotion request of ${what} got no clear answer: Heroku may have carried it out and may still release it on ${app}`
+  }
+
   /** Gives a target its answer: its release, or Heroku's reason why it failed. */
   private settle(app: string, answer: HerokuPromotionTarget | undefined, error?: Error): void {
     const waiter = this.answers.get(app)
     if (!waiter || waiter.settled) return
     waiter.settled = true
     const what = `The promotion of ${this.route.source.app} v${this.release.releaseVersion} to ${app}`
-    if (error instanceof TimeoutError) {
-      // The request went out: the target may still get its release after we stopped waiting.
-      return waiter.reject(new DeployError('promote', `${oneLine(error)}; Heroku may still complete it, so check the releases of ${app} before promoting again.`))
+    // A timeout names the promotion itself; anything else (Heroku refusing the request) is said as it came.
+    if (error)
+      return waiter.reject(
+        error instanceof DeployError || error instanceof TimeoutError ? new DeployError('promote', oneLine(error)) : new DeployError('promote', `${what} failed: ${oneLine(error)}`)
+      )
+    if (answer?.status === 'failed') {
+      this.refused.add(app)
+      return waiter.reject(new DeployError('promote', `${what} failed: ${answer.error_message?.trim() || 'Heroku gave no reason'}`))
     }
-    if (error) return waiter.reject(error instanceof DeployError ? error : new DeployError('promote', `${what} failed: ${oneLine(error)}`))
-    if (answer?.status === 'failed') return waiter.reject(new DeployError('promote', `${what} failed: ${answer.error_message?.trim() || 'Heroku gave no reason'}`))
     if (!answer?.release?.id) return waiter.reject(new DeployError('promote', `${what} ${answer?.status ?? 'ended'} without a release on ${app}.`))
     this.ctx.log.info(`${what} made release ${answer.release.id} on ${app}.`)
     waiter.resolve(answer)
