@@ -11,7 +11,7 @@ import type { Slug } from './slugs.js'
 import type { AppView } from './types.js'
 
 export type BuildStatus = 'pending' | 'succeeded' | 'failed'
-export type ReleaseStatus = 'pending' | 'succeeded' | 'failed'
+export type ReleaseStatus = 'pending' | 'succeeded' | 'failed' | 'expired'
 
 export interface BuildRecord {
   id: string

@@ -20,6 +20,7 @@ export class FaultInjector implements Faults {
   streamLineDelayMs = 0
   pendingAfterStreamMs = 300
   buildDelayMs = 0
+  releaseExpiresAfterMs = 0
   private readonly failures: Rule[] = []
   private readonly drops: Rule[] = []
   private readonly answers: AnswerRule[] = []

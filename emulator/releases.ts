@@ -73,9 +73,9 @@ export class ReleaseManager {
 
   private async activate(release: ReleaseRecord): Promise<void> {
     const command = release.slug?.processTypes.release
-    const phaseOk = !command || (await this.releasePhase(release, command))
+    const phase = command ? await this.releasePhase(release, command) : 'ok'
     if (this.ctx.shutdown.aborted) return // killed by close(), not a verdict on the release
-    if (!phaseOk) return this.settle(release, 'failed')
+    if (phase !== 'ok') return this.settle(release, phase)
     const dyno = release.slug ? await this.boot(release) : undefined
     if (this.ctx.shutdown.aborted) return
     for (const other of this.app.releases) other.current = false
@@ -85,13 +85,19 @@ export class ReleaseManager {
     if (release.slug) await this.serve(dyno)
   }
 
-  /** Runs the `release:` command in a one-off dyno, streaming its output; true when it exited 0. */
-  private async releasePhase(release: ReleaseRecord, command: string): Promise<boolean> {
+  /**
+   * Runs the `release:` command in a one-off dyno, streaming its output: `ok` when it exited 0,
+   * `failed` when it did not or its dyno was stopped, `expired` when it outlived `releaseExpiresAfterMs`.
+   */
+  private async releasePhase(release: ReleaseRecord, command: string): Promise<'ok' | 'failed' | 'expired'> {
     const { ctx } = this
     const log = release.log
     const dir = path.join(ctx.workDir, 'dynos', randomUUID())
     // The phase runs in a one-off dyno the API lists (type release) and can stop: the release then fails.
     const stopped = new AbortController()
+    // Heroku expires a release that stays pending too long; the knob makes that happen here.
+    const expiresAfterMs = ctx.faults.releaseExpiresAfterMs
+    const expired = expiresAfterMs > 0 ? AbortSignal.timeout(expiresAfterMs) : undefined
     const dyno = {
       id: randomUUID(),
       name: `release.${1000 + release.version}`,
@@ -106,14 +112,18 @@ export class ReleaseManager {
         cwd: dir,
         env: { ...baseEnv(), ...this.releaseEnv(release), DYNO: `release.${release.version}` },
         onLine: (line) => log?.line(line),
-        signal: AbortSignal.any([ctx.shutdown, stopped.signal])
+        signal: AbortSignal.any([ctx.shutdown, stopped.signal, ...(expired ? [expired] : [])])
       })
       if (stopped.signal.aborted) log?.line('Release phase stopped: the dyno was stopped through the API.')
       ctx.log(`${this.app.name}: release phase of v${release.version} exited with code ${code}`)
-      return code === 0 && !stopped.signal.aborted
+      if (expired?.aborted && !stopped.signal.aborted) {
+        log?.line(`Release expired: the release phase was still running after ${expiresAfterMs} ms.`)
+        return 'expired'
+      }
+      return code === 0 && !stopped.signal.aborted ? 'ok' : 'failed'
     } catch (error) {
       log?.line(`Release command could not start: ${error instanceof Error ? error.message : String(error)}`)
-      return false
+      return 'failed'
     } finally {
       this.app.releaseDynos.delete(dyno.id)
       log?.end()

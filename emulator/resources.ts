@@ -83,7 +83,8 @@ export function releaseResource(app: AppState, release: ReleaseRecord, account: 
     id: release.id,
     updated_at: timestamp(release.updatedAt),
     slug: release.slug ? { id: release.slug.id } : null,
-    status: release.status,
+    // The schema has `expired`; the published types (generated from an older schema) do not.
+    status: release.status as Release['status'],
     user: account,
     version: release.version,
     current: release.current,

@@ -65,6 +65,11 @@ export interface Faults {
   pendingAfterStreamMs: number
   /** Extra delay before a build starts running (default 0). */
   buildDelayMs: number
+  /**
+   * A release whose release phase still runs this long after it started expires, as Heroku's do
+   * (status `expired`): the phase is stopped and the release never goes live (default 0: never).
+   */
+  releaseExpiresAfterMs: number
 }
 
 export interface RequestMatch {

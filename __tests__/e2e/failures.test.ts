@@ -53,6 +53,31 @@ test('a failing release phase fails the step and the old release keeps serving',
   expect(await (await fetch(new URL('health', world.emulator.app(APP).webUrl))).text()).toBe('ok')
 })
 
+test('an expired release (Heroku expires one that stays pending) fails the step truthfully; the old release keeps serving', async () => {
+  fs.writeFileSync(`${world.repo.dir}/Procfile`, "web: node server.js\nrelease: sh -c 'echo Running migrations...; sleep 30'\n")
+  world.sha = world.repo.commit('A migration that never ends')
+  const before = world.emulator.app(APP).currentRelease()
+  world.emulator.faults.releaseExpiresAfterMs = 1500
+  try {
+    const run = await world.deploy({ timeout: '60' })
+    const expired = world.emulator.app(APP).releases.at(-1)
+    expect(expired?.status).toBe('expired')
+    expect(run.exitCode).toBe(1)
+    expect(run.outputs.status).toBe('failure')
+    expect(run.outputs['release-version']).toBe('')
+    expect(run.stdout).toContain(
+      `::error::Release v${expired?.version} failed on ${APP}: the release expired before it finished (Release expired: the release phase was still running after 1500 ms.)`
+    )
+    expect(run.summary).toContain('Nothing new is live from this run')
+    expect(world.emulator.app(APP).currentRelease()?.id).toBe(before?.id)
+    expect(await (await fetch(new URL('health', world.emulator.app(APP).webUrl))).text()).toBe('ok')
+  } finally {
+    world.emulator.faults.releaseExpiresAfterMs = 0
+    fs.writeFileSync(`${world.repo.dir}/Procfile`, 'web: node server.js\n')
+    world.sha = world.repo.commit('Migrations that end')
+  }
+})
+
 test("an app the key cannot see fails with Heroku's message before anything is uploaded", async () => {
   const requestsBefore = world.emulator.requests.length
   const run = await world.deploy({ app: 'no-such-app' })
