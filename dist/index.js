@@ -42548,8 +42548,16 @@ async function verifyRelease(ctx, result, options, timed) {
     const smoke = (what) => ctx.log.group(`Smoke checks ${what} (${result.app})`, () => runSmokeChecks(options.checks, appUrl, { deadline: new Deadline(options.smokeTimeoutMs, `The smoke checks of ${result.app}`), log: ctx.log, signal: ctx.signal }));
     result.smoke = await timed('verify', () => smoke(`of v${result.releaseVersion}`), allPassed);
     const failing = firstFailure(result.smoke);
-    if (!failing)
+    // Another run (or a person) may have released on the app while the checks ran.
+    const since = await releasedSince(ctx, result);
+    if (!failing) {
+        if (since?.status === 'succeeded') {
+            const other = `v${since.version}${since.description ? ` (${since.description})` : ''}`;
+            result.status = 'failure';
+            result.reason = `v${result.releaseVersion} on ${result.app} was superseded by ${other} while its smoke checks ran: they may have checked v${since.version}, so v${result.releaseVersion} is not proven`;
+        }
         return;
+    }
     const why = `Smoke checks failed on ${result.app} v${result.releaseVersion}: ${smoke_describe(failing)}`;
     const previous = result.previousRelease;
     if (!options.rollbackOnFailure) {
@@ -42560,6 +42568,12 @@ async function verifyRelease(ctx, result, options, timed) {
     if (!previous) {
         result.status = 'failure';
         result.reason = `${why}; ${result.noRollback ? `not rolled back: ${result.noRollback}` : 'there is no earlier release to roll back to'}`;
+        return;
+    }
+    if (since) {
+        // A rollback would replace the other release with an older one: neither run's release would be live.
+        result.status = 'failure';
+        result.reason = `${why}; not rolled back: v${since.version}${since.description ? ` (${since.description})` : ''} was released on ${result.app} since, and a rollback to v${previous.version} would undo it`;
         return;
     }
     ctx.log.warning(`${why}. Rolling back to v${previous.version}.`);
@@ -42578,6 +42592,26 @@ async function verifyRelease(ctx, result, options, timed) {
             throw error;
         result.status = 'failure';
         result.reason = `${why}; the rollback to v${previous.version} failed: ${oneLine(error)}`;
+    }
+}
+/**
+ * The newest release made on the app after this deploy's, live or on its way (not failed): another
+ * run's or a person's, since this run makes none between its release and the checks. Unknown (a
+ * warning) when Heroku cannot be read: the checks' verdict then stands as it is.
+ */
+async function releasedSince(ctx, result) {
+    const ours = result.releaseVersion;
+    if (ours === undefined)
+        return undefined;
+    try {
+        const recent = await ctx.api.latestReleases(result.app, 10);
+        return recent.find((release) => release.version > ours && (release.status === 'succeeded' || release.status === 'pending'));
+    }
+    catch (error) {
+        if (ctx.signal?.aborted)
+            throw error;
+        ctx.log.warning(`Could not tell whether another release went out on ${result.app} during the smoke checks: ${oneLine(error)}`);
+        return undefined;
     }
 }
 function allPassed(results) {

@@ -1,4 +1,5 @@
 import type { StageContext } from '../../src/heroku/context.js'
+import type { HerokuRelease } from '../../src/heroku/types.js'
 import { newResult } from '../../src/result.js'
 import { Deadline } from '../../src/util/time.js'
 import { parseSmokeChecks } from '../../src/verify/smoke-grammar.js'
@@ -97,7 +98,8 @@ async function failingApp() {
   return scriptedServer((_req, res) => void res.writeHead(500).end('Application Error'))
 }
 
-const options = (checks: string, rollbackOnFailure = true) => ({ checks: parseSmokeChecks(checks), smokeTimeoutMs: 100, rollbackOnFailure, releaseTimeoutMs: 5000 })
+// Long enough for a local server's first answer on a loaded machine; a failing check retries until then.
+const options = (checks: string, rollbackOnFailure = true) => ({ checks: parseSmokeChecks(checks), smokeTimeoutMs: 1000, rollbackOnFailure, releaseTimeoutMs: 5000 })
 const timed = <T>(_stage: string, fn: () => Promise<T>) => fn()
 
 test('failing checks roll back to the remembered release and check it again', async () => {
@@ -127,4 +129,48 @@ test('with rollback-on-failure off, or no earlier release, nothing is rolled bac
     expect(result.reason).toContain(words)
   }
   await server.close()
+})
+
+describe('a release another run made while the checks ran', () => {
+  const ours = { ...newResult('my-app'), status: 'success' as const, releaseVersion: 5, previousRelease: { id: 'rel-4', version: 4 } }
+  const theirs: HerokuRelease = { id: 'rel-6', version: 6, status: 'succeeded', current: true, description: 'Deploy 0123abcd' }
+
+  test('checks that pass after it went live prove nothing about ours: failure, saying so', async () => {
+    const server = await scriptedServer((_req, res) => void res.writeHead(200).end('ok'))
+    const api = new FakeHeroku()
+    api.releases = [theirs, { id: 'rel-5', version: 5, status: 'succeeded' }]
+    const result = { ...ours, appUrl: server.url }
+    await verifyRelease(context(api), result, options('/health 200'), timed)
+    expect(result.status).toBe('failure')
+    expect(result.reason).toBe('v5 on my-app was superseded by v6 (Deploy 0123abcd) while its smoke checks ran: they may have checked v6, so v5 is not proven')
+    await server.close()
+  })
+
+  test('one still in its release phase does not: ours passed while it was live', async () => {
+    const server = await scriptedServer((_req, res) => void res.writeHead(200).end('ok'))
+    const api = new FakeHeroku()
+    api.releases = [{ ...theirs, status: 'pending', current: false }]
+    const result = { ...ours, appUrl: server.url }
+    await verifyRelease(context(api), result, options('/health 200'), timed)
+    expect(result.status).toBe('success')
+    await server.close()
+  })
+
+  test('failing checks are not rolled back over it, live or on its way; a failed one is no reason not to', async () => {
+    const server = await failingApp()
+    for (const status of ['succeeded', 'pending'] as const) {
+      const api = new FakeHeroku()
+      api.releases = [{ ...theirs, status }]
+      const result = { ...ours, appUrl: server.url }
+      await verifyRelease(context(api), result, options('/health 200'), timed)
+      expect(api.rollbacks).toEqual([])
+      expect(result.status).toBe('failure')
+      expect(result.reason).toMatch(/; not rolled back: v6 \(Deploy 0123abcd\) was released on my-app since, and a rollback to v4 would undo it$/)
+    }
+    const api = new FakeHeroku()
+    api.releases = [{ ...theirs, status: 'failed', current: false }]
+    await verifyRelease(context(api), { ...ours, appUrl: server.url }, options('/health 200'), timed)
+    expect(api.rollbacks).toEqual(['rel-4'])
+    await server.close()
+  })
 })

@@ -2,6 +2,7 @@ import { oneLine } from '../errors.js'
 import type { StageContext } from '../heroku/context.js'
 import type { ReleaseKind } from '../heroku/maintenance.js'
 import { awaitRelease } from '../heroku/release.js'
+import type { HerokuRelease } from '../heroku/types.js'
 import type { DeployResult } from '../result.js'
 import { Deadline } from '../util/time.js'
 import type { SmokeCheck } from './smoke-grammar.js'
@@ -39,7 +40,16 @@ export async function verifyRelease(ctx: StageContext, result: DeployResult, opt
     )
   result.smoke = await timed('verify', () => smoke(`of v${result.releaseVersion}`), allPassed)
   const failing = firstFailure(result.smoke)
-  if (!failing) return
+  // Another run (or a person) may have released on the app while the checks ran.
+  const since = await releasedSince(ctx, result)
+  if (!failing) {
+    if (since?.status === 'succeeded') {
+      const other = `v${since.version}${since.description ? ` (${since.description})` : ''}`
+      result.status = 'failure'
+      result.reason = `v${result.releaseVersion} on ${result.app} was superseded by ${other} while its smoke checks ran: they may have checked v${since.version}, so v${result.releaseVersion} is not proven`
+    }
+    return
+  }
 
   const why = `Smoke checks failed on ${result.app} v${result.releaseVersion}: ${describe(failing)}`
   const previous = result.previousRelease
@@ -51,6 +61,12 @@ export async function verifyRelease(ctx: StageContext, result: DeployResult, opt
   if (!previous) {
     result.status = 'failure'
     result.reason = `${why}; ${result.noRollback ? `not rolled back: ${result.noRollback}` : 'there is no earlier release to roll back to'}`
+    return
+  }
+  if (since) {
+    // A rollback would replace the other release with an older one: neither run's release would be live.
+    result.status = 'failure'
+    result.reason = `${why}; not rolled back: v${since.version}${since.description ? ` (${since.description})` : ''} was released on ${result.app} since, and a rollback to v${previous.version} would undo it`
     return
   }
   ctx.log.warning(`${why}. Rolling back to v${previous.version}.`)
@@ -73,6 +89,24 @@ export async function verifyRelease(ctx: StageContext, result: DeployResult, opt
 }
 
 export type Timed = <T>(stage: 'verify' | 'rollback', fn: () => Promise<T>, passed?: (value: T) => boolean) => Promise<T>
+
+/**
+ * The newest release made on the app after this deploy's, live or on its way (not failed): another
+ * run's or a person's, since this run makes none between its release and the checks. Unknown (a
+ * warning) when Heroku cannot be read: the checks' verdict then stands as it is.
+ */
+async function releasedSince(ctx: StageContext, result: DeployResult): Promise<HerokuRelease | undefined> {
+  const ours = result.releaseVersion
+  if (ours === undefined) return undefined
+  try {
+    const recent = await ctx.api.latestReleases(result.app, 10)
+    return recent.find((release) => release.version > ours && (release.status === 'succeeded' || release.status === 'pending'))
+  } catch (error) {
+    if (ctx.signal?.aborted) throw error
+    ctx.log.warning(`Could not tell whether another release went out on ${result.app} during the smoke checks: ${oneLine(error)}`)
+    return undefined
+  }
+}
 
 function allPassed(results: SmokeResult[]): boolean {
   return results.every((r) => r.passed)
