@@ -42856,20 +42856,56 @@ function appLog(log, app) {
 
 
 /** git: the commit, made pushable once, is force-pushed to each app's Heroku remote. */
-function pushShipper(target, source) {
+function pushShipper(target, source, findBuildMs = FIND_BUILD_MS) {
+    // Each app's push: once begun, Heroku may build it whatever becomes of the pusher; once accepted, it was built.
+    const pushes = new Map();
     return {
         ship: async (ctx, result) => {
             const { app } = result;
             await installBuildpacks(ctx.api, ctx.log, app, target.buildpacks);
             const before = (await ctx.api.latestReleases(app, 1))[0]?.version ?? 0;
             const remoteUrl = `${target.gitUrl}/${encodeURIComponent(app)}.git`;
+            pushes.set(app, 'begun');
             const pushed = await timed([result], 'push', () => pushToHeroku(ctx, { app, remoteUrl, apiKey: target.apiKey, source }));
+            pushes.set(app, pushed.upToDate ? 'unchanged' : 'built');
             const release = pushed.upToDate ? await releaseOfUnchangedPush(ctx, app, source.commit) : await findPushedRelease(ctx, app, source.commit, before);
             return { releaseId: release.id, slugId: release.slug?.id };
         },
-        // The build a push started runs on without the pusher: found by the commit it builds.
-        startedBuild: async (ctx, result) => (await ctx.api.recentBuilds(result.app, 10)).find((build) => build.status === 'pending' && build.source_blob?.version === source.commit)
+        startedBuild: async (ctx, { app }) => {
+            const push = pushes.get(app);
+            if (push === 'begun')
+                return buildOfInterruptedPush(ctx, app, source.commit, findBuildMs);
+            // Accepted: the push's build is done (the newest of this commit), and its release may be on its way.
+            if (push === 'built')
+                return (await ctx.api.recentBuilds(app, 10)).find((build) => build.source_blob?.version === source.commit);
+            return undefined;
+        }
     };
+}
+// How long an interrupted push's build is looked for: Heroku starts it once it has the pushed commit.
+const FIND_BUILD_MS = 3000;
+/**
+ * The build an interrupted push started (a cancel or a timeout killed the pusher): it runs on without
+ * it, found by the commit it builds. Heroku creates it only once it has received and unpacked the
+ * push, which can be after the pusher was gone, so it is looked for a few seconds. When none shows,
+ * nothing says the push did not reach Heroku: the error says a build of it may still start.
+ */
+async function buildOfInterruptedPush(ctx, app, commit, windowMs) {
+    const pending = (builds) => builds.find((build) => build.status === 'pending' && build.source_blob?.version === commit);
+    // Not the run's cancel signal (it has fired): the cleanup window bounds this.
+    const builds = await pollUntil(() => ctx.api.recentBuilds(app, 10), (list) => pending(list) !== undefined, {
+        deadline: new Deadline(windowMs, 'looking for the build of the push'),
+        intervalMs: 250,
+        maxIntervalMs: 500
+    }).catch((error) => {
+        if (error instanceof TimeoutError)
+            return [];
+        throw error;
+    });
+    const build = pending(builds);
+    if (build)
+        return build;
+    throw new Error(`the push of ${commit.slice(0, 7)} was interrupted and no build of it showed on Heroku within ${formatSeconds(windowMs)}; if the push reached Heroku, a build of it may still start`);
 }
 const PUSH_RETRY = { attempts: 4, baseDelayMs: 2000, maxDelayMs: 15_000 };
 /**

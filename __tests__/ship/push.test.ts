@@ -7,8 +7,8 @@ import { DeployError } from '../../src/errors.js'
 import type { StageContext } from '../../src/heroku/context.js'
 import { preparePush } from '../../src/prepare/pushable.js'
 import { childEnv } from '../../src/util/child-env.js'
-import { findPushedRelease, pushEnv, pushToHeroku, releaseOfUnchangedPush, scrubber } from '../../src/ship/push.js'
-import type { HerokuRelease } from '../../src/heroku/types.js'
+import { buildOfInterruptedPush, findPushedRelease, pushEnv, pushToHeroku, releaseOfUnchangedPush, scrubber } from '../../src/ship/push.js'
+import type { HerokuBuild, HerokuRelease } from '../../src/heroku/types.js'
 import { Deadline } from '../../src/util/time.js'
 import { git, makeRepo, type Repo } from '../../scripts/lib/git-repo.js'
 import { projectRoot } from '../../scripts/lib/run-action.js'
@@ -148,6 +148,32 @@ describe('finding the release of a push', () => {
   test('when the deploy runs out of time meanwhile, the timeout says so', async () => {
     const ctx = context(new FakeHeroku(), 100)
     await expect(findPushedRelease(ctx, 'my-app', COMMIT, 3)).rejects.toThrow('The build and release of my-app did not finish within 0.1 s')
+  })
+})
+
+describe('the build of an interrupted push', () => {
+  const build = (status: HerokuBuild['status'], version = COMMIT): HerokuBuild => ({
+    id: `build-${status}`,
+    status,
+    source_blob: { version },
+    created_at: '2026-01-01T00:00:00Z',
+    updated_at: '2026-01-01T00:00:00Z'
+  })
+
+  test('is found once Heroku lists it, pending, even a moment after the pusher was gone', async () => {
+    const api = new FakeHeroku()
+    let reads = 0
+    api.recentBuilds = async () => (++reads < 3 ? [build('succeeded', 'an older commit'.padEnd(40, '0'))] : [build('pending')])
+    expect(await buildOfInterruptedPush(context(api), 'my-app', COMMIT, 5000)).toMatchObject({ id: 'build-pending' })
+    expect(reads).toBe(3)
+  })
+
+  test('when none shows in time, it says that a build of the push may still start', async () => {
+    const api = new FakeHeroku()
+    api.recentBuilds = async () => [build('failed')]
+    await expect(buildOfInterruptedPush(context(api), 'my-app', COMMIT, 300)).rejects.toThrow(
+      'the push of c0ffee1 was interrupted and no build of it showed on Heroku within 0.3 s; if the push reached Heroku, a build of it may still start'
+    )
   })
 })
 
