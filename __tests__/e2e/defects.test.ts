@@ -7,6 +7,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { scriptedServer } from '../fakes/http.js'
+import { cancelMarks, expectCleanCancel } from './cancel-checks.js'
 import { APP, startWorld, type World } from './world.js'
 
 let world: World
@@ -142,14 +143,17 @@ describe('3. a cancel is a cancel wherever it lands', () => {
     commit('cancelled mid smoke request')
     const hanging = await scriptedServer(() => undefined)
     try {
+      const marks = cancelMarks(world)
       const running = world.start({ 'smoke-checks': `${hanging.url}/slow 200`, 'smoke-timeout': '60' })
       await running.waitForOutput('::group::Smoke checks of v')
       await until(() => hanging.received.length > 0)
+      marks.sentAt = Date.now()
       running.child.kill('SIGINT')
       const run = await running.done
       expect(run.outputs.status).toBe('cancelled')
       expect(run.stdout).not.toContain('This operation was aborted')
       expect(world.github.deployments.at(-1)?.statuses.map((s) => s.state)).toEqual(['in_progress', 'error'])
+      expectCleanCancel(world, run, marks)
     } finally {
       await hanging.close()
     }
@@ -158,13 +162,16 @@ describe('3. a cancel is a cancel wherever it lands', () => {
   test('during the upload: cancelled, not a failed upload', async () => {
     commit('cancelled mid upload')
     world.emulator.faults.delayAnswerNext(1, 30_000, { method: 'PUT', path: /^\/blobs\// })
+    const marks = cancelMarks(world)
     const running = world.start()
     await until(() => world.emulator.requests.some((r) => r.method === 'PUT' && r.fault === 'delay' && r.status === 0))
+    marks.sentAt = Date.now()
     running.child.kill('SIGINT')
     const run = await running.done
     expect(run.outputs.status).toBe('cancelled')
     expect(run.stdout).not.toMatch(/::error::.*upload/)
     expect(world.github.deployments.at(-1)?.statuses.map((s) => s.state)).toEqual(['in_progress', 'error'])
+    expectCleanCancel(world, run, marks)
   })
 
   test('during git archive: cancelled, and the half-written tarball is removed', async () => {
@@ -173,28 +180,38 @@ describe('3. a cancel is a cancel wherever it lands', () => {
     fs.mkdirSync(bin, { recursive: true })
     const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
     fs.writeFileSync(path.join(bin, 'git'), `#!/bin/sh\nif [ "$1" = archive ]; then sleep 20; fi\nexec '${realGit}' "$@"\n`, { mode: 0o755 })
+    const marks = cancelMarks(world)
     const running = world.start({}, { PATH: `${bin}:${process.env.PATH}` })
     await until(() => fs.readFileSync(world.gitLog, 'utf8').includes(`argv: archive --format=tar ${world.sha}`))
+    marks.sentAt = Date.now()
     running.child.kill('SIGINT')
     const run = await running.done
     expect(run.outputs.status).toBe('cancelled')
     expect(fs.readdirSync(run.runnerTemp).filter((name) => name.startsWith('heroku-cd-source-'))).toEqual([])
+    expectCleanCancel(world, run, marks)
   })
 
-  test('with several apps one after the other, a cancel during the first starts no other', async () => {
+  test('with several apps one after the other, a cancel during the first one’s smoke request starts no other', async () => {
     await world.emulator.createApp('second-app')
     commit('cancelled before the second app')
-    world.emulator.faults.buildDelayMs = 30_000
+    const hanging = await scriptedServer(() => undefined)
     try {
-      const running = world.start({ app: `${APP}, second-app`, 'max-parallel': '1' })
-      await running.waitForOutput('Build output')
+      const marks = cancelMarks(world, [APP, 'second-app'])
+      const running = world.start({ app: `${APP}, second-app`, 'max-parallel': '1', 'smoke-checks': `${hanging.url}/slow 200`, 'smoke-timeout': '60' })
+      await until(() => hanging.received.length > 0)
+      const mark = world.emulator.requests.length
+      marks.sentAt = Date.now()
       running.child.kill('SIGINT')
       const run = await running.done
+      // Not a single request for the second app after the cancel (it was looked up before).
+      const second = world.emulator.requests.slice(mark).filter((r) => r.path.startsWith('/apps/second-app'))
+      expect(second.map((r) => `${r.method} ${r.path}`)).toEqual([])
       expect(run.outputs.status).toBe('cancelled')
       expect(JSON.parse(run.outputs.results).map((r: { status: string }) => r.status)).toEqual(['cancelled', 'cancelled'])
       expect(world.emulator.app('second-app').builds).toEqual([])
+      expectCleanCancel(world, run, marks)
     } finally {
-      world.emulator.faults.buildDelayMs = 0
+      await hanging.close()
     }
   })
 })
