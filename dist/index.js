@@ -42855,6 +42855,7 @@ function appLog(log, app) {
 
 
 
+
 /** git: the commit, made pushable once, is force-pushed to each app's Heroku remote. */
 function pushShipper(target, source, findBuildMs = FIND_BUILD_MS) {
     // Each app's push: once begun, Heroku may build it whatever becomes of the pusher; once accepted, it was built.
@@ -42866,7 +42867,8 @@ function pushShipper(target, source, findBuildMs = FIND_BUILD_MS) {
             const before = (await ctx.api.latestReleases(app, 1))[0]?.version ?? 0;
             const remoteUrl = `${target.gitUrl}/${encodeURIComponent(app)}.git`;
             pushes.set(app, 'begun');
-            const pushed = await timed([result], 'push', () => pushToHeroku(ctx, { app, remoteUrl, apiKey: target.apiKey, source }));
+            const made = (waitMs) => pushMade(ctx, app, source.commit, before, waitMs);
+            const pushed = await timed([result], 'push', () => pushToHeroku(ctx, { app, remoteUrl, apiKey: target.apiKey, source, made }));
             pushes.set(app, pushed.upToDate ? 'unchanged' : 'built');
             const release = pushed.upToDate ? await releaseOfUnchangedPush(ctx, app, source.commit) : await findPushedRelease(ctx, app, source.commit, before);
             return { releaseId: release.id, slugId: release.slug?.id };
@@ -42907,6 +42909,55 @@ async function buildOfInterruptedPush(ctx, app, commit, windowMs) {
         return build;
     throw new Error(`the push of ${commit.slice(0, 7)} was interrupted and no build of it showed on Heroku within ${formatSeconds(windowMs)}; if the push reached Heroku, a build of it may still start`);
 }
+/**
+ * What a push whose answer was lost or cut made on Heroku: the release of its build (the newest above
+ * `afterVersion` naming the commit), or its build still running, followed to its end (a failed one
+ * throws with Heroku's reason). Looked for up to `waitMs`: Heroku creates the build only once it has
+ * unpacked the push. Undefined when nothing shows: the push is then safe to send again.
+ */
+async function pushMade(ctx, app, commit, afterVersion, waitMs) {
+    const read = async () => {
+        const [releases, builds] = await Promise.all([ctx.api.latestReleases(app, 10), ctx.api.recentBuilds(app, 10)]);
+        return {
+            released: releases.some((release) => release.version > afterVersion && releaseRuns(release, commit)),
+            building: builds.find((build) => build.status === 'pending' && build.source_blob?.version === commit)
+        };
+    };
+    const found = await pollUntil(read, (now) => now.released || now.building !== undefined, {
+        deadline: new Deadline(Math.min(waitMs, ctx.deadline.remainingMs()), 'looking for what the push made'),
+        signal: ctx.signal,
+        intervalMs: 250,
+        maxIntervalMs: 500
+    }).catch((error) => {
+        if (error instanceof TimeoutError)
+            return undefined;
+        throw error;
+    });
+    if (!found)
+        return undefined;
+    if (found.building) {
+        const build = found.building;
+        ctx.log.info(`Build ${build.id} of ${commit.slice(0, 7)} is running on ${app}: following it.`);
+        // Into the push's log group (groups do not nest).
+        const tail = new LineTail();
+        if (build.output_stream_url) {
+            await followOutputStream(build.output_stream_url, {
+                deadline: ctx.deadline,
+                signal: ctx.signal,
+                onLine: (line) => {
+                    tail.push(line);
+                    ctx.log.info(line);
+                },
+                onTrouble: (message) => ctx.log.warning(`The build output of ${app}: ${message}; waiting for Heroku's status instead.`)
+            });
+        }
+        const done = await pollUntil(() => ctx.api.getBuild(app, build.id), (now) => now.status !== 'pending', { deadline: ctx.deadline, signal: ctx.signal, intervalMs: ctx.pollMs });
+        const lines = tail.lines();
+        if (done.status !== 'succeeded')
+            throw new DeployError('push', `Build ${build.id} of the push failed on ${app}: ${herokuReason(lines) ?? 'no reason given'}`, lines);
+    }
+    return { upToDate: false };
+}
 const PUSH_RETRY = { attempts: 4, baseDelayMs: 2000, maxDelayMs: 15_000 };
 /**
  * Force-pushes the commit to `main` of the app's Heroku git remote, streaming git's output (the
@@ -42917,19 +42968,51 @@ const PUSH_RETRY = { attempts: 4, baseDelayMs: 2000, maxDelayMs: 15_000 };
  */
 async function pushToHeroku(ctx, request) {
     const { log, signal, deadline } = ctx;
-    return log.group(`Build output (${request.app}, git push)`, () => withRetry(() => pushOnce(ctx, request), {
+    const short = request.source.commit.slice(0, 7);
+    let uncertain;
+    const attempt = async () => {
+        if (uncertain && request.made) {
+            const made = await request.made(uncertain.waitMs);
+            if (made) {
+                log.info(`The push of ${short} to ${request.app} got no clear answer, but Heroku had received it and built it: not pushed again.`);
+                return made;
+            }
+            log.info(`The push of ${short} to ${request.app} got no clear answer, and Heroku shows no build of it: pushing again.`);
+        }
+        try {
+            return await pushOnce(ctx, request);
+        }
+        catch (error) {
+            if (error instanceof UncertainPushError)
+                uncertain = error;
+            throw error;
+        }
+    };
+    return log.group(`Build output (${request.app}, git push)`, () => withRetry(attempt, {
         ...PUSH_RETRY,
         signal,
         deadline,
-        retryDelay: (error, attempt) => (error instanceof TransientPushError ? backoffDelay(PUSH_RETRY, attempt) : undefined),
-        onRetry: (error, attempt, delayMs) => log.warning(`${error.message}; retrying in ${formatSeconds(delayMs)} (attempt ${attempt + 1} of ${PUSH_RETRY.attempts})`)
+        retryDelay: (error, n) => (error instanceof TransientPushError || (error instanceof UncertainPushError && request.made) ? backoffDelay(PUSH_RETRY, n) : undefined),
+        onRetry: (error, n, delayMs) => log.warning(`${error.message}; retrying in ${formatSeconds(delayMs)} (attempt ${n + 1} of ${PUSH_RETRY.attempts})`)
     }));
 }
-/** A push that failed before the remote did anything: safe to try again. */
+/** A push that failed before anything was sent (the ref discovery): safe to try again. */
 class TransientPushError extends Error {
 }
+/**
+ * A push whose connection failed after the commit was sent: Heroku may have received it and built
+ * it (or be building it), so what it made is looked for before it is sent again. `waitMs`: how long
+ * to look; an answer with a status came after Heroku decided, no answer at all may come before its build shows.
+ */
+class UncertainPushError extends Error {
+    waitMs;
+    constructor(message, waitMs) {
+        super(message);
+        this.waitMs = waitMs;
+    }
+}
 // What git says when the connection, not the remote's verdict, failed.
-const TRANSIENT = /returned error: (429|5\d\d)|Failed to connect|Could not resolve host|Connection (refused|reset|timed out)|Empty reply|Recv failure|RPC failed|early EOF|unexpected disconnect|remote end hung up|Operation timed out|SSL_/i;
+const TRANSIENT = /returned error: (429|5\d\d)|Failed to connect|Could not resolve host|Connection (refused|reset|timed out)|Empty reply|Recv failure|RPC failed|early EOF|unexpected disconnect|remote end hung up|Operation timed out|transfer closed|SSL_/i;
 const REFUSED_KEY = /terminal prompts disabled|Authentication failed|could not read (Username|Password)|returned error: 401/i;
 async function pushOnce(ctx, request) {
     const { app, remoteUrl, source } = request;
@@ -42983,16 +43066,21 @@ async function pushOnce(ctx, request) {
     if (/repository '.*' not found/.test(said)) {
         throw new DeployError('push', `Heroku's git remote has no repository ${remoteUrl}: check the 'app' input (and HEROKU_GIT_URL).`, tail);
     }
-    // "unable to access" is the ref discovery failing: nothing was sent yet. Later, only while the remote said nothing.
-    if (TRANSIENT.test(said) && (/unable to access/.test(said) || !remoteSpoke))
-        throw new TransientPushError(`git push to ${app} failed: ${said}`);
+    // "unable to access" is the ref discovery failing: nothing was sent yet. Later, Heroku may have the commit.
+    if (TRANSIENT.test(said)) {
+        if (/unable to access/.test(said))
+            throw new TransientPushError(`git push to ${app} failed: ${said}`);
+        const answered = messages.some((line) => /returned error: \d{3}/.test(line));
+        throw new UncertainPushError(`git push to ${app} failed after sending ${short}${remoteSpoke ? ', while Heroku was building it' : ''}: ${said}`, answered ? 0 : FIND_BUILD_MS);
+    }
     throw new DeployError('push', `git push of ${short} to ${app} failed (exit ${code}): ${said}`, tail);
 }
 /**
  * What the push adds to a child's environment: the key as a Basic `Authorization` header in git's
  * configuration, scoped to this one remote (never in the URL or an argument); no prompt, no credential
- * helper, no redirect to another host, no tracing that could print the header (those variables are
- * removed); English messages to parse. Configuration the job already passes this way is kept.
+ * helper, no redirect to another host, no reused connection (see below), no tracing that could print
+ * the header (those variables are removed); English messages to parse. Configuration the job already
+ * passes this way is kept.
  */
 function pushEnv(remoteUrl, apiKey, base = process.env) {
     const env = {};
@@ -43002,7 +43090,11 @@ function pushEnv(remoteUrl, apiKey, base = process.env) {
     const config = [
         [`http.${remoteUrl}.extraHeader`, `Authorization: Basic ${Buffer.from(`heroku:${apiKey}`).toString('base64')}`],
         ['credential.helper', ''],
-        ['http.followRedirects', 'false']
+        ['http.followRedirects', 'false'],
+        // libcurl silently sends a request again when the kept-alive connection it reused dies before an
+        // answer: for the push's POST, that is the push sent twice blindly (Heroku builds it twice). A
+        // connection per request leaves that decision to pushToHeroku, which looks first.
+        [`http.${remoteUrl}.extraHeader`, 'Connection: close']
     ];
     const first = /^\d+$/.test(base.GIT_CONFIG_COUNT ?? '') ? Number(base.GIT_CONFIG_COUNT) : 0;
     config.forEach(([key, value], i) => {
@@ -43058,6 +43150,11 @@ async function releaseOfUnchangedPush(ctx, app, commit) {
     const built = releases.find((release) => releaseRuns(release, commit) && release.slug?.id);
     if (!built?.slug) {
         throw new DeployError('push', `Heroku's main of ${app} already is ${short}, so the push built nothing, and none of its last ${RECENT_RELEASES} releases runs it: push a new commit, or deploy with strategy: api.`);
+    }
+    // Still in its release phase (a re-run beside the run that pushed, a push whose answer was lost): waited for, not made twice.
+    if (built.status === 'pending') {
+        ctx.log.info(`v${built.version} of ${short} is still being released on ${app}: waiting for it rather than releasing ${short} again.`);
+        return built;
     }
     const current = releases.find((release) => release.current);
     if (current?.status === 'succeeded' && current.slug?.id === built.slug.id) {

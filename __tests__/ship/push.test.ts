@@ -52,7 +52,9 @@ describe('credentials', () => {
       GIT_CONFIG_VALUE_1: `Authorization: Basic ${Buffer.from(`heroku:${KEY}`).toString('base64')}`,
       GIT_CONFIG_KEY_2: 'credential.helper',
       GIT_CONFIG_VALUE_2: '',
-      GIT_CONFIG_COUNT: '4',
+      GIT_CONFIG_KEY_4: `http.${remote}.extraHeader`,
+      GIT_CONFIG_VALUE_4: 'Connection: close',
+      GIT_CONFIG_COUNT: '5',
       GIT_TERMINAL_PROMPT: '0',
       GIT_ASKPASS: ''
     })
@@ -191,6 +193,13 @@ describe('a push that changed nothing', () => {
     expect((await releaseOfUnchangedPush(ctx, 'my-app', COMMIT)).id).toBe('rel-10')
     expect(ctx.api.createdReleases).toEqual([{ slug: 'slug-8', description: `Deploy ${COMMIT.slice(0, 8)}` }])
     expect(ctx.log.text()).toContain(`my-app runs v9, not ${COMMIT.slice(0, 7)}: releasing the slug of v8 again.`)
+  })
+
+  test('the release of the commit still in its release phase is waited for, not made twice', async () => {
+    const ctx = context()
+    ctx.api.releases = [release(8, `Deploy ${COMMIT.slice(0, 8)}`, { status: 'pending' }), release(7, 'Deploy 11111111', { current: true })]
+    expect((await releaseOfUnchangedPush(ctx, 'my-app', COMMIT)).id).toBe('rel-8')
+    expect(ctx.api.createdReleases).toEqual([])
   })
 
   test('no release runs the commit: a clear failure', async () => {
