@@ -11,5 +11,7 @@ export default {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', useESM: true, diagnostics: false }]
   },
   testTimeout: 120000,
-  maxWorkers: 2
+  maxWorkers: 2,
+  // test.concurrent rows (the fault matrix, the bad inputs) mostly wait on timeouts and backoff: 8 at once.
+  maxConcurrency: 8
 }

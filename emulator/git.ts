@@ -146,8 +146,14 @@ export class GitRemote {
     child.stderr.on('data', (chunk: Buffer) => this.ctx.log(`git http-backend (${app.name}): ${chunk.toString().trim()}`))
     child.stdin.on('error', () => undefined) // the backend may answer before it read the whole body
     req.pipe(child.stdin)
+    // A client gone before it sent the whole request leaves the backend waiting for it: stopped. A push
+    // received in full is carried out to the end, as Heroku's is (build, release and main updated)
+    // whatever becomes of the pusher; what it would say is dropped.
     res.on('close', () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+      if (child.exitCode !== null || child.signalCode !== null) return
+      if (!req.complete) return void child.kill('SIGTERM')
+      child.stdout.unpipe(res)
+      child.stdout.resume()
     })
 
     return new Promise<void>((resolve, reject) => {
@@ -159,6 +165,7 @@ export class GitRemote {
         if (end === undefined) return
         answered = true
         child.stdout.off('data', onData)
+        if (res.destroyed) return void child.stdout.resume() // the client is gone: nobody to answer
         const { status, headers } = parseCgiHead(head.subarray(0, end.at).toString('latin1'))
         res.writeHead(status, headers)
         res.write(head.subarray(end.at + end.length))

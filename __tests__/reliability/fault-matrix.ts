@@ -1,8 +1,9 @@
 /**
- * The fault matrix: every Heroku endpoint a deploy calls × every way a call can go wrong. The e2e
- * suite (e2e/fault-matrix.test.ts) runs one deploy per fault with that fault on every endpoint at once
- * and checks each cell; the README's table is rendered from these same rows (npm run reliability-tables),
- * and a test checks that the README shows exactly that.
+ * The fault matrix: every Heroku endpoint a deploy calls × every way a call can go wrong. Each kind of
+ * deploy (a scenario: the plain api deploy (api), git, a rollback, build-once, a timeout) calls some of the
+ * endpoints; the e2e suite (e2e/fault-matrix-*.test.ts) runs one deploy of it per fault, with that
+ * fault on each of its endpoints at once, and checks how it ends. The README's tables are rendered
+ * from these same rows (npm run reliability-tables), and a test checks that the README shows exactly that.
  */
 import type { RequestMatch } from '../../emulator/index.js'
 
@@ -19,32 +20,103 @@ export const FAULTS: { kind: FaultKind; title: string }[] = [
   { kind: 'cut', title: 'answer stops mid-way' }
 ]
 
-/** How the action may repeat a call (src/heroku/api.ts), which decides what each fault leads to. */
-export type CallKind = 'read' | 'idempotent' | 'harmless' | 'lookFirst' | 'upload' | 'stream'
+/** What the emulator records on a request that met each fault (`RecordedRequest.fault`). */
+export const RECORDED: Record<FaultKind, string> = { 'retry-after': 'fail', '429': 'fail', '500': 'fail', '503': 'fail', reset: 'drop', lost: 'lose', slow: 'delay', cut: 'cut' }
+
+/** The kinds of deploy the matrix runs, each with the endpoints only it calls, and how each of its runs must end. */
+export type Scenario = 'api' | 'git' | 'rollback' | 'build-once' | 'timeout'
+
+export const SCENARIOS: { scenario: Scenario; deploy: string; ends: string; test: string }[] = [
+  {
+    scenario: 'api',
+    deploy: 'api, with maintenance, config vars and a smoke check',
+    ends: '`success`, exactly one build, maintenance off, the app answering',
+    test: 'fault-matrix.test.ts'
+  },
+  {
+    scenario: 'git',
+    deploy: 'git, with buildpacks',
+    ends: '`success`, exactly one build and one release, the commit on Heroku’s main',
+    test: 'fault-matrix-git.test.ts'
+  },
+  {
+    scenario: 'rollback',
+    deploy: 'api, a smoke check that fails',
+    ends: '`rolled-back`, exactly one rollback release, the earlier code answering',
+    test: 'fault-matrix-rollback.test.ts'
+  },
+  {
+    scenario: 'build-once',
+    deploy: 'api, two apps, build-once',
+    ends: '`success`, one build on the first app, exactly one release of its slug on the second',
+    test: 'fault-matrix-build-once.test.ts'
+  },
+  {
+    scenario: 'timeout',
+    deploy: 'api, with maintenance, a build slower than `timeout`',
+    ends: '`failure` with "The build and release of ‹app› did not finish within 8 s", the build cancelled, no release, maintenance off',
+    test: 'fault-matrix-timeout.test.ts'
+  }
+]
+
+/** How the action may repeat a call (src/heroku/api.ts, src/ship/push.ts), which decides what each fault leads to. */
+export type CallKind = 'read' | 'idempotent' | 'harmless' | 'lookFirst' | 'upload' | 'stream' | 'cancel' | 'git-refs' | 'git-push'
 
 export interface Endpoint {
   name: string
-  match: RequestMatch
+  scenario: Scenario
   kind: CallKind
+  /** The requests to this endpoint for `app` (blob and stream URLs name no app: one deploy per emulator). */
+  match(app: string): RequestMatch
 }
 
-const APP = '[^/]+'
+const at = (app: string): string => app.replace(/[^a-z0-9-]/g, '')
+const api =
+  (method: string, tail: string) =>
+  (app: string): RequestMatch => ({ method, path: new RegExp(`^/apps/${at(app)}${tail}$`) })
+const ID = '[^/?]+'
+
 export const ENDPOINTS: Endpoint[] = [
-  { name: 'GET /apps/{app}', match: { method: 'GET', path: new RegExp(`^/apps/${APP}$`) }, kind: 'read' },
-  { name: 'GET /apps/{app}/releases (the rollback target)', match: { method: 'GET', path: new RegExp(`^/apps/${APP}/releases$`) }, kind: 'read' },
-  { name: 'POST /sources', match: { method: 'POST', path: /^\/sources$/ }, kind: 'harmless' },
-  { name: 'PUT the upload (presigned URL)', match: { method: 'PUT', path: /^\/blobs\// }, kind: 'upload' },
-  { name: 'PATCH /apps/{app} (maintenance on)', match: { method: 'PATCH', path: new RegExp(`^/apps/${APP}$`) }, kind: 'idempotent' },
-  { name: 'PATCH /apps/{app}/config-vars', match: { method: 'PATCH', path: new RegExp(`^/apps/${APP}/config-vars$`) }, kind: 'idempotent' },
-  { name: 'POST /apps/{app}/builds', match: { method: 'POST', path: new RegExp(`^/apps/${APP}/builds$`) }, kind: 'lookFirst' },
-  { name: 'GET the build output stream', match: { method: 'GET', path: /^\/streams\/builds\// }, kind: 'stream' },
-  { name: 'GET /apps/{app}/builds/{id}', match: { method: 'GET', path: new RegExp(`^/apps/${APP}/builds/${APP}$`) }, kind: 'read' },
-  { name: 'GET /apps/{app}/releases/{id}', match: { method: 'GET', path: new RegExp(`^/apps/${APP}/releases/${APP}$`) }, kind: 'read' },
-  { name: 'GET the release-phase output stream', match: { method: 'GET', path: /^\/streams\/releases\// }, kind: 'stream' }
+  { name: 'GET /apps/{app}', scenario: 'api', kind: 'read', match: api('GET', '') },
+  { name: 'GET /apps/{app}/releases (the rollback target)', scenario: 'api', kind: 'read', match: api('GET', '/releases') },
+  { name: 'POST /sources', scenario: 'api', kind: 'harmless', match: () => ({ method: 'POST', path: /^\/sources$/ }) },
+  { name: 'PUT the upload (presigned URL)', scenario: 'api', kind: 'upload', match: () => ({ method: 'PUT', path: /^\/blobs\// }) },
+  { name: 'PATCH /apps/{app} (maintenance on)', scenario: 'api', kind: 'idempotent', match: api('PATCH', '') },
+  { name: 'PATCH /apps/{app}/config-vars', scenario: 'api', kind: 'idempotent', match: api('PATCH', '/config-vars') },
+  { name: 'POST /apps/{app}/builds', scenario: 'api', kind: 'lookFirst', match: api('POST', '/builds') },
+  { name: 'GET the build output stream', scenario: 'api', kind: 'stream', match: () => ({ method: 'GET', path: /^\/streams\/builds\// }) },
+  { name: 'GET /apps/{app}/builds/{id}', scenario: 'api', kind: 'read', match: api('GET', `/builds/${ID}`) },
+  { name: 'GET /apps/{app}/releases/{id}', scenario: 'api', kind: 'read', match: api('GET', `/releases/${ID}`) },
+  { name: 'GET the release-phase output stream', scenario: 'api', kind: 'stream', match: () => ({ method: 'GET', path: /^\/streams\/releases\// }) },
+  { name: 'PUT /apps/{app}/buildpack-installations', scenario: 'git', kind: 'idempotent', match: api('PUT', '/buildpack-installations') },
+  {
+    name: 'GET {app}.git/info/refs (git: the refs)',
+    scenario: 'git',
+    kind: 'git-refs',
+    match: (app) => ({ method: 'GET', path: new RegExp(`^/${at(app)}\\.git/info/refs\\?service=git-receive-pack$`) })
+  },
+  {
+    name: 'POST {app}.git/git-receive-pack (git: the push)',
+    scenario: 'git',
+    kind: 'git-push',
+    match: (app) => ({ method: 'POST', path: new RegExp(`^/${at(app)}\\.git/git-receive-pack$`) })
+  },
+  { name: 'POST /apps/{app}/releases {release} (the rollback)', scenario: 'rollback', kind: 'lookFirst', match: api('POST', '/releases') },
+  { name: 'POST /apps/{app}/releases {slug} (build-once, on the second app)', scenario: 'build-once', kind: 'lookFirst', match: api('POST', '/releases') },
+  { name: 'DELETE /apps/{app}/builds/{id} (cancel the build)', scenario: 'timeout', kind: 'cancel', match: api('DELETE', `/builds/${ID}`) }
 ]
+
+export function endpointsOf(scenario: Scenario): Endpoint[] {
+  return ENDPOINTS.filter((endpoint) => endpoint.scenario === scenario)
+}
 
 /** What the action does, per kind of call and fault: the words in the README's cells. */
 export function cell(kind: CallKind, fault: FaultKind): string {
+  if (kind === 'git-refs') return fault === 'slow' ? 'waited for' : 'pushed again'
+  if (kind === 'git-push') {
+    if (fault === 'slow') return 'waited for'
+    return fault === 'lost' || fault === 'cut' ? 'found, not pushed again' : 'looked for, then pushed again'
+  }
   if (fault === 'retry-after') return kind === 'stream' || kind === 'upload' ? 'retried' : 'waited as asked, retried'
   if (fault === '429' || fault === '503' || fault === '500' || fault === 'reset') {
     if (kind === 'lookFirst' && fault !== '429') return 'looked for, then sent again'
@@ -56,13 +128,15 @@ export function cell(kind: CallKind, fault: FaultKind): string {
   if (kind === 'upload') return 'uploaded again (same bytes)'
   if (kind === 'harmless') return 'sent again (an unused blob)'
   if (kind === 'idempotent') return 'sent again (same state)'
+  if (kind === 'cancel') return 'sent again (Heroku: already cancelled)'
   return 'retried'
 }
 
-/** The README's table: one row per endpoint, one column per fault; every row ends `success`, one build. */
+/** The README's tables: each kind of deploy and how its runs end; then one row per endpoint, one column per fault. */
 export function faultMatrixTable(): string {
-  const head = `| endpoint | ${FAULTS.map((f) => f.title).join(' | ')} |`
-  const rule = `|:--|${FAULTS.map(() => ':--').join('|')}|`
-  const rows = ENDPOINTS.map((e) => `| ${e.name} | ${FAULTS.map((f) => cell(e.kind, f.kind)).join(' | ')} |`)
-  return [head, rule, ...rows].join('\n')
+  const scenarios = ['| deploy | what it is | each run ends | test |', '|:--|:--|:--|:--|', ...SCENARIOS.map((s) => `| ${s.scenario} | ${s.deploy} | ${s.ends} | \`${s.test}\` |`)]
+  const head = `| endpoint | deploy | ${FAULTS.map((f) => f.title).join(' | ')} |`
+  const rule = `|:--|:--|${FAULTS.map(() => ':--').join('|')}|`
+  const rows = ENDPOINTS.map((e) => `| ${e.name} | ${e.scenario} | ${FAULTS.map((f) => cell(e.kind, f.kind)).join(' | ')} |`)
+  return [...scenarios, '', head, rule, ...rows].join('\n')
 }

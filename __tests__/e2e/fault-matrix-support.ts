@@ -1,0 +1,44 @@
+/**
+ * What the fault-matrix tests (fault-matrix*.test.ts) share: putting a fault on a scenario's endpoints,
+ * and checking that every one of them met it. The rows are in reliability/fault-matrix.ts.
+ */
+import type { Faults, RecordedRequest, RequestMatch } from '../../emulator/index.js'
+import { type Endpoint, endpointsOf, type FaultKind, RECORDED, type Scenario } from '../reliability/fault-matrix.js'
+
+/** The request timeout every matrix run uses: "slower than the request timeout" holds answers 2.5 s. */
+export const MATRIX_ENV = { HEROKU_CD_REQUEST_TIMEOUT: '1' }
+export const SLOW_MS = 2500
+
+/** An app per fault, so that a scenario's rows run side by side on one emulator. */
+export const appFor = (prefix: string, kind: FaultKind): string => `${prefix}-${kind}`
+
+/** Puts `kind` once on each of the scenario's endpoints for `app`. */
+export function inject(faults: Faults, scenario: Scenario, kind: FaultKind, app: string): void {
+  for (const endpoint of endpointsOf(scenario)) injectOne(faults, kind, endpoint.match(app))
+}
+
+function injectOne(faults: Faults, kind: FaultKind, match: RequestMatch): void {
+  if (kind === 'retry-after') faults.failNext(1, 429, match, { retryAfter: 1 })
+  else if (kind === 'reset') faults.dropNext(1, match)
+  else if (kind === 'lost') faults.loseAnswerNext(1, match)
+  else if (kind === 'slow') faults.delayAnswerNext(1, SLOW_MS, match)
+  else if (kind === 'cut') faults.cutAnswerNext(1, match)
+  else faults.failNext(1, Number(kind), match)
+}
+
+/** The scenario's endpoints whose fault for `app` no request met (empty when every cell was exercised). */
+export function unmet(requests: readonly RecordedRequest[], scenario: Scenario, kind: FaultKind, app: string): string[] {
+  const met = (endpoint: Endpoint) => {
+    const { method, path } = endpoint.match(app)
+    return requests.some((r) => r.fault === RECORDED[kind] && r.method === method && (path as RegExp).test(r.path))
+  }
+  return endpointsOf(scenario)
+    .filter((endpoint) => !met(endpoint))
+    .map((endpoint) => endpoint.name)
+}
+
+/** Requests to one endpoint of the scenario for `app`. */
+export function requestsTo(requests: readonly RecordedRequest[], endpoint: Endpoint, app: string): RecordedRequest[] {
+  const { method, path } = endpoint.match(app)
+  return requests.filter((r) => r.method === method && (path as RegExp).test(r.path))
+}
