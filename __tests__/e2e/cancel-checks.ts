@@ -6,7 +6,7 @@
  * unless the report says plainly that a release may still go live.
  */
 import * as fs from 'node:fs'
-import type { ActionRun } from '../../scripts/lib/run-action.js'
+import type { ActionRun, RunningAction } from '../../scripts/lib/run-action.js'
 import { APP, type World } from './world.js'
 
 export interface CancelMarks {
@@ -38,4 +38,26 @@ export function expectCleanCancel(world: World, run: ActionRun, marks: CancelMar
     expect(app.builds.filter((build) => build.status === 'pending').map((build) => `${name}: build ${build.id}`)).toEqual([])
     expect(app.releases.filter((release) => release.status === 'pending').map((release) => `${name}: v${release.version}`)).toEqual([])
   }
+}
+
+export interface CancelRun {
+  inputs?: Record<string, string>
+  env?: Record<string, string>
+  /** The apps the run deploys (default: the world's app). */
+  apps?: readonly string[]
+  /** Resolves once the run is where the signal must land. */
+  when(running: RunningAction): Promise<void>
+  signal?: NodeJS.Signals
+}
+
+/** Starts a run, signals it once `when` says so (SIGINT by default), and checks that it ended as every cancel must. */
+export async function cancelRun(world: World, { inputs, env, apps, when, signal = 'SIGINT' }: CancelRun): Promise<ActionRun> {
+  const marks = cancelMarks(world, apps)
+  const running = world.start(inputs, env)
+  await when(running)
+  marks.sentAt = Date.now()
+  running.child.kill(signal)
+  const run = await running.done
+  expectCleanCancel(world, run, marks)
+  return run
 }

@@ -5,7 +5,7 @@
  * build in deployment.test.ts and fleet.test.ts, the push in git.test.ts.
  */
 import * as fs from 'node:fs'
-import { cancelMarks, expectCleanCancel } from './cancel-checks.js'
+import { cancelRun } from './cancel-checks.js'
 import { APP, startWorld, type World } from './world.js'
 
 let world: World
@@ -20,16 +20,13 @@ test('SIGINT while waiting for the required checks: cancelled, nothing asked of 
   world.repo.write('CHANGELOG.md', 'waits for its checks\n')
   world.sha = world.repo.commit('Waits for its checks, then is cancelled')
   world.github.addCheckRun(world.sha, { name: 'test', status: 'in_progress' })
-  const from = world.emulator.requests.length
-  const marks = cancelMarks(world)
-  const running = world.start({ 'required-checks': 'test', 'checks-timeout': '600', maintenance: 'true' })
-  await running.waitForOutput(`Required checks on ${world.sha.slice(0, 7)}: … test (in_progress)`)
-  marks.sentAt = Date.now()
-  running.child.kill('SIGINT')
-  const run = await running.done
-  expectCleanCancel(world, run, marks)
-  expect(world.emulator.requests.slice(from).map((r) => `${r.method} ${r.path}`)).toEqual([`GET /apps/${APP}`])
-  expect(world.github.deployments.length).toBe(marks.deployments)
+  const from = { heroku: world.emulator.requests.length, deployments: world.github.deployments.length }
+  const run = await cancelRun(world, {
+    inputs: { 'required-checks': 'test', 'checks-timeout': '600', maintenance: 'true' },
+    when: (running) => running.waitForOutput(`Required checks on ${world.sha.slice(0, 7)}: … test (in_progress)`)
+  })
+  expect(world.emulator.requests.slice(from.heroku).map((r) => `${r.method} ${r.path}`)).toEqual([`GET /apps/${APP}`])
+  expect(world.github.deployments.length).toBe(from.deployments)
   expect(run.summary).toContain('deploy cancelled')
 })
 
@@ -40,13 +37,7 @@ test('SIGINT during the release phase: its dyno is stopped, the release never go
   world.sha = world.repo.commit('A long migration, cancelled')
   try {
     const before = world.emulator.app(APP).currentRelease()
-    const marks = cancelMarks(world)
-    const running = world.start({ maintenance: 'true' })
-    await running.waitForOutput('Running a long migration...')
-    marks.sentAt = Date.now()
-    running.child.kill('SIGINT')
-    const run = await running.done
-    expectCleanCancel(world, run, marks)
+    const run = await cancelRun(world, { inputs: { maintenance: 'true' }, when: (running) => running.waitForOutput('Running a long migration...') })
     const stopped = world.emulator.app(APP).releases.at(-1)
     expect(stopped?.status).toBe('failed')
     expect(run.stdout).toContain(`Stopped the release phase of v${stopped?.version} on ${APP}: it will not go live.`)

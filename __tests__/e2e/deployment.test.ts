@@ -3,7 +3,7 @@
  * it tells the truth on success, on failure, when GitHub refuses, and when the job is cancelled.
  */
 import * as fs from 'node:fs'
-import { cancelMarks, expectCleanCancel } from './cancel-checks.js'
+import { cancelRun } from './cancel-checks.js'
 import { APP, startWorld, type World } from './world.js'
 
 const RUN_URL = 'https://github.com/octo-org/hello-app/actions/runs/4242'
@@ -83,13 +83,7 @@ test('SIGINT during the build: the build is cancelled on Heroku, the deployment 
   world.emulator.faults.buildDelayMs = 30_000
   try {
     const requestsBefore = world.emulator.requests.length
-    const marks = cancelMarks(world)
-    const running = world.start({ maintenance: 'true' })
-    await running.waitForOutput('::group::Build output')
-    marks.sentAt = Date.now()
-    running.child.kill('SIGINT')
-    const run = await running.done
-    expectCleanCancel(world, run, marks)
+    const run = await cancelRun(world, { inputs: { maintenance: 'true' }, when: (running) => running.waitForOutput('::group::Build output') })
 
     const build = world.emulator.app(APP).builds.at(-1)
     expect(build?.status).toBe('failed')

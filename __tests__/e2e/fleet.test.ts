@@ -7,7 +7,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import type { RecordedRequest } from '../../emulator/index.js'
-import { cancelMarks, expectCleanCancel } from './cancel-checks.js'
+import { cancelRun } from './cancel-checks.js'
 import { startWorld, type World, writtenBytes } from './world.js'
 
 const EU = 'shop-eu'
@@ -186,14 +186,14 @@ test('a cancel stops every app at once: both builds cancelled on Heroku, both de
   world.emulator.faults.buildDelayMs = 30_000
   const from = world.emulator.requests.length
   const deploymentsBefore = world.github.deployments.length
-  const marks = cancelMarks(world, [EU, US])
-  const running = world.start({ app: BOTH })
-  await running.waitForOutput(`[${EU}] Build `)
-  await running.waitForOutput(`[${US}] Build `)
-  marks.sentAt = Date.now()
-  running.child.kill('SIGINT')
-  const run = await running.done
-  expectCleanCancel(world, run, marks)
+  const run = await cancelRun(world, {
+    inputs: { app: BOTH },
+    apps: [EU, US],
+    when: async (running) => {
+      await running.waitForOutput(`[${EU}] Build `)
+      await running.waitForOutput(`[${US}] Build `)
+    }
+  })
   const results = JSON.parse(run.outputs.results) as { app: string; status: string }[]
   expect(results.map((r) => r.status)).toEqual(['cancelled', 'cancelled'])
   for (const app of [EU, US]) {
@@ -211,13 +211,7 @@ test('a cancel stops every app at once: both builds cancelled on Heroku, both de
 test('max-parallel 1: one app after the other; a cancel leaves no app unreported and no deployment in progress', async () => {
   world.emulator.faults.buildDelayMs = 30_000
   const deploymentsBefore = world.github.deployments.length
-  const marks = cancelMarks(world, [EU, US])
-  const running = world.start({ app: BOTH, 'max-parallel': '1' })
-  await running.waitForOutput(`[${EU}] Build `)
-  marks.sentAt = Date.now()
-  running.child.kill('SIGINT')
-  const run = await running.done
-  expectCleanCancel(world, run, marks)
+  const run = await cancelRun(world, { inputs: { app: BOTH, 'max-parallel': '1' }, apps: [EU, US], when: (running) => running.waitForOutput(`[${EU}] Build `) })
   // The second app never started: no build was asked of it.
   expect(run.stdout).not.toContain(`[${US}] Build `)
   const results = JSON.parse(run.outputs.results) as { app: string; status: string; reason: string }[]

@@ -9,7 +9,7 @@ import * as path from 'node:path'
 import { type Emulator, startEmulator } from '../../emulator/index.js'
 import { git, makeRepo, type Repo } from '../../scripts/lib/git-repo.js'
 import { projectRoot } from '../../scripts/lib/run-action.js'
-import { cancelMarks, expectCleanCancel } from './cancel-checks.js'
+import { cancelRun } from './cancel-checks.js'
 import { APP, secretForms, startWorld, type World, writtenBytes } from './world.js'
 
 let world: World
@@ -197,13 +197,12 @@ test('SIGTERM during the push ends the step quickly with status cancelled, and t
   world.sha = world.repo.commit('Release 1.0.2')
   world.emulator.faults.buildDelayMs = 30_000
   try {
-    const marks = cancelMarks(world)
-    const running = world.start({ strategy: 'git', maintenance: 'true' }, gitEnv)
-    await running.waitForOutput('remote: Building source:')
-    marks.sentAt = Date.now()
-    running.child.kill('SIGTERM')
-    const run = await running.done
-    expectCleanCancel(world, run, marks)
+    const run = await cancelRun(world, {
+      inputs: { strategy: 'git', maintenance: 'true' },
+      env: gitEnv,
+      when: (running) => running.waitForOutput('remote: Building source:'),
+      signal: 'SIGTERM'
+    })
     // The build goes on without the pusher on Heroku: found by its commit and cancelled.
     const build = world.emulator.app(APP).builds.at(-1)
     expect(build).toMatchObject({ status: 'failed', source_blob: { version: world.sha } })
