@@ -1,6 +1,6 @@
 /**
- * SIGINT at the stages the other cancel tests do not reach: the required-checks wait (the gate) and
- * the release phase. Each ends as every cancel must (cancel-checks.ts). The other stages:
+ * SIGINT at the stages the other cancel tests do not reach: the required-checks wait (the gate), the
+ * release phase and the promotion. Each ends as every cancel must (cancel-checks.ts). The other stages:
  * packaging (`git archive`), the upload, a smoke request and several apps in defects.test.ts, the
  * build in deployment.test.ts and fleet.test.ts, the push in git.test.ts.
  */
@@ -9,9 +9,12 @@ import { cancelRun } from './cancel-checks.js'
 import { APP, startWorld, type World } from './world.js'
 
 let world: World
+const STAGING = 'shop-staging'
+const PROD = 'shop-prod'
 
 beforeAll(async () => {
-  world = await startWorld()
+  world = await startWorld([APP, STAGING, PROD])
+  world.emulator.createPipeline('shop', { staging: [STAGING], production: [PROD] })
   expect((await world.deploy()).outputs.status).toBe('success')
 })
 afterAll(() => world.close())
@@ -47,5 +50,63 @@ test('SIGINT during the release phase: its dyno is stopped, the release never go
   } finally {
     fs.writeFileSync(procfile, original)
     world.sha = world.repo.commit('Migrations back to normal')
+  }
+})
+
+test('SIGINT while production runs the release phase of a promotion: that phase is stopped, production keeps what it ran, staging stays deployed', async () => {
+  const procfile = `${world.repo.dir}/Procfile`
+  const original = fs.readFileSync(procfile, 'utf8')
+  // The same slug everywhere; production alone (its config) migrates for a minute.
+  fs.writeFileSync(procfile, `web: node server.js\nrelease: sh -c 'if [ -n "$SLOW_RELEASE" ]; then echo Migrating production...; sleep 60; fi; node release.js'\n`)
+  world.sha = world.repo.commit('A migration that is long on production')
+  await world.setConfig(PROD, { SLOW_RELEASE: '1' })
+  try {
+    const before = world.emulator.app(PROD).currentRelease()
+    const run = await cancelRun(world, {
+      inputs: { app: STAGING, 'promote-to': PROD, maintenance: 'true', 'smoke-checks': '/health 200 ok' },
+      apps: [STAGING, PROD],
+      when: (running) => running.waitForOutput(`[${PROD}] Migrating production...`)
+    })
+    const results = JSON.parse(run.outputs.results) as { app: string; status: string }[]
+    expect(results.map((r) => [r.app, r.status])).toEqual([
+      [STAGING, 'success'],
+      [PROD, 'cancelled']
+    ])
+    const stopped = world.emulator.app(PROD).releases.at(-1)
+    expect(stopped?.description).toMatch(new RegExp(`^Promote ${STAGING} v\\d+$`))
+    expect(stopped?.status).toBe('failed')
+    expect(run.stdout).toContain(`Stopped the release phase of v${stopped?.version} on ${PROD}: it will not go live.`)
+    expect(world.emulator.app(PROD).currentRelease()?.id).toBe(before?.id)
+    expect(run.summary).not.toContain('may still go live')
+    // Staging was deployed and verified before the cancel; production's deployment ends in error.
+    expect(world.github.deployments.slice(-2).map((d) => [d.environment, d.statuses.at(-1)?.state])).toEqual([
+      [STAGING, 'success'],
+      [PROD, 'error']
+    ])
+  } finally {
+    await world.setConfig(PROD, { SLOW_RELEASE: null })
+    fs.writeFileSync(procfile, original)
+    world.sha = world.repo.commit('Migrations back to normal')
+  }
+})
+
+test('SIGINT while the promotion request has no answer yet: cancelled, and the report says production may still get the release', async () => {
+  world.repo.write('CHANGELOG.md', 'promoted, then cancelled\n')
+  world.sha = world.repo.commit('Promoted while the answer is slow')
+  world.emulator.faults.delayAnswerNext(1, 30_000, { method: 'POST', path: /^\/pipeline-promotions$/ })
+  try {
+    const run = await cancelRun(world, {
+      inputs: { app: STAGING, 'promote-to': PROD },
+      apps: [STAGING, PROD],
+      when: async () => {
+        while (!world.emulator.requests.some((r) => r.path === '/pipeline-promotions' && r.fault === 'delay')) await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+    })
+    const prod = (JSON.parse(run.outputs.results) as { app: string; status: string; reason: string }[])[1]
+    expect(prod).toMatchObject({ app: PROD, status: 'cancelled' })
+    expect(prod.reason).toContain(`Heroku may have carried it out and may still release it on ${PROD}`)
+    expect(run.summary).toContain(`may still go live on ${PROD}`)
+  } finally {
+    world.emulator.faults.clear()
   }
 })
