@@ -2,8 +2,8 @@
  * Issue 12's six defects, each end to end over dist/index.js: every test here failed on the action
  * as it was before the fix and passes now. Each was run alone against that action's dist/ (with these
  * tests and today's emulator): at 8430b43 for defects 1, 2, 5 and 6, at d80a480 for 3, 4 and the
- * rollback target read before the checks wait (fixed by the restructure after it); the failures are
- * in /work/notes/issue-12.md and the README's Reliability section says how to see them.
+ * rollback target read before the checks wait (fixed by the restructure after it). The README's
+ * Reliability section says how to see them fail.
  */
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
