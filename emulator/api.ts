@@ -99,7 +99,7 @@ export class PlatformApi {
     })
     this.route('GET', '/apps/:app/releases/:release/config-vars', ({ params }) => ok({ ...this.app(params).findRelease(params.release).config }))
 
-    // A slug released on the app (built there, promoted or released to it) is the app's to read.
+    // A slug released on the app (built there, promoted to it, or another app's with build-once) is the app's to read.
     this.route('GET', '/apps/:app/slugs/:slug', ({ params }) => {
       const app = this.app(params)
       const slug = app.releases.find((release) => release.slug?.id === params.slug)?.slug ?? app.builds.find((build) => build.slug?.id === params.slug)?.slug

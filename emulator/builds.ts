@@ -133,6 +133,8 @@ class BuildRun {
       dir: path.join(ctx.workDir, 'slugs', randomUUID()),
       commit: build.sourceBlob.version,
       stack: app.stack,
+      commitDescription: build.sourceBlob.version_description,
+      createdAt: new Date(),
       processTypes: types,
       size,
       buildpackDescription: packageJson ? 'Node.js' : null

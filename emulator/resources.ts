@@ -1,8 +1,8 @@
-import type { App, Build, Release } from '@heroku-cli/schema'
+import type { App, Build, Release, Slug } from '@heroku-cli/schema'
 import type { AppState, BuildRecord, ReleaseDyno, ReleaseRecord } from './apps.js'
 import type { Dyno } from './dynos.js'
 import type { CouplingRecord, PipelineRecord, PromotionRecord, PromotionTargetRecord } from './pipelines.js'
-import type { Slug } from './slugs.js'
+import type { Slug as SlugRecord } from './slugs.js'
 
 /** Response bodies, shaped like the Platform API schema's resources (§3.1, §4.1, build §2.3). */
 
@@ -93,6 +93,25 @@ export function releaseResource(app: AppState, release: ReleaseRecord, account: 
   }
 }
 
+/** GET /apps/{app}/slugs/{id}: `commit` is what the build that made the slug named (a git push: the pushed commit). */
+export function slugResource(slug: SlugRecord, apiUrl: string): Slug {
+  const types = Object.fromEntries(Object.entries(slug.processTypes).filter((entry): entry is [string, string] => entry[1] !== undefined))
+  return {
+    // The emulator keeps slugs as directories: this URL names the slug but serves nothing.
+    blob: { method: 'GET', url: `${apiUrl}/slugs/${slug.id}.tgz` },
+    buildpack_provided_description: slug.buildpackDescription,
+    checksum: null,
+    commit: slug.commit,
+    commit_description: slug.commitDescription,
+    created_at: timestamp(slug.createdAt),
+    id: slug.id,
+    process_types: types,
+    size: slug.size,
+    stack: stackRef(slug.stack),
+    updated_at: timestamp(slug.createdAt)
+  }
+}
+
 /** Only a release that ran code successfully can be rolled back to. */
 export function eligibleForRollback(release: ReleaseRecord): boolean {
   return release.status === 'succeeded' && release.slug !== undefined
@@ -128,22 +147,6 @@ export function dynoResource(app: AppState, dyno: Dyno) {
     state: dyno.state,
     type: name.split('.')[0] ?? 'web',
     updated_at: timestamp(dyno.updatedAt)
-  }
-}
-
-/** GET /apps/{app}/slugs/{id}: the fields a deploy reads (the slug's commit, its stack, its process types). */
-export function slugResource(slug: Slug, apiUrl: string) {
-  return {
-    // The emulator keeps slugs as directories: this URL names the slug but serves nothing.
-    blob: { method: 'GET', url: `${apiUrl}/slugs/${slug.id}.tgz` },
-    buildpack_provided_description: slug.buildpackDescription,
-    checksum: null,
-    commit: slug.commit,
-    commit_description: null,
-    id: slug.id,
-    process_types: Object.fromEntries(Object.entries(slug.processTypes).filter((entry): entry is [string, string] => entry[1] !== undefined)),
-    size: slug.size,
-    stack: stackRef(slug.stack)
   }
 }
 

@@ -6,10 +6,13 @@ import { run } from './processes.js'
 export interface Slug {
   id: string
   dir: string
-  /** source_blob.version of the build that made it (HEROKU_SLUG_COMMIT). */
+  /** source_blob.version of the build that made it: the commit a git push or an API build names (HEROKU_SLUG_COMMIT). */
   commit: string | null
   /** The stack of the app that built it: it runs only there. */
   stack: string
+  /** source_blob.version_description of the build. */
+  commitDescription: string | null
+  createdAt: Date
   processTypes: ProcessTypes
   size: number
   buildpackDescription: string | null

@@ -32,7 +32,10 @@ export const OPERATIONS: readonly [method: string, path: string][] = [
   ['get', '/repos/{owner}/{repo}/commits/{ref}/status'],
   // Branch nodes: who holds each node (the pull requests' deployments, listed above), and whether the holder is still open.
   ['get', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses'],
-  ['get', '/repos/{owner}/{repo}/pulls/{pull_number}']
+  ['get', '/repos/{owner}/{repo}/pulls/{pull_number}'],
+  // What a deploy brings: the commits since the live one, and the pull request each came with.
+  ['get', '/repos/{owner}/{repo}/compare/{basehead}'],
+  ['get', '/repos/{owner}/{repo}/commits/{commit_sha}/pulls']
 ]
 
 // Prose, samples and GitHub's own metadata: large, and never read by a validator.

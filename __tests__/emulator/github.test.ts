@@ -40,11 +40,13 @@ test('the fixture holds exactly the operations the extraction script lists, from
   expect(new RestDescription().operations.map((op) => op.id).sort()).toEqual([
     'checks/list-for-ref',
     'pulls/get',
+    'repos/compare-commits-with-basehead',
     'repos/create-deployment',
     'repos/create-deployment-status',
     'repos/get-combined-status-for-ref',
     'repos/list-deployment-statuses',
-    'repos/list-deployments'
+    'repos/list-deployments',
+    'repos/list-pull-requests-associated-with-commit'
   ])
 })
 

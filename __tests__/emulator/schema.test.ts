@@ -98,6 +98,16 @@ describeWithSchema('emulator responses conform to the official Platform API sche
     expectResponse('dyno', 'List', (await api(emulator, 'GET', `/apps/${APP}/dynos`)).json)
   })
 
+  test("slug: the build's commit, and 404 for a slug the app never had", async () => {
+    const slug = await api(emulator, 'GET', `/apps/${APP}/slugs/${succeededBuild.slug?.id}`)
+    expect(slug.status).toBe(200)
+    expectResponse('slug', 'Info', slug.json)
+    expect(slug.json).toMatchObject({ id: succeededBuild.slug?.id, commit: 'c0ffee0123456789abcdef', process_types: { web: 'node server.js' } })
+    const missing = await api(emulator, 'GET', `/apps/${APP}/slugs/01234567-89ab-cdef-0123-456789abcdef`)
+    expect(missing.status).toBe(404)
+    expect(missing.json).toMatchObject({ id: 'not_found' })
+  })
+
   test('rollback and slug releases answer release objects', async () => {
     const target = emulator.app(APP).releases.find((r) => r.status === 'succeeded') as Release
     const rollback = await api<Release>(emulator, 'POST', `/apps/${APP}/releases`, { body: { release: target.id } })

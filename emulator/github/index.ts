@@ -1,16 +1,19 @@
 /**
  * A local GitHub REST API for the end-to-end tests and the demo: the operations the action calls
  * (create and list deployments, create and list deployment statuses, list check runs for a ref, the
- * combined status of a ref, get a pull request) for one repository, on 127.0.0.1. Every request is
- * recorded, checked for the token and the permission it needs, and validated against GitHub's official
- * REST description (rest-description.json); so is every answer. Anything that strays is listed in `violations`.
- * Never bundled into dist/.
+ * combined status of a ref, get a pull request, compare two commits, the pull requests of a commit) for
+ * one repository, on 127.0.0.1. Compare and a commit's pull requests come from the repository's real
+ * history (`gitDir`). Every request is recorded, checked for the token and the permission it needs, and
+ * validated against GitHub's official REST description (rest-description.json); so is every answer.
+ * Anything that strays is listed in `violations`. Never bundled into dist/.
  */
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { applyAnswerFault, FaultInjector } from '../faults.js'
 import { flatten, readBody } from '../server.js'
 import type { RecordedRequest, RequestMatch } from '../types.js'
+import { RepositoryCode } from './code.js'
+import { GitHistory } from './history.js'
 import { type Operation, RestDescription } from './openapi.js'
 import { PullRequests, type PullRequestSpec } from './pulls.js'
 import { type Answer, type CheckRunHandle, type CheckRunSpec, type CommitStatusSpec, DOCS, type DeploymentView, notFound, REPOSITORY_ID, RepositoryState } from './state.js'
@@ -25,6 +28,7 @@ export interface Permissions {
   deployments: Permission
   checks: Permission
   statuses: Permission
+  contents: Permission
   pull_requests: Permission
 }
 
@@ -33,6 +37,8 @@ export interface LocalGitHubOptions {
   token: string
   /** owner/name of the one repository (default octo-org/hello-app). */
   repository?: string
+  /** A clone of the repository (a work tree or a bare one): compare and commit look-ups read its history. */
+  gitDir?: string
   log?: (line: string) => void
 }
 
@@ -65,20 +71,25 @@ export interface LocalGitHub {
   addCheckRun(sha: string, spec: CheckRunSpec): CheckRunHandle
   /** A commit status on `sha`; a newer one with the same context replaces it. */
   setStatus(sha: string, spec: CommitStatusSpec): void
-  /** Adds or changes a pull request (pushed to, closed, reopened). */
+  /** Adds or changes a pull request (pushed to, closed, reopened, merged with its `mergeCommit`). */
   setPullRequest(spec: PullRequestSpec): void
   close(): Promise<void>
 }
 
-// Which permission each operation needs; GitHub answers 403 without it.
-const NEEDS: Record<string, [keyof Permissions, Permission]> = {
-  'repos/create-deployment': ['deployments', 'write'],
-  'repos/list-deployments': ['deployments', 'read'],
-  'repos/create-deployment-status': ['deployments', 'write'],
-  'repos/list-deployment-statuses': ['deployments', 'read'],
-  'checks/list-for-ref': ['checks', 'read'],
-  'repos/get-combined-status-for-ref': ['statuses', 'read'],
-  'pulls/get': ['pull_requests', 'read']
+// The permissions each operation needs; GitHub answers 403 without them.
+const NEEDS: Record<string, [keyof Permissions, Permission][]> = {
+  'repos/create-deployment': [['deployments', 'write']],
+  'repos/list-deployments': [['deployments', 'read']],
+  'repos/create-deployment-status': [['deployments', 'write']],
+  'repos/list-deployment-statuses': [['deployments', 'read']],
+  'checks/list-for-ref': [['checks', 'read']],
+  'repos/get-combined-status-for-ref': [['statuses', 'read']],
+  'pulls/get': [['pull_requests', 'read']],
+  'repos/compare-commits-with-basehead': [['contents', 'read']],
+  'repos/list-pull-requests-associated-with-commit': [
+    ['contents', 'read'],
+    ['pull_requests', 'read']
+  ]
 }
 
 let description: RestDescription | undefined
@@ -93,10 +104,11 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
   const repository = options.repository ?? 'octo-org/hello-app'
   const state = new RepositoryState(apiUrl, repository)
   const pulls = new PullRequests(apiUrl, repository, REPOSITORY_ID)
+  const code = new RepositoryCode(apiUrl, repository, options.gitDir ? new GitHistory(options.gitDir) : undefined, pulls)
   const faults = new FaultInjector()
   const requests: RecordedRequest[] = []
   const violations: string[] = []
-  const permissions: Permissions = { deployments: 'write', checks: 'read', statuses: 'read', pull_requests: 'read' }
+  const permissions: Permissions = { deployments: 'write', checks: 'read', statuses: 'read', contents: 'read', pull_requests: 'read' }
   let remaining = 5000
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -118,7 +130,7 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
 
       const url = new URL(target, apiUrl)
       const found = rest.find(method, url.pathname)
-      const answer = respond(record, url, found?.operation, found?.params ?? {})
+      const answer = await respond(record, url, found?.operation, found?.params ?? {})
       if (found) {
         const where = `${method} ${url.pathname}`
         violations.push(...rest.validateResponse(found.operation, answer.status, answer.body).map((problem) => `${where} answer: ${problem}`))
@@ -145,7 +157,7 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
     })
   })
 
-  function respond(record: RecordedRequest, url: URL, operation: Operation | undefined, params: Record<string, string>): Answer {
+  async function respond(record: RecordedRequest, url: URL, operation: Operation | undefined, params: Record<string, string>): Promise<Answer> {
     const injected = faults.takeFailure(record.method, record.path)
     if (injected !== undefined) {
       record.fault = 'fail'
@@ -168,8 +180,8 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
       return { status: 422, body: { message: `Invalid request.\n\n${problems.join('\n')}`, documentation_url: DOCS, status: '422' } }
     }
     if (`${params.owner}/${params.repo}`.toLowerCase() !== repository.toLowerCase()) return notFound()
-    const [scope, level] = NEEDS[operation.id]
-    if (permissions[scope] === 'none' || (level === 'write' && permissions[scope] !== 'write')) {
+    const granted = ([scope, level]: [keyof Permissions, Permission]) => permissions[scope] !== 'none' && (level === 'read' || permissions[scope] === 'write')
+    if (!NEEDS[operation.id].every(granted)) {
       return { status: 403, body: { message: 'Resource not accessible by integration', documentation_url: DOCS, status: '403' } }
     }
     const fields = (body ?? {}) as Record<string, unknown>
@@ -186,6 +198,10 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
         return pulls.get(Number(params.pull_number))
       case 'checks/list-for-ref':
         return state.listCheckRuns(params.ref, url.searchParams)
+      case 'repos/compare-commits-with-basehead':
+        return code.compare(params.basehead, url.searchParams)
+      case 'repos/list-pull-requests-associated-with-commit':
+        return code.pullsOf(params.commit_sha)
       default:
         return state.combinedStatus(params.ref, url.searchParams)
     }

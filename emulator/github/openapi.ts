@@ -158,13 +158,19 @@ export class RestDescription {
 
 /**
  * OpenAPI 3.0's `nullable: true` allows null, also next to an `enum` (a check run's `conclusion` is
- * null until it completes); Ajv applies the enum to null too, so null joins such enums here.
+ * null until it completes); Ajv applies the enum to null too, so null joins such enums here. Ajv
+ * refuses `nullable` without a `type` (a commit's `author`: a user, `{}` or null): that becomes
+ * "this schema, or null".
  */
 function nullableEnums(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(nullableEnums)
   if (!node || typeof node !== 'object') return node
   const out: Json = Object.fromEntries(Object.entries(node).map(([key, value]) => [key, nullableEnums(value)]))
   if (out.nullable === true && Array.isArray(out.enum) && !out.enum.includes(null)) out.enum = [...out.enum, null]
+  if (out.nullable === true && out.type === undefined) {
+    const { nullable: _nullable, ...schema } = out
+    return { anyOf: [schema, { type: 'null' }] }
+  }
   return out
 }
 

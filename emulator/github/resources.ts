@@ -122,6 +122,14 @@ export function userId(login: string): number {
   return 10_000_000 + hash
 }
 
+/**
+ * The GitHub account behind a commit's email, as GitHub links them: here only the noreply address
+ * GitHub gives every account (`<id>+<login>@users.noreply.github.com`); any other email is no account.
+ */
+export function loginOfEmail(email: string): string | undefined {
+  return /^(?:\d+\+)?([a-z\d](?:[a-z\d-]{0,38}))@users\.noreply\.github\.com$/i.exec(email)?.[1]
+}
+
 /** The full repository resource (a pull request's head and base carry it). */
 export function repository(api: string, fullName: string, id: number) {
   const minimal = minimalRepository(api, fullName, id)

@@ -287,16 +287,7 @@ export class RepositoryState {
   private page<T>(path: string, query: URLSearchParams, all: T[]): { items: T[]; headers: Record<string, string> } {
     const perPage = Math.min(MAX_PER_PAGE, Math.max(1, Number(query.get('per_page') ?? DEFAULT_PER_PAGE) || DEFAULT_PER_PAGE))
     const page = Math.max(1, Number(query.get('page') ?? 1) || 1)
-    const last = Math.max(1, Math.ceil(all.length / perPage))
-    const link = (n: number, rel: string): string => {
-      const params = new URLSearchParams(query)
-      params.set('per_page', String(perPage))
-      params.set('page', String(n))
-      return `<${this.repoUrl}${path}?${params}>; rel="${rel}"`
-    }
-    const links = [page < last && link(page + 1, 'next'), page < last && link(last, 'last'), page > 1 && link(1, 'first'), page > 1 && link(page - 1, 'prev')]
-    const header = links.filter(Boolean).join(', ')
-    return { items: all.slice((page - 1) * perPage, page * perPage), headers: header ? { Link: header } : {} }
+    return { items: all.slice((page - 1) * perPage, page * perPage), headers: pageLinks(`${this.repoUrl}${path}`, query, page, perPage, all.length) }
   }
 
   private deploymentResource(deployment: DeploymentView) {
@@ -347,11 +338,25 @@ export class RepositoryState {
   }
 }
 
+/** GitHub's Link header for page `page` of `total` items, `perPage` a page (none when there is one page). */
+export function pageLinks(url: string, query: URLSearchParams, page: number, perPage: number, total: number): Record<string, string> {
+  const last = Math.max(1, Math.ceil(total / perPage))
+  const link = (n: number, rel: string): string => {
+    const params = new URLSearchParams(query)
+    params.set('per_page', String(perPage))
+    params.set('page', String(n))
+    return `<${url}?${params}>; rel="${rel}"`
+  }
+  const links = [page < last && link(page + 1, 'next'), page < last && link(last, 'last'), page > 1 && link(1, 'first'), page > 1 && link(page - 1, 'prev')]
+  const header = links.filter(Boolean).join(', ')
+  return header ? { Link: header } : {}
+}
+
 export function notFound(): Answer {
   return { status: 404, body: { message: 'Not Found', documentation_url: DOCS, status: '404' } }
 }
 
-function validationFailed(message: string, resource?: string, field?: string): Answer {
+export function validationFailed(message: string, resource?: string, field?: string): Answer {
   return {
     status: 422,
     body: {
