@@ -1,4 +1,16 @@
-import type { CheckRun, CommitStatus, Deployment, DeploymentStatus, GitHubApi, NewDeployment, NewDeploymentStatus, PullRequest } from '../../src/github/api.js'
+import { CancelledError, GitHubApiError } from '../../src/errors.js'
+import type {
+  CheckRun,
+  CommitPullRequest,
+  CommitStatus,
+  Comparison,
+  Deployment,
+  DeploymentStatus,
+  GitHubApi,
+  NewDeployment,
+  NewDeploymentStatus,
+  PullRequest
+} from '../../src/github/api.js'
 
 export interface FakeDeployment {
   id: number
@@ -9,7 +21,8 @@ export interface FakeDeployment {
 
 /**
  * An in-memory GitHubApi. The commit's checks move through the states a test scripts, one state
- * per read (the last one repeats); deployments and their statuses are recorded.
+ * per read (the last one repeats); deployments and their statuses are recorded; comparisons (every
+ * commit, oldest first, paged as asked) and each commit's pull requests are what the test sets.
  */
 export class FakeGitHub implements GitHubApi {
   checkStates: { runs?: CheckRun[]; statuses?: CommitStatus[] }[] = [{}]
@@ -57,6 +70,29 @@ export class FakeGitHub implements GitHubApi {
     const deployment = this.deployments.find((d) => d.id === id)
     if (!deployment) throw new Error(`no deployment ${id}`)
     deployment.statuses.push({ ...status, afterCancel: options.afterCancel ?? false })
+  }
+  /** By `base...head`; a pair not here answers 404. */
+  comparisons = new Map<string, Comparison>()
+  pulls = new Map<string, CommitPullRequest[]>()
+  /** Thrown by compare / pullRequestsOf when set. */
+  compareError?: Error
+  pullsError?: Error
+  /** compare never answers: it ends only when its signal is aborted, as a hung connection does. */
+  compareHangs = false
+  /** Every compare and pull-request call, in order: `compare <base>...<head> <page>`, `pulls <sha>`. */
+  codeReads: string[] = []
+  async compare(base: string, head: string, { page, perPage }: { page: number; perPage: number }, until?: AbortSignal): Promise<Comparison> {
+    this.codeReads.push(`compare ${base}...${head} ${page}`)
+    if (this.compareError) throw this.compareError
+    if (this.compareHangs) await new Promise((_, reject) => until?.addEventListener('abort', () => reject(new CancelledError()), { once: true }))
+    const all = this.comparisons.get(`${base}...${head}`)
+    if (!all) throw new GitHubApiError('GET', `/repos/o/r/compare/${base}...${head}`, 404, 'Not Found')
+    return { ...all, commits: all.commits.slice((page - 1) * perPage, page * perPage) }
+  }
+  async pullRequestsOf(sha: string): Promise<CommitPullRequest[]> {
+    this.codeReads.push(`pulls ${sha}`)
+    if (this.pullsError) throw this.pullsError
+    return this.pulls.get(sha) ?? []
   }
   private current() {
     return this.checkStates[Math.min(Math.max(0, this.reads - 1), this.checkStates.length - 1)]

@@ -104,8 +104,10 @@ export class FakeHeroku implements HerokuApi {
   forCleanup(): HerokuApi {
     return this
   }
+  /** Each slug's commit; a slug not here names none. */
+  slugCommits: Record<string, string | null> = {}
   async getSlug(_app: string, slugId: string): Promise<HerokuSlug> {
-    return { id: slugId, commit: null }
+    return { id: slugId, commit: this.slugCommits[slugId] ?? null }
   }
 
   /** One pipeline, 'shop': the apps listed here are coupled to it in these stages; any other app is in none. */

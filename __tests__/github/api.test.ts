@@ -5,23 +5,38 @@
 import { type LocalGitHub, startGitHub } from '../../emulator/github/index.js'
 import { CancelledError, GitHubApiError } from '../../src/errors.js'
 import { createGitHubApi, type GitHubApi } from '../../src/github/api.js'
+import { githubUser, makeRepo, type Repo } from '../../scripts/lib/git-repo.js'
+import type { RetryPolicy } from '../../src/util/retry.js'
 import { MemoryLog } from '../fakes/log.js'
 
 const TOKEN = 'ghs_test-token'
 const SHA = '1234567890abcdef1234567890abcdef12345678'
 let github: LocalGitHub
+// A repository with history, for compare and pull requests: initial ← web (alice, #7) ← bump (no account).
+let repo: Repo
+const commits: Record<string, string> = {}
 
 beforeAll(async () => {
-  github = await startGitHub({ token: TOKEN })
+  repo = makeRepo()
+  commits.initial = repo.commit('Initial commit')
+  commits.web = repo.commit('Web front end\n\nWith a body.', githubUser('alice', 'Alice'))
+  commits.bump = repo.commit('Bump the version')
+  github = await startGitHub({ token: TOKEN, gitDir: repo.dir })
+  github.setPullRequest({ number: 7, title: 'Web front end', user: 'alice', head: commits.web, mergeCommit: commits.web })
 })
-afterAll(() => github.close())
+afterAll(async () => {
+  await github.close()
+  repo.remove()
+})
 afterEach(() => {
   expect(github.violations).toEqual([])
   github.permissions.deployments = 'write'
   github.permissions.checks = 'read'
+  github.permissions.contents = 'read'
+  github.permissions.pull_requests = 'read'
 })
 
-function client(options: { token?: string; signal?: AbortSignal } = {}): { api: GitHubApi; log: MemoryLog } {
+function client(options: { token?: string; signal?: AbortSignal; retry?: RetryPolicy } = {}): { api: GitHubApi; log: MemoryLog } {
   const log = new MemoryLog()
   const api = createGitHubApi({
     token: options.token ?? TOKEN,
@@ -29,7 +44,7 @@ function client(options: { token?: string; signal?: AbortSignal } = {}): { api: 
     repository: github.repository,
     log,
     signal: options.signal,
-    retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 50 }
+    retry: options.retry ?? { attempts: 4, baseDelayMs: 10, maxDelayMs: 50 }
   })
   return { api, log }
 }
@@ -128,4 +143,46 @@ test('the clean-up after a cancel makes one attempt only', async () => {
   github.faults.failNext(1, 502, { method: 'POST' })
   await expect(api.createDeploymentStatus(id, { state: 'error' }, { afterCancel: true })).rejects.toBeInstanceOf(GitHubApiError)
   expect(github.deployments.find((d) => d.id === id)?.statuses).toEqual([])
+})
+
+test('compare: one page of the commits, mapped; the pull requests of a commit', async () => {
+  const { api } = client()
+  const before = github.requests.length
+  const page = await api.compare(commits.initial, commits.bump, { page: 1, perPage: 50 })
+  expect(page).toEqual({
+    status: 'ahead',
+    aheadBy: 2,
+    behindBy: 0,
+    commits: [
+      { sha: commits.web, parents: [commits.initial], message: 'Web front end\n\nWith a body.', login: 'alice', name: 'Alice' },
+      { sha: commits.bump, parents: [commits.web], message: 'Bump the version', login: null, name: 'Octo Cat' }
+    ]
+  })
+  expect(await api.pullRequestsOf(commits.web)).toEqual([{ number: 7, title: 'Web front end', login: 'alice', url: 'https://github.com/octo-org/hello-app/pull/7', merged: true }])
+  expect(requestsSince(before)).toEqual([
+    `GET /repos/octo-org/hello-app/compare/${commits.initial}...${commits.bump}?page=1&per_page=50 → 200`,
+    `GET /repos/octo-org/hello-app/commits/${commits.web}/pulls → 200`
+  ])
+})
+
+test("compare and pull requests name the permission they need: 'contents: read', 'pull-requests: read'", async () => {
+  github.permissions.pull_requests = 'none'
+  const { api } = client()
+  await expect(api.pullRequestsOf(commits.web)).rejects.toThrow("(the token lacks a permission: add 'pull-requests: read' under the job's 'permissions:')")
+  github.permissions.contents = 'none'
+  await expect(api.compare(commits.initial, commits.bump, { page: 1, perPage: 50 })).rejects.toThrow(
+    "answered 403: Resource not accessible by integration (the token lacks a permission: add 'contents: read' under the job's 'permissions:')"
+  )
+})
+
+test("a caller's own limit ends a call while it waits to retry", async () => {
+  // The retry would come seconds later: the limit ends the wait.
+  const { api } = client({ retry: { attempts: 3, baseDelayMs: 10_000, maxDelayMs: 10_000 } })
+  github.faults.failNext(1, 503, { method: 'GET', path: /\/compare\// })
+  const limit = new AbortController()
+  const started = Date.now()
+  const reading = api.compare(commits.bump, commits.web, { page: 1, perPage: 50 }, limit.signal)
+  setTimeout(() => limit.abort(), 50)
+  await expect(reading).rejects.toBeInstanceOf(CancelledError)
+  expect(Date.now() - started).toBeLessThan(5000)
 })

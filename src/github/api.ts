@@ -62,6 +62,36 @@ export interface NewDeploymentStatus {
   environment_url?: string
 }
 
+/** One commit of a comparison. */
+export interface ComparedCommit {
+  sha: string
+  parents: string[]
+  /** The whole message. */
+  message: string
+  /** The GitHub account GitHub links the commit's author email to; null when none. */
+  login: string | null
+  /** The git author's name. */
+  name: string | null
+}
+
+/** `GET /compare/{base}...{head}`: where head stands from base, and one page of the commits base lacks (oldest first). */
+export interface Comparison {
+  status: 'ahead' | 'behind' | 'identical' | 'diverged'
+  aheadBy: number
+  behindBy: number
+  commits: ComparedCommit[]
+}
+
+/** A pull request a commit came with. */
+export interface CommitPullRequest {
+  number: number
+  title: string
+  /** The author's login. */
+  login: string | null
+  url: string
+  merged: boolean
+}
+
 /** The GitHub REST calls the action makes. Stages depend on this, so tests can give a fake. */
 export interface GitHubApi {
   /** Every check run of the commit (all pages), the latest of each name. */
@@ -80,6 +110,10 @@ export interface GitHubApi {
   /** The deployment's newest status; undefined while it has none. */
   latestDeploymentStatus(deploymentId: number): Promise<DeploymentStatus | undefined>
   pullRequest(number: number): Promise<PullRequest>
+  /** One page (1-based, `perPage` commits) of the comparison of two commits. `signal` can end it early (a budget). */
+  compare(base: string, head: string, page: { page: number; perPage: number }, signal?: AbortSignal): Promise<Comparison>
+  /** The pull requests a commit came with: the merged one that brought it to the default branch, else open ones. */
+  pullRequestsOf(sha: string, signal?: AbortSignal): Promise<CommitPullRequest[]>
 }
 
 export interface GitHubApiOptions {
@@ -111,6 +145,7 @@ const PERMISSION = {
   statuses: 'statuses: read',
   // Branch nodes read deployments to write them: the hint names what the whole run needs.
   deployments: 'deployments: write',
+  contents: 'contents: read',
   pullRequests: 'pull-requests: read'
 } as const
 
@@ -241,6 +276,58 @@ class RestGitHub implements GitHubApi {
     })
   }
 
+  compare(base: string, head: string, { page, perPage }: { page: number; perPage: number }, signal?: AbortSignal): Promise<Comparison> {
+    const basehead = `${base}...${head}`
+    return this.call(
+      'GET',
+      `/compare/${basehead}`,
+      PERMISSION.contents,
+      false,
+      async (callSignal) => {
+        const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({
+          owner: this.owner,
+          repo: this.repo,
+          basehead,
+          page,
+          per_page: perPage,
+          request: { signal: callSignal }
+        })
+        return {
+          status: data.status,
+          aheadBy: data.ahead_by,
+          behindBy: data.behind_by,
+          commits: data.commits.map((commit) => ({
+            sha: commit.sha,
+            parents: commit.parents.map((parent) => parent.sha),
+            message: commit.commit.message,
+            login: commit.author && 'login' in commit.author ? commit.author.login : null,
+            name: commit.commit.author?.name ?? null
+          }))
+        }
+      },
+      signal
+    )
+  }
+
+  pullRequestsOf(sha: string, signal?: AbortSignal): Promise<CommitPullRequest[]> {
+    return this.call(
+      'GET',
+      `/commits/${sha}/pulls`,
+      PERMISSION.pullRequests,
+      false,
+      async (callSignal) => {
+        const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+          owner: this.owner,
+          repo: this.repo,
+          commit_sha: sha,
+          request: { signal: callSignal }
+        })
+        return data.map((pr) => ({ number: pr.number, title: pr.title, login: pr.user?.login ?? null, url: pr.html_url, merged: pr.merged_at !== null }))
+      },
+      signal
+    )
+  }
+
   /** Every page of a list, 100 at a time, until a short page or the total count. */
   private async allPages<T>(path: string, permission: string, fetchPage: (page: number, signal: AbortSignal) => Promise<{ items: T[]; total: number }>): Promise<T[]> {
     const all: T[] = []
@@ -254,10 +341,12 @@ class RestGitHub implements GitHubApi {
 
   /**
    * One call, retried on 5xx, rate limits and dropped connections, each attempt bounded in time. A
-   * cancel of the job ends it with CancelledError, unless the call is the clean-up after a cancel.
+   * cancel of the job (or `until`, the caller's own limit) ends it with CancelledError, unless the
+   * call is the clean-up after a cancel.
    */
-  private call<T>(method: string, path: string, permission: string, afterCancel: boolean, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    const jobSignal = afterCancel ? undefined : this.options.signal
+  private call<T>(method: string, path: string, permission: string, afterCancel: boolean, fn: (signal: AbortSignal) => Promise<T>, until?: AbortSignal): Promise<T> {
+    const stops = afterCancel ? [] : [this.options.signal, until].filter((signal): signal is AbortSignal => signal !== undefined)
+    const jobSignal = stops.length === 0 ? undefined : AbortSignal.any(stops)
     const window = this.options.cleanup
     const requestTimeoutMs = this.options.requestTimeoutMs ?? CALL_TIMEOUT_MS
     const timeoutMs = Math.max(1, Math.min(requestTimeoutMs, afterCancel ? (window?.remainingMs() ?? requestTimeoutMs) : requestTimeoutMs))

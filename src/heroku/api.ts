@@ -52,8 +52,11 @@ export interface HerokuApi {
   stopDyno(app: string, dyno: string): Promise<unknown>
   /** The same API with every call cleanup-safe: for the reads and writes that stop what a cancelled deploy started. */
   forCleanup(): HerokuApi
-  /** A slug released on the app (its commit). */
-  getSlug(app: string, slugId: string): Promise<HerokuSlug>
+  /**
+   * A slug released on the app: `commit` is what its build named (a git push: the pushed commit).
+   * `until` (the caller's own limit) ends it, retries included, as a cancel does.
+   */
+  getSlug(app: string, slugId: string, until?: AbortSignal): Promise<HerokuSlug>
   /** The app's place in its pipeline (404 when it is in none). */
   pipelineCouplingOf(app: string): Promise<HerokuPipelineCoupling>
   getPipeline(pipelineId: string): Promise<HerokuPipeline>
@@ -107,6 +110,8 @@ interface Call<T> {
   headers?: Record<string, string>
   /** A cleanup call (maintenance off, cancel the build): ignores the cancel, bounded by the cleanup window. */
   cleanup?: boolean
+  /** The caller's own limit (a budget) besides the cancel: ends the call, and its retries, as a cancel does. */
+  until?: AbortSignal
   repeat: Repeat<T>
 }
 
@@ -211,8 +216,8 @@ class PlatformApi implements HerokuApi {
     return this.call('PUT', `${appPath(app)}/buildpack-installations`, { body: { updates: buildpacks.map((buildpack) => ({ buildpack })) }, repeat: { kind: 'idempotent' } })
   }
 
-  getSlug(app: string, slugId: string): Promise<HerokuSlug> {
-    return this.call('GET', `${appPath(app)}/slugs/${encodeURIComponent(slugId)}`, READ)
+  getSlug(app: string, slugId: string, until?: AbortSignal): Promise<HerokuSlug> {
+    return this.call('GET', `${appPath(app)}/slugs/${encodeURIComponent(slugId)}`, { ...READ, until })
   }
 
   pipelineCouplingOf(app: string): Promise<HerokuPipelineCoupling> {
@@ -266,7 +271,9 @@ class PlatformApi implements HerokuApi {
     const window = this.options.cleanup
     if (this.cleanupOnly) call = { ...call, cleanup: true }
     // A cleanup call must still run after the job was cancelled, within what the window leaves.
-    const signal = call.cleanup ? window?.signal : this.options.signal
+    const stops = call.cleanup ? [window?.signal] : [this.options.signal, call.until]
+    const given = stops.filter((stop): stop is AbortSignal => stop !== undefined)
+    const signal = given.length > 1 ? AbortSignal.any(given) : given[0]
     const what = `Heroku API ${method} ${path}`
     let uncertain = false
     try {
@@ -297,7 +304,7 @@ class PlatformApi implements HerokuApi {
       )
     } catch (error) {
       if (call.cleanup && window?.signal.aborted) throw window.closedError(what)
-      if (!call.cleanup && this.options.signal?.aborted && !(error instanceof CancelledError)) throw new CancelledError()
+      if (!call.cleanup && (this.options.signal?.aborted || call.until?.aborted) && !(error instanceof CancelledError)) throw new CancelledError()
       throw error
     }
   }
