@@ -38,7 +38,8 @@ export const Outputs = {
   BuildId: 'build-id',
   DeploymentId: 'deployment-id',
   Results: 'results',
-  Duration: 'duration'
+  Duration: 'duration',
+  PreviousCommit: 'previous-commit'
 } as const
 
 export const DEFAULT_HEROKU_API_URL = 'https://api.heroku.com'

@@ -1,3 +1,6 @@
+import { findAppChanges } from './changes/app-changes.js'
+import type { ChangesReader } from './changes/changes.js'
+import { currentRelease, type LiveRelease } from './changes/live.js'
 import { CancelledError, DeployError, oneLine, TimeoutError } from './errors.js'
 import type { HerokuApi } from './heroku/api.js'
 import type { StageContext } from './heroku/context.js'
@@ -5,11 +8,12 @@ import { inMaintenance } from './heroku/maintenance.js'
 import { awaitRelease } from './heroku/release.js'
 import { stopWhatRuns } from './heroku/stop.js'
 import type { Log } from './log.js'
+import { logChanges } from './report/changes.js'
 import { type DeployResult, timed } from './result.js'
 import type { Settings } from './settings.js'
 import type { Shipper } from './ship/shipper.js'
 import { CleanupWindow } from './util/cleanup.js'
-import { Deadline } from './util/time.js'
+import { abortable, Deadline } from './util/time.js'
 import { type DuringRelease, verifyRelease } from './verify/verify.js'
 
 export interface AppDeps {
@@ -21,13 +25,16 @@ export interface AppDeps {
   cleanup?: CleanupWindow
   /** First poll interval for builds and releases (ms). */
   pollMs?: number
+  /** Reads what a deploy brings from GitHub; absent without a GitHub token. */
+  changes?: ChangesReader
 }
 
 /**
  * One app, from its rollback point to its verdict: ship (config vars and a build, a push, a slug
  * release, or a pipeline promotion) → release (release phase streamed) → smoke checks, with a
  * rollback of this app alone when they fail. Bounded by its own deadline (`timeout`). Sets the
- * result's status and reason; only a cancel escapes.
+ * result's status and reason; only a cancel escapes. Beside it, from the release live before
+ * anything ships, what the deploy brings (changes/), which never changes the verdict.
  */
 export async function deployApp(settings: Settings, deps: AppDeps, result: DeployResult, shipper: Shipper): Promise<void> {
   const { api, log, signal } = deps
@@ -41,10 +48,13 @@ export async function deployApp(settings: Settings, deps: AppDeps, result: Deplo
   }
   // With `maintenance`, every release this run makes (config, deploy, rollback) is in maintenance mode.
   const duringRelease: DuringRelease = settings.maintenance ? (kind, release) => inMaintenance(api, log, result, kind, release, cleanup) : (_kind, release) => release()
+  let changes: Promise<void> | undefined
   try {
-    // Read just before anything ships (not before a long wait for the checks): what a failed smoke check rolls back to.
     await shipper.ready?.(ctx)
-    if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure) await rememberRollbackTarget(api, result)
+    // Read just before anything ships (not before a long wait for the checks): what a failed smoke
+    // check rolls back to, and where this deploy's changes start, looked up while the deploy goes on.
+    const live = await liveRelease(settings, deps, result)
+    if (live !== 'unread') changes = findAppChanges({ api, reader: deps.changes, signal }, result, live, settings.sha)
     // The build creates the release, so maintenance goes on before the build and off once the release settled.
     await duringRelease('deploy', async () => {
       try {
@@ -85,25 +95,33 @@ export async function deployApp(settings: Settings, deps: AppDeps, result: Deplo
     }
     fail(result, error, log)
   }
+  await changes
+  logChanges(log, result)
+}
+
+/**
+ * The app's current release, before anything ships: where the changes start and, when Heroku lets a
+ * rollback go there (`eligible_for_rollback`: a release that never ran code, such as a first config
+ * change, cannot be rolled back to), what a failed smoke check rolls back to; otherwise the reason
+ * there is none. Reading it fails the deploy only when a rollback would need it; otherwise the deploy
+ * goes on and only its changes are unknown ('unread').
+ */
+async function liveRelease(settings: Settings, deps: AppDeps, result: DeployResult): Promise<LiveRelease | undefined | 'unread'> {
+  try {
+    const live = await abortable(currentRelease(deps.api, result.app), deps.signal)
+    if (!live) return undefined
+    result.previousRelease = { id: live.id, version: live.version }
+    if (!live.eligibleForRollback) result.noRollback = `the current release v${live.version} is not eligible for rollback on Heroku`
+    return live
+  } catch (error) {
+    if (deps.signal?.aborted || (settings.smokeChecks.length > 0 && settings.rollbackOnFailure)) throw error
+    result.changesUnlisted = `the live release could not be read: ${oneLine(error)}`
+    return 'unread'
+  }
 }
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1)
-}
-
-/**
- * What a failed smoke check rolls back to: the release current before this deploy, when Heroku lets a
- * rollback go there (`eligible_for_rollback`: a release that never ran code, such as a first config
- * change, cannot be rolled back to). Otherwise the reason there is none.
- */
-async function rememberRollbackTarget(api: HerokuApi, result: DeployResult): Promise<void> {
-  const current = (await api.latestReleases(result.app, 10)).find((release) => release.current)
-  if (!current) return
-  if (current.eligible_for_rollback === false) {
-    result.noRollback = `the current release v${current.version} is not eligible for rollback on Heroku`
-    return
-  }
-  result.previousRelease = { id: current.id, version: current.version }
 }
 
 /** Records a failure; the one-line reason reaches the log once, through the step's failure message. */

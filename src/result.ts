@@ -1,3 +1,4 @@
+import type { Changes } from './changes/changes.js'
 import type { SmokeResult } from './verify/smoke.js'
 
 /** What happened to one app, and to the run. One DeployResult per app travels through the stages. */
@@ -37,7 +38,13 @@ export interface DeployResult {
   smoke: SmokeResult[]
   /** The release that was current before this deploy, remembered before anything shipped. */
   previousRelease?: { id: string; version: number }
-  /** Why there is no release to roll back to, when one was current but Heroku refuses rollbacks to it. */
+  /** The commit that release ran (its slug's), when Heroku says. */
+  previousCommit?: string
+  /** What this deploy brings: the commits from previousCommit to the deployed one, with their pull requests. */
+  changes?: Changes
+  /** Why the changes are not listed (no earlier release, a release of unknown commit, GitHub refused…). */
+  changesUnlisted?: string
+  /** Why previousRelease is no rollback target, when Heroku refuses rollbacks to it. */
   noRollback?: string
   /** Set when the deploy was rolled back: the new release, and whether its smoke checks passed. */
   rollback?: { releaseVersion: number; healthy: boolean; smoke: SmokeResult[] }

@@ -1,3 +1,4 @@
+import { ChangesReader } from './changes/changes.js'
 import { deployApp, fail } from './deploy-app.js'
 import { CancelledError } from './errors.js'
 import { lookUpApps } from './gate/access.js'
@@ -81,6 +82,8 @@ async function deploy(settings: Settings, deps: RunDeps, node?: TakenNode): Prom
   const cleanup = deps.cleanup ?? new CleanupWindow(deps.signal)
   let prepared: Prepared | undefined
   const logFor = (result: DeployResult): Log => (results.length > 1 ? appLog(deps.log, result.app) : deps.log)
+  // One reader for the run: apps on the same live commit share its look-ups.
+  const changes = changesReader(settings, deps)
   try {
     const promotion = await checkPromotion(settings, deps.api, await lookUpApps(settings, deps, results))
     await requiredChecks(settings, deps, results)
@@ -88,7 +91,7 @@ async function deploy(settings: Settings, deps: RunDeps, node?: TakenNode): Prom
       await deployments?.open(sources)
       prepared = await prepare(settings, deps, sources)
       const shippers = shippersFor(settings, deps.log, prepared.shipper, sources)
-      await inPool(sources, settings.maxParallel, (result, index) => deployApp(settings, { ...deps, cleanup, log: logFor(result) }, result, shippers[index]), deps.signal)
+      await inPool(sources, settings.maxParallel, (result, index) => deployApp(settings, { ...deps, cleanup, changes, log: logFor(result) }, result, shippers[index]), deps.signal)
     }
     if (deps.signal?.aborted) throw new CancelledError()
     if (promotion) await promote(settings, { ...deps, cleanup, deployments, logFor }, promotion, sources[0], targets)
@@ -142,6 +145,13 @@ async function promote(
   }
   if (!release) throw new Error('nothing to promote: no release was made or given')
   await promoteToTargets(settings, deps, plan.route, release, targets)
+}
+
+/** What each deploy brings is read from the repository on GitHub: with a token, of an owner/name repository. */
+function changesReader(settings: Settings, deps: RunDeps): ChangesReader | undefined {
+  const { repository, serverUrl } = settings.github
+  if (!deps.github || !/^[^/\s]+\/[^/\s]+$/.test(repository)) return undefined
+  return new ChangesReader(deps.github, `${serverUrl}/${repository}`, deps.log)
 }
 
 /** Every app builds, or with build-once the first builds and the others release its slug; config vars are set first. */

@@ -37,6 +37,7 @@ test('deploys the commit through the Platform API and the new release answers on
       build_id: build?.id,
       app_url: app.webUrl,
       deployment_id: deployment?.id,
+      previous_commit: null,
       smoke: []
     }
   ])

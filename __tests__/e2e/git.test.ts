@@ -76,6 +76,7 @@ test('a shallow clone is unshallowed and pushed: main is the commit, the release
       build_id: null,
       app_url: app.webUrl,
       deployment_id: world.github.deployments.at(-1)?.id,
+      previous_commit: null,
       smoke: []
     }
   ])

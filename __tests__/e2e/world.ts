@@ -1,6 +1,7 @@
 /**
  * One end-to-end world: a started emulator, a local GitHub API, a real git repository of the sample
- * app, and a way to run `dist/index.js` against them exactly as the runner does.
+ * app (whose history the local GitHub answers compare and pull-request look-ups from), and a way to
+ * run `dist/index.js` against them exactly as the runner does.
  */
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -40,8 +41,8 @@ export async function startWorld(apps: string[] = [APP]): Promise<World> {
   const apiKey = `HRKU-${randomBytes(16).toString('hex')}`
   const emulator = await startEmulator({ apiKey, apps })
   const githubToken = `ghs_${randomBytes(18).toString('base64url')}`
-  const github = await startGitHub({ token: githubToken })
   const repo = makeRepo(path.join(projectRoot, 'examples', 'hello-app'))
+  const github = await startGitHub({ token: githubToken, gitDir: repo.dir })
   const receiver = await scriptedServer((_req, res) => res.writeHead(200).end('ok'))
   const { bin, gitLog } = gitRecorder()
   const runs: ActionRun[] = []

@@ -4,6 +4,7 @@ import { type DeployResult, newResult } from '../../src/result.js'
 import type { Settings } from '../../src/settings.js'
 import { FakeGitHub } from '../fakes/github.js'
 import { MemoryLog } from '../fakes/log.js'
+import { deployedChanges } from '../fakes/runs.js'
 
 const SHA = '0123456789abcdef0123456789abcdef01234567'
 const RUN = 'https://github.com/octo/app/actions/runs/99'
@@ -125,4 +126,15 @@ test('finalStatus maps every result', () => {
   expect(finalStatus({ ...newResult('a'), status: 'rolled-back', reason: 'Smoke check failed' })).toEqual({ state: 'failure', description: 'Smoke check failed' })
   expect(finalStatus({ ...newResult('a'), status: 'success' })).toEqual({ state: 'success', description: 'Released on a' })
   expect(finalStatus(newResult('a'))).toEqual({ state: 'error', description: 'Not deployed (skipped).' })
+})
+
+test("a success's description says what it brought when that fits GitHub's 140 characters", () => {
+  const app = deployedChanges().apps[0]
+  expect(finalStatus(app).description).toBe('Released v12 on hello-app: 3 commits, 2 pull requests since v11')
+  const back = { ...app, changes: { ...app.changes!, status: 'behind' as const, aheadBy: 0, behindBy: 2, commits: [], pullRequests: [] } }
+  expect(finalStatus(back).description).toBe('Released v12 on hello-app: goes back 2 commits from v11')
+  // A diverged range on an app with a 30-character name does not fit: the description is the release alone.
+  const app30 = 'shop-production-eu-west-canary'
+  const diverged = { ...app, app: app30, releaseVersion: 12345, changes: { ...app.changes!, status: 'diverged' as const, aheadBy: 1234, behindBy: 789 } }
+  expect(finalStatus(diverged).description).toBe(`Released v12345 on ${app30}`)
 })

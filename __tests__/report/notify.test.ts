@@ -7,7 +7,7 @@ import type { RunResult } from '../../src/result.js'
 import { scriptedServer } from '../fakes/http.js'
 import { MemoryLog } from '../fakes/log.js'
 
-import { failedBuild, github, sha } from '../fakes/runs.js'
+import { deployedChanges, failedBuild, github, LIVE_SHA, sha } from '../fakes/runs.js'
 const context = { sha, github, commitTitle: 'Speed up <search> & co' }
 
 const failed = failedBuild(['one', 'two', 'three', 'four', 'five', 'six', ' !     Push rejected'], 4200)
@@ -59,6 +59,10 @@ test('the webhook body carries the run, per app, with timings', () => {
         promoted_from: null,
         config_keys: [],
         may_go_live: null,
+        previous_release_version: null,
+        previous_commit: null,
+        changes: null,
+        changes_unlisted: null,
         release_id: null,
         release_version: null,
         deployment_id: null,
@@ -212,4 +216,45 @@ test('when the job is cancelled, each notification gets one short attempt', asyn
   expect(server.received.map((r) => r.url).sort()).toEqual(['/hook', '/slack'])
   expect(log.text().match(/^warning: Could not send/gm)).toHaveLength(2)
   await server.close()
+})
+
+test("the Slack message names the pull requests and their authors; the webhook has every listed commit's SHA, title, author and pull request", () => {
+  const run = deployedChanges()
+  const text = JSON.stringify(slackMessage(run, context))
+  expect(text).toContain(
+    `*Changes on hello-app:* 3 commits, 2 pull requests since v11: <https://github.com/octo/app/pull/8|#8> Fix the login (@bob), <https://github.com/octo/app/pull/7|#7> Web front end (@alice) · <https://github.com/octo/app/compare/${LIVE_SHA}...${sha}|compare>`
+  )
+  const [app] = webhookBody(run, context).apps as Record<string, unknown>[]
+  expect(app).toMatchObject({ previous_release_version: 11, previous_commit: LIVE_SHA, changes_unlisted: null })
+  expect(app.changes).toEqual({
+    base: LIVE_SHA,
+    head: sha,
+    status: 'ahead',
+    ahead_by: 3,
+    behind_by: 0,
+    compare_url: `https://github.com/octo/app/compare/${LIVE_SHA}...${sha}`,
+    commits: [
+      { sha, title: 'Bump the <version>', author: 'Octo Cat', author_login: null, pull_request: null },
+      {
+        sha: '2'.repeat(40),
+        title: 'Fix the login',
+        author: 'bob',
+        author_login: 'bob',
+        pull_request: { number: 8, title: 'Fix the login', author: 'bob', url: 'https://github.com/octo/app/pull/8' }
+      },
+      {
+        sha: '1'.repeat(40),
+        title: 'Web front end',
+        author: 'alice',
+        author_login: 'alice',
+        pull_request: { number: 7, title: 'Web front end', author: 'alice', url: 'https://github.com/octo/app/pull/7' }
+      }
+    ],
+    commits_not_listed: 0,
+    pull_requests: [
+      { number: 8, title: 'Fix the login', author: 'bob', url: 'https://github.com/octo/app/pull/8' },
+      { number: 7, title: 'Web front end', author: 'alice', url: 'https://github.com/octo/app/pull/7' }
+    ],
+    pull_requests_missing: null
+  })
 })

@@ -4,7 +4,7 @@ import { failureMessage, outputsOf } from '../../src/report/outputs.js'
 import { MAX_SUMMARY_BYTES, renderSummary } from '../../src/report/summary.js'
 import type { RunResult } from '../../src/result.js'
 
-import { failedBuild, github, sha } from '../fakes/runs.js'
+import { deployedChanges, failedBuild, github, LIVE_SHA, sha } from '../fakes/runs.js'
 
 const success: RunResult = {
   status: 'success',
@@ -40,7 +40,17 @@ test('outputs follow the interface', () => {
     duration: '12.3'
   })
   expect(JSON.parse(outputs.results)).toEqual([
-    { app: 'hello-app', status: 'success', release_version: 7, release_id: 'r-1', build_id: 'b-1', app_url: 'https://hello-app.herokuapp.com/', deployment_id: null, smoke: [] }
+    {
+      app: 'hello-app',
+      status: 'success',
+      release_version: 7,
+      release_id: 'r-1',
+      build_id: 'b-1',
+      app_url: 'https://hello-app.herokuapp.com/',
+      deployment_id: null,
+      previous_commit: null,
+      smoke: []
+    }
   ])
   expect(failureMessage(success)).toBeUndefined()
 })
@@ -242,4 +252,51 @@ test('a promotion target: promoted_from in results, webhook and summary (with th
   expect(md).toContain('### shop-eu')
   expect(md).toContain('**Why:** Not promoted: shop-staging was cancelled.')
   expect(slackMessage(promoted, { sha, github }).text).toContain('Release shop-prod v9 (promoted from shop-staging v4).')
+})
+
+test('the changes: pull requests with their authors and links, the compare link, the commits folded, the release that was live', () => {
+  const run = deployedChanges()
+  const md = renderSummary(run, { sha, github })
+  expect(md).toContain(
+    `**Changes:** 3 commits, 2 pull requests since v11: [#8](https://github.com/octo/app/pull/8) Fix the login (@bob), [#7](https://github.com/octo/app/pull/7) Web front end (@alice) · [compare](https://github.com/octo/app/compare/${LIVE_SHA}...${sha})`
+  )
+  expect(md).toContain(
+    [
+      '<details><summary>3 commits</summary>',
+      '',
+      `- [\`0123456\`](https://github.com/octo/app/commit/${sha}) Bump the &lt;version&gt; — Octo Cat`,
+      `- [\`2222222\`](https://github.com/octo/app/commit/${'2'.repeat(40)}) Fix the login — @bob · #8`,
+      `- [\`1111111\`](https://github.com/octo/app/commit/${'1'.repeat(40)}) Web front end — @alice · #7`,
+      '',
+      '</details>'
+    ].join('\n')
+  )
+  expect(md).toContain(`| Was live | v11 ([\`fedcba9\`](https://github.com/octo/app/commit/${LIVE_SHA})) |`)
+  expect(outputsOf(run)['previous-commit']).toBe(LIVE_SHA)
+  expect(JSON.parse(outputsOf(run).results)[0].previous_commit).toBe(LIVE_SHA)
+})
+
+test('a long range lists the newest and counts the rest; a step back says how far; unknown changes say why', () => {
+  const long = deployedChanges()
+  const changes = long.apps[0].changes!
+  long.apps[0].changes = { ...changes, aheadBy: 312, pullRequestsMissing: "the pull requests are not listed: GitHub refused (add 'pull-requests: read')" }
+  const md = renderSummary(long, { sha, github })
+  expect(md).toContain('<details><summary>the newest 3 of 312 commits</summary>')
+  expect(md).toContain(`- … and 309 older commits: see the [compare](${changes.compareUrl})`)
+  expect(md).toContain("_the pull requests are not listed: GitHub refused (add 'pull-requests: read')._")
+
+  const back = deployedChanges()
+  back.apps[0].changes = { ...changes, status: 'behind', aheadBy: 0, behindBy: 4, commits: [], pullRequests: [] }
+  expect(renderSummary(back, { sha, github })).toContain(`**Changes:** goes back 4 commits from v11 · [compare](${changes.compareUrl})`)
+
+  const unknown = deployedChanges()
+  unknown.apps[0] = {
+    ...unknown.apps[0],
+    changes: undefined,
+    previousCommit: undefined,
+    changesUnlisted: 'the slug of the live release v11 names no commit (it was built without a version)'
+  }
+  const unknownMd = renderSummary(unknown, { sha, github })
+  expect(unknownMd).toContain('**Changes:** cannot be listed: the slug of the live release v11 names no commit (it was built without a version).')
+  expect(unknownMd).toContain('| Was live | v11 |')
 })

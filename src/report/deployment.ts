@@ -9,6 +9,7 @@ import type { GitHubApi, NewDeploymentStatus } from '../github/api.js'
 import type { Log } from '../log.js'
 import type { DeployResult } from '../result.js'
 import { environmentOf, secretsOf, type Settings } from '../settings.js'
+import { changesHeadline } from './changes.js'
 import { runUrl } from './notification.js'
 import { promotedJson } from './outputs.js'
 
@@ -86,12 +87,18 @@ export class GitHubDeployments {
 /** The state a deployment ends in, from the app's result. */
 export function finalStatus(result: DeployResult): NewDeploymentStatus {
   switch (result.status) {
-    case 'success':
+    case 'success': {
+      const from = result.promotedFrom
+      const released = `Released${result.releaseVersion === undefined ? '' : ` v${result.releaseVersion}`} on ${result.app}${from ? ` (promoted from ${from.app} v${from.releaseVersion})` : ''}`
+      // With what it brought, when that fits: "Released v12 on shop: 3 commits, 2 pull requests since v11".
+      const headline = changesHeadline(result)
+      const withChanges = headline && `${released}: ${headline}`
       return {
         state: 'success',
-        description: `Released${result.releaseVersion === undefined ? '' : ` v${result.releaseVersion}`} on ${result.app}${result.promotedFrom ? ` (promoted from ${result.promotedFrom.app} v${result.promotedFrom.releaseVersion})` : ''}`,
+        description: withChanges && withChanges.length <= MAX_DESCRIPTION ? withChanges : released,
         ...(result.appUrl ? { environment_url: result.appUrl } : {})
       }
+    }
     case 'cancelled':
       return { state: 'error', description: 'Cancelled: the job was cancelled before the deploy finished.' }
     case 'failure':

@@ -1,6 +1,7 @@
 import { describeChoice } from '../gate/nodes.js'
 import type { BranchNodeReport, DeployResult, RunResult } from '../result.js'
 import type { GitHubRun } from '../settings.js'
+import { unlistedCount } from './changes.js'
 import { promotedJson, smokeJson } from './outputs.js'
 
 /** Where and what was deployed, for links and words in every report. */
@@ -87,6 +88,31 @@ function names(apps: readonly DeployResult[]): string {
   return apps.map((a) => a.app).join(', ')
 }
 
+/** What the deploy brings to the app, for machines: every listed commit with its pull request. */
+function changesJson(app: DeployResult): Record<string, unknown> | null {
+  const changes = app.changes
+  if (!changes) return null
+  const pulls = new Map(changes.pullRequests.map((pr) => [pr.number, { number: pr.number, title: pr.title, author: pr.author, url: pr.url }]))
+  return {
+    base: changes.base,
+    head: changes.head,
+    status: changes.status,
+    ahead_by: changes.aheadBy,
+    behind_by: changes.behindBy,
+    compare_url: changes.compareUrl,
+    commits: changes.commits.map((commit) => ({
+      sha: commit.sha,
+      title: commit.title,
+      author: commit.login ?? commit.name,
+      author_login: commit.login,
+      pull_request: (commit.pullRequest !== null && pulls.get(commit.pullRequest)) || null
+    })),
+    commits_not_listed: unlistedCount(changes),
+    pull_requests: [...pulls.values()],
+    pull_requests_missing: changes.pullRequestsMissing ?? null
+  }
+}
+
 /**
  * The run as JSON, the body of the generic webhook (its schema is documented in the README).
  * A pure function of the result, so the same facts reach every receiver.
@@ -129,6 +155,10 @@ export function webhookBody(run: RunResult, context: RunContext): Record<string,
       deployment_id: app.deploymentId ?? null,
       config_keys: app.configKeys ?? [],
       may_go_live: app.mayGoLive ?? null,
+      previous_release_version: app.previousRelease?.version ?? null,
+      previous_commit: app.previousCommit ?? null,
+      changes: changesJson(app),
+      changes_unlisted: app.changes ? null : (app.changesUnlisted ?? null),
       rollback: app.rollback
         ? { to_version: app.previousRelease?.version ?? null, release_version: app.rollback.releaseVersion, healthy: app.rollback.healthy, smoke: smokeJson(app.rollback.smoke) }
         : null,

@@ -33,6 +33,7 @@ export function outputsOf(run: RunResult): Record<string, string> {
         ...(app.promotedFrom ? { promoted_from: promotedJson(app.promotedFrom) } : {}),
         app_url: app.appUrl ?? null,
         deployment_id: app.deploymentId ?? null,
+        previous_commit: app.previousCommit ?? null,
         smoke: smokeJson(app.smoke),
         ...(app.rollback
           ? { rolled_back_to: app.previousRelease?.version ?? null, rollback_release_version: app.rollback.releaseVersion, healthy_after_rollback: app.rollback.healthy }
@@ -40,7 +41,8 @@ export function outputsOf(run: RunResult): Record<string, string> {
         ...(app.reason ? { reason: app.reason } : {})
       }))
     ),
-    [Outputs.Duration]: (Math.round(run.durationMs / 100) / 10).toString()
+    [Outputs.Duration]: (Math.round(run.durationMs / 100) / 10).toString(),
+    [Outputs.PreviousCommit]: first?.previousCommit ?? ''
   }
 }
 

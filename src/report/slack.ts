@@ -1,5 +1,6 @@
 import type { DeployResult, RunResult } from '../result.js'
 import { describe } from '../verify/smoke.js'
+import { changesHeadline } from './changes.js'
 import { branchNodeSentence, commitUrl, nextStep, type RunContext, runUrl, subject } from './notification.js'
 
 const ICON: Record<RunResult['status'], string> = {
@@ -22,6 +23,8 @@ const WORDS: Record<RunResult['status'], string> = {
 
 const TAIL_LINES = 5
 const SMOKE_LINES = 10
+// Pull requests named per app: the message stays short; the summary and the compare link have all.
+const PULL_REQUESTS = 8
 // Block Kit refuses the whole message when one text is too long: a section's text holds 3000
 // characters, a field 2000, a button's label 75.
 const MAX_SECTION = 3000
@@ -57,6 +60,8 @@ export function slackMessage(run: RunResult, context: RunContext): { text: strin
     blocks.splice(1, 0, section(`*Pull request* ${link(url, `#${number}`)}${title ? ` ${escape(title)}` : ''}\n${escape(node)}`))
   }
   if (reasons.length > 0) blocks.push(section(`*Why:* ${reasons.map(escape).join('\n')}`))
+  const changes = run.apps.map(changesLine).filter((line) => line !== undefined)
+  if (changes.length > 0) blocks.push(section(changes.join('\n')))
   const failedChecks = run.apps.flatMap((a) => [...a.smoke, ...(a.rollback?.smoke ?? [])].filter((r) => !r.passed))
   if (failedChecks.length > 0) {
     blocks.push(section(`Failing smoke checks:\n${codeBlock(failedChecks.slice(0, SMOKE_LINES).map((r) => `✗ ${describe(r)}`))}`))
@@ -69,6 +74,16 @@ export function slackMessage(run: RunResult, context: RunContext): { text: strin
   ]
   if (buttons.length > 0) blocks.push({ type: 'actions', elements: buttons.slice(0, 25) })
   return { text: fallback, blocks }
+}
+
+/** "*Changes on shop:* 3 commits, 2 pull requests since v311: #7 Web front end (@alice), … · compare" */
+function changesLine(app: DeployResult): string | undefined {
+  const headline = changesHeadline(app)
+  if (!app.changes || !headline) return app.changesUnlisted ? `*Changes on ${escape(app.app)}:* cannot be listed: ${escape(app.changesUnlisted)}.` : undefined
+  const pulls = app.changes.pullRequests
+  const named = pulls.slice(0, PULL_REQUESTS).map((pr) => `${link(pr.url, `#${pr.number}`)} ${escape(pr.title)}${pr.author ? ` (@${escape(pr.author)})` : ''}`)
+  if (pulls.length > PULL_REQUESTS) named.push(`${pulls.length - PULL_REQUESTS} more`)
+  return `*Changes on ${escape(app.app)}:* ${escape(headline)}${named.length > 0 ? `: ${named.join(', ')}` : ''} · ${link(app.changes.compareUrl, 'compare')}`
 }
 
 /** "hello-app v8", or after a rollback "hello-app v8, rolled back to v7 (now v9)". */

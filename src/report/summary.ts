@@ -2,6 +2,7 @@ import { planLines } from '../plan.js'
 import type { BranchNodeReport, DeployResult, DeployStatus, RunResult } from '../result.js'
 import type { GitHubRun } from '../settings.js'
 import type { SmokeResult } from '../verify/smoke.js'
+import { changesHeadline, commitAuthor, count, unlistedCount } from './changes.js'
 import { branchNodeSentence, commitUrl, liveButFailing, nextStep, type RunContext, runUrl, subject } from './notification.js'
 
 const ICON: Record<DeployStatus, string> = {
@@ -95,7 +96,10 @@ function renderApp(app: DeployResult, context: RunContext, tailLines: number): s
   // A promoted release runs its own commit, which is the run's only when it was made by this run.
   const sha = from ? from.commit : context.sha
   if (sha) rows.push(['Commit', commitLink(sha, context.github)])
-  const out = [`### ${app.app}`, '', '| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), '']
+  if (app.previousRelease) {
+    rows.push(['Was live', `v${app.previousRelease.version}${app.previousCommit ? ` (${commitLink(app.previousCommit, context.github)})` : ''}`])
+  }
+  const out = [`### ${app.app}`, '', '| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), '', ...changesBlock(app, context)]
   if (app.stages.length > 0) {
     const total = app.stages.reduce((sum, stage) => sum + stage.ms, 0)
     out.push(
@@ -124,6 +128,35 @@ function renderApp(app: DeployResult, context: RunContext, tailLines: number): s
     )
   }
   out.push(...logBlock(app, tailLines))
+  return out
+}
+
+/**
+ * What the deploy brings: the headline with the pull requests and their authors, linked, and the
+ * compare link; then the commits themselves, folded. Or why they cannot be listed.
+ */
+function changesBlock(app: DeployResult, context: RunContext): string[] {
+  const changes = app.changes
+  const headline = changesHeadline(app)
+  if (!changes || !headline) return app.changesUnlisted ? [`**Changes:** cannot be listed: ${clip(escapeInline(app.changesUnlisted), MAX_REASON)}.`, ''] : []
+  const pulls = changes.pullRequests.map((pr) => `[#${pr.number}](${pr.url}) ${escapeInline(pr.title)}${pr.author ? ` (@${pr.author})` : ''}`)
+  const out = [`**Changes:** ${escapeInline(headline)}${pulls.length > 0 ? `: ${pulls.join(', ')}` : ''} · [compare](${changes.compareUrl})`, '']
+  if (changes.pullRequestsMissing) out.push(`_${escapeInline(changes.pullRequestsMissing)}._`, '')
+  if (changes.commits.length === 0) return out
+  const more = unlistedCount(changes)
+  const listed = more > 0 ? `the newest ${changes.commits.length} of ${changes.aheadBy} commits` : count(changes.commits.length, 'commit')
+  out.push(
+    `<details><summary>${listed}</summary>`,
+    '',
+    ...changes.commits.map(
+      (commit) =>
+        `- ${commitLink(commit.sha, context.github)} ${escapeInline(clip(commit.title, MAX_LINE))} — ${escapeInline(commitAuthor(commit))}${commit.pullRequest ? ` · #${commit.pullRequest}` : ''}`
+    ),
+    ...(more > 0 ? [`- … and ${count(more, 'older commit')}: see the [compare](${changes.compareUrl})`] : []),
+    '',
+    '</details>',
+    ''
+  )
   return out
 }
 

@@ -52,7 +52,8 @@ export async function verifyRelease(ctx: StageContext, result: DeployResult, opt
   }
 
   const why = `Smoke checks failed on ${result.app} v${result.releaseVersion}: ${describe(failing)}`
-  const previous = result.previousRelease
+  // The release live before the deploy, unless Heroku refuses a rollback to it (noRollback says why).
+  const previous = result.noRollback === undefined ? result.previousRelease : undefined
   if (!options.rollbackOnFailure) {
     result.status = 'failure'
     result.reason = `${why} (rollback-on-failure is off: v${result.releaseVersion} stays live)`

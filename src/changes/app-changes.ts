@@ -1,0 +1,51 @@
+import { oneLine } from '../errors.js'
+import type { HerokuApi } from '../heroku/api.js'
+import type { DeployResult } from '../result.js'
+import { abortable } from '../util/time.js'
+import type { ChangesReader } from './changes.js'
+import { commitOfRelease, type LiveRelease } from './live.js'
+
+/** How long finding one app's changes may take, Heroku and GitHub together (it runs beside the build). */
+export const CHANGES_BUDGET_MS = 30_000
+
+export interface AppChangesDeps {
+  api: HerokuApi
+  /** Absent when the run has no GitHub token: then only the previous commit is read. */
+  reader?: ChangesReader
+  signal?: AbortSignal
+}
+
+/**
+ * What this deploy brings to one app, from the release that was live before anything shipped: that
+ * release's commit (`previousCommit`), then the commits and pull requests from there to `head`.
+ * Bounded in time and cut short by a cancel; never throws: what cannot be known is said in
+ * `changesUnlisted`, and the deploy goes on unchanged.
+ */
+export async function findAppChanges(deps: AppChangesDeps, result: DeployResult, live: LiveRelease | undefined, head: string): Promise<void> {
+  const budget = AbortSignal.timeout(CHANGES_BUDGET_MS)
+  try {
+    if (!live) {
+      result.changesUnlisted = `${result.app} had no release before this one`
+      return
+    }
+    const commit = await abortable(commitOfRelease(deps.api, result.app, live), deps.signal ? AbortSignal.any([deps.signal, budget]) : budget)
+    if ('unknown' in commit) {
+      result.changesUnlisted = commit.unknown
+      return
+    }
+    result.previousCommit = commit.sha
+    if (!deps.reader) {
+      result.changesUnlisted = "they are read from GitHub, and the 'github-token' input is empty"
+      return
+    }
+    const outcome = await deps.reader.between(commit.sha, head, budget)
+    if ('changes' in outcome) result.changes = outcome.changes
+    else result.changesUnlisted = outcome.unlisted
+  } catch (error) {
+    result.changesUnlisted = budget.aborted
+      ? 'Heroku did not say in time which commit the live release runs'
+      : deps.signal?.aborted
+        ? 'the job was cancelled'
+        : `the slug of the live release v${live?.version} could not be read: ${oneLine(error)}`
+  }
+}
