@@ -40727,6 +40727,10 @@ function changesHeadline(app) {
             return `${count(aheadBy, 'commit')}${pulls} since ${since}, and ${count(behindBy, 'commit')} of ${since} ${behindBy === 1 ? 'goes' : 'go'} away (the histories diverged)`;
     }
 }
+/** "Changes", or "Changes (not live)" when the deploy's release did not stay live (a failed build, a rollback). */
+function changesLabel(app) {
+    return app.releaseVersion !== undefined && !app.rollback ? 'Changes' : 'Changes (not live)';
+}
 /** "#7 Web front end (@alice)" */
 function pullRequestWords(pr) {
     return `#${pr.number} ${pr.title}${pr.author ? ` (@${pr.author})` : ''}`;
@@ -41168,7 +41172,7 @@ function changesLine(app) {
     const named = pulls.slice(0, PULL_REQUESTS).map((pr) => `${slack_link(pr.url, `#${pr.number}`)} ${slack_escape(pr.title)}${pr.author ? ` (@${slack_escape(pr.author)})` : ''}`);
     if (pulls.length > PULL_REQUESTS)
         named.push(`${pulls.length - PULL_REQUESTS} more`);
-    return `*Changes on ${slack_escape(app.app)}:* ${slack_escape(headline)}${named.length > 0 ? `: ${named.join(', ')}` : ''} · ${slack_link(app.changes.compareUrl, 'compare')}`;
+    return `*${changesLabel(app)} on ${slack_escape(app.app)}:* ${slack_escape(headline)}${named.length > 0 ? `: ${named.join(', ')}` : ''} · ${slack_link(app.changes.compareUrl, 'compare')}`;
 }
 /** "hello-app v8", or after a rollback "hello-app v8, rolled back to v7 (now v9)". */
 function release(app) {
@@ -42237,7 +42241,7 @@ function changesBlock(app, context) {
     if (!changes || !headline)
         return app.changesUnlisted ? [`**Changes:** cannot be listed: ${summary_clip(escapeInline(app.changesUnlisted), MAX_REASON)}.`, ''] : [];
     const pulls = changes.pullRequests.map((pr) => `[#${pr.number}](${pr.url}) ${escapeInline(pr.title)}${pr.author ? ` (@${pr.author})` : ''}`);
-    const out = [`**Changes:** ${escapeInline(headline)}${pulls.length > 0 ? `: ${pulls.join(', ')}` : ''} · [compare](${changes.compareUrl})`, ''];
+    const out = [`**${changesLabel(app)}:** ${escapeInline(headline)}${pulls.length > 0 ? `: ${pulls.join(', ')}` : ''} · [compare](${changes.compareUrl})`, ''];
     if (changes.pullRequestsMissing)
         out.push(`_${escapeInline(changes.pullRequestsMissing)}._`, '');
     if (changes.commits.length === 0)

@@ -5,7 +5,7 @@
  * `previous-commit` output all say it. Never a guess, never a change of the deploy's result.
  */
 import { type Received, scriptedServer } from '../fakes/http.js'
-import { githubUser } from '../../scripts/lib/git-repo.js'
+import { githubUser, mergeBranch } from '../../scripts/lib/git-repo.js'
 import { APP, startWorld, type World } from './world.js'
 
 let world: World
@@ -35,14 +35,12 @@ function listedCommits(summary: string): string[] {
 function landFeatures(): Record<string, string> {
   const { repo } = world
   const c: Record<string, string> = {}
-  repo.git('checkout', '-q', '-b', 'web')
-  repo.write('public/pricing.html', '<h1>Pricing</h1>\n')
-  c.web1 = repo.commit('Add the pricing page', githubUser('alice', 'Alice Liddell'))
-  repo.write('public/pricing.html', '<h1>Pricing</h1>\n<p>Plans</p>\n')
-  c.web2 = repo.commit('List the plans', githubUser('alice', 'Alice Liddell'))
-  repo.git('checkout', '-q', 'main')
-  repo.git('merge', '-q', '--no-ff', '-m', 'Merge pull request #7 from octo-org/web', 'web')
-  c.merge = repo.git('rev-parse', 'HEAD')
+  c.merge = mergeBranch(repo, 'web', 'Merge pull request #7 from octo-org/web', () => {
+    repo.write('public/pricing.html', '<h1>Pricing</h1>\n')
+    c.web1 = repo.commit('Add the pricing page', githubUser('alice', 'Alice Liddell'))
+    repo.write('public/pricing.html', '<h1>Pricing</h1>\n<p>Plans</p>\n')
+    c.web2 = repo.commit('List the plans', githubUser('alice', 'Alice Liddell'))
+  })
   repo.write('login.txt', 'fixed\n')
   c.fix = repo.commit('Fix the login (#8)', githubUser('bob', 'Bob'))
   repo.write('VERSION', '2\n')

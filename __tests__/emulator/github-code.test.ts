@@ -4,7 +4,7 @@
  */
 import { type LocalGitHub, startGitHub } from '../../emulator/github/index.js'
 import { RestDescription } from '../../emulator/github/openapi.js'
-import { githubUser, makeRepo, type Repo } from '../../scripts/lib/git-repo.js'
+import { githubUser, makeRepo, mergeBranch, type Repo } from '../../scripts/lib/git-repo.js'
 
 const TOKEN = 'ghs_code'
 const REPO = '/repos/octo-org/hello-app'
@@ -16,14 +16,12 @@ beforeAll(async () => {
   repo = makeRepo()
   repo.write('README.md', 'hello\n')
   c.initial = repo.commit('Initial commit')
-  repo.git('checkout', '-q', '-b', 'web')
-  repo.write('web.js', '1\n')
-  c.web1 = repo.commit('Add the web front end', githubUser('alice', 'Alice Liddell'))
-  repo.write('web.js', '2\n')
-  c.web2 = repo.commit('Style the front end', githubUser('alice', 'Alice Liddell'))
-  repo.git('checkout', '-q', 'main')
-  repo.git('merge', '-q', '--no-ff', '-m', 'Merge pull request #7 from octo-org/web', 'web')
-  c.merge = repo.git('rev-parse', 'HEAD')
+  c.merge = mergeBranch(repo, 'web', 'Merge pull request #7 from octo-org/web', () => {
+    repo.write('web.js', '1\n')
+    c.web1 = repo.commit('Add the web front end', githubUser('alice', 'Alice Liddell'))
+    repo.write('web.js', '2\n')
+    c.web2 = repo.commit('Style the front end', githubUser('alice', 'Alice Liddell'))
+  })
   repo.write('login.js', 'fixed\n')
   c.fix = repo.commit('Fix the login (#8)', { name: 'Bob', email: '4242+bob@users.noreply.github.com' })
   repo.write('VERSION', '2\n')

@@ -300,3 +300,12 @@ test('a long range lists the newest and counts the rest; a step back says how fa
   expect(unknownMd).toContain('**Changes:** cannot be listed: the slug of the live release v11 names no commit (it was built without a version).')
   expect(unknownMd).toContain('| Was live | v11 |')
 })
+
+test('changes a deploy did not leave live (a failed build, a rollback) are marked so, in the summary and in Slack', () => {
+  const run = deployedChanges()
+  run.apps[0] = { ...run.apps[0], status: 'rolled-back', rollback: { releaseVersion: 13, healthy: true, smoke: [] } }
+  expect(renderSummary(run, { sha, github })).toContain('**Changes (not live):** 3 commits, 2 pull requests since v11:')
+  const failed = deployedChanges()
+  failed.apps[0] = { ...failed.apps[0], status: 'failure', releaseVersion: undefined, releaseId: undefined }
+  expect(JSON.stringify(slackMessage(failed, { sha, github }))).toContain('*Changes (not live) on hello-app:* 3 commits, 2 pull requests since v11:')
+})

@@ -67,3 +67,15 @@ export function makeRepo(template?: string, subdir = '.'): Repo {
     }
   }
 }
+
+/**
+ * The commits `work` makes on a new branch, merged into main with a merge commit, as GitHub's merge
+ * button does. Answers the merge commit.
+ */
+export function mergeBranch(repo: Repo, branch: string, message: string, work: () => void): string {
+  repo.git('checkout', '-q', '-b', branch)
+  work()
+  repo.git('checkout', '-q', 'main')
+  repo.git('merge', '-q', '--no-ff', '-m', message, branch)
+  return repo.git('rev-parse', 'HEAD')
+}

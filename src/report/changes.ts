@@ -22,6 +22,11 @@ export function changesHeadline(app: DeployResult): string | undefined {
   }
 }
 
+/** "Changes", or "Changes (not live)" when the deploy's release did not stay live (a failed build, a rollback). */
+export function changesLabel(app: DeployResult): string {
+  return app.releaseVersion !== undefined && !app.rollback ? 'Changes' : 'Changes (not live)'
+}
+
 /** "#7 Web front end (@alice)" */
 export function pullRequestWords(pr: PullRequestRef): string {
   return `#${pr.number} ${pr.title}${pr.author ? ` (@${pr.author})` : ''}`

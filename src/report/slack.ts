@@ -1,6 +1,6 @@
 import type { DeployResult, RunResult } from '../result.js'
 import { describe } from '../verify/smoke.js'
-import { changesHeadline } from './changes.js'
+import { changesHeadline, changesLabel } from './changes.js'
 import { branchNodeSentence, commitUrl, nextStep, type RunContext, runUrl, subject } from './notification.js'
 
 const ICON: Record<RunResult['status'], string> = {
@@ -83,7 +83,7 @@ function changesLine(app: DeployResult): string | undefined {
   const pulls = app.changes.pullRequests
   const named = pulls.slice(0, PULL_REQUESTS).map((pr) => `${link(pr.url, `#${pr.number}`)} ${escape(pr.title)}${pr.author ? ` (@${escape(pr.author)})` : ''}`)
   if (pulls.length > PULL_REQUESTS) named.push(`${pulls.length - PULL_REQUESTS} more`)
-  return `*Changes on ${escape(app.app)}:* ${escape(headline)}${named.length > 0 ? `: ${named.join(', ')}` : ''} · ${link(app.changes.compareUrl, 'compare')}`
+  return `*${changesLabel(app)} on ${escape(app.app)}:* ${escape(headline)}${named.length > 0 ? `: ${named.join(', ')}` : ''} · ${link(app.changes.compareUrl, 'compare')}`
 }
 
 /** "hello-app v8", or after a rollback "hello-app v8, rolled back to v7 (now v9)". */

@@ -2,7 +2,7 @@ import { planLines } from '../plan.js'
 import type { BranchNodeReport, DeployResult, DeployStatus, RunResult } from '../result.js'
 import type { GitHubRun } from '../settings.js'
 import type { SmokeResult } from '../verify/smoke.js'
-import { changesHeadline, commitAuthor, count, unlistedCount } from './changes.js'
+import { changesHeadline, changesLabel, commitAuthor, count, unlistedCount } from './changes.js'
 import { branchNodeSentence, commitUrl, liveButFailing, nextStep, type RunContext, runUrl, subject } from './notification.js'
 
 const ICON: Record<DeployStatus, string> = {
@@ -140,7 +140,7 @@ function changesBlock(app: DeployResult, context: RunContext): string[] {
   const headline = changesHeadline(app)
   if (!changes || !headline) return app.changesUnlisted ? [`**Changes:** cannot be listed: ${clip(escapeInline(app.changesUnlisted), MAX_REASON)}.`, ''] : []
   const pulls = changes.pullRequests.map((pr) => `[#${pr.number}](${pr.url}) ${escapeInline(pr.title)}${pr.author ? ` (@${pr.author})` : ''}`)
-  const out = [`**Changes:** ${escapeInline(headline)}${pulls.length > 0 ? `: ${pulls.join(', ')}` : ''} · [compare](${changes.compareUrl})`, '']
+  const out = [`**${changesLabel(app)}:** ${escapeInline(headline)}${pulls.length > 0 ? `: ${pulls.join(', ')}` : ''} · [compare](${changes.compareUrl})`, '']
   if (changes.pullRequestsMissing) out.push(`_${escapeInline(changes.pullRequestsMissing)}._`, '')
   if (changes.commits.length === 0) return out
   const more = unlistedCount(changes)
