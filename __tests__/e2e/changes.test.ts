@@ -176,3 +176,24 @@ test("a git push's slug names the pushed commit: the next deploy starts its chan
   expect(listedCommits(next.summary)).toEqual([short(world.sha)])
   expect(next.summary).toContain('Say hello louder — @dave')
 })
+
+test('several apps: each gets its own range; apps on the same live commit share one look-up', async () => {
+  await world.emulator.createApp('shop-app')
+  const was = world.sha
+  world.sha = world.repo.commit('Open the shop', githubUser('erin'))
+  const first = await world.deploy({ app: `${APP}, shop-app` })
+  expect(first.exitCode).toBe(0)
+  const [hello, shop] = JSON.parse(first.outputs.results)
+  expect([hello.previous_commit, shop.previous_commit]).toEqual([was, null])
+  expect(first.summary).toContain('**Changes:** cannot be listed: shop-app had no release before this one.')
+  expect(first.summary).toContain('Open the shop — @erin')
+
+  world.sha = world.repo.commit('Stock the shelves', githubUser('erin'))
+  const githubBefore = world.github.requests.length
+  const both = await world.deploy({ app: `${APP}, shop-app` })
+  expect(both.exitCode).toBe(0)
+  const opened = world.repo.git('rev-parse', 'HEAD~1')
+  expect(JSON.parse(both.outputs.results).map((r: { previous_commit: string }) => r.previous_commit)).toEqual([opened, opened])
+  expect(both.summary.split('Stock the shelves — @erin').length - 1).toBe(2)
+  expect(world.github.requests.slice(githubBefore).filter((r) => r.path.includes('/compare/'))).toHaveLength(1)
+})
