@@ -42362,7 +42362,7 @@ class ChangesReader {
             behindBy,
             commits: listed.map((commit) => ({
                 sha: commit.sha,
-                title: commit.message.split('\n')[0].trim(),
+                title: oneLine(commit.message.split('\n')[0]),
                 login: commit.login,
                 name: commit.name,
                 pullRequest: pulls.byCommit.get(commit.sha) ?? null
@@ -42412,8 +42412,9 @@ class ChangesReader {
             if (!pr)
                 continue;
             byCommit.set(commit.sha, pr.number);
+            // One line: a title is printed in the log, where a line of its own could read as a workflow command.
             if (!list.has(pr.number))
-                list.set(pr.number, { number: pr.number, title: pr.title, author: pr.login, url: pr.url });
+                list.set(pr.number, { number: pr.number, title: oneLine(pr.title), author: pr.login, url: pr.url });
         }
         const skipped = landings.length - MAX_PULL_LOOKUPS;
         const missing = refused
@@ -42520,7 +42521,7 @@ async function findAppChanges(deps, result, live, head) {
         }
         result.previousCommit = commit.sha;
         if (!deps.reader) {
-            result.changesUnlisted = "they are read from GitHub, and the 'github-token' input is empty";
+            result.changesUnlisted = "they are read from GitHub, and this run has no 'github-token' (or no GITHUB_REPOSITORY)";
             return;
         }
         const outcome = await deps.reader.between(commit.sha, head, budget);

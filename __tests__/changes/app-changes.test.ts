@@ -74,7 +74,7 @@ test('without a GitHub token the previous commit is still read; the changes say 
   expect(result.status).toBe('success')
   expect(result.previousCommit).toBe(LIVE)
   expect(result.changes).toBeUndefined()
-  expect(log.text()).toContain("The changes on web-app cannot be listed: they are read from GitHub, and the 'github-token' input is empty.")
+  expect(log.text()).toContain("The changes on web-app cannot be listed: they are read from GitHub, and this run has no 'github-token' (or no GITHUB_REPOSITORY).")
 })
 
 test('a live release whose commit is unknown, or no release at all: the deploy succeeds and says so', async () => {

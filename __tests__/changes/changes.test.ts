@@ -42,7 +42,7 @@ test('the commits after the base, newest first, with their pull requests and aut
   const { github, changes } = reader()
   github.comparisons.set(`${s('base')}...${s('d')}`, { status: 'ahead', aheadBy: 5, behindBy: 0, commits: history })
   github.pulls.set(s('m1'), [pr(7, 'alice')])
-  github.pulls.set(s('f'), [pr(9, 'carol', false), pr(8, 'bob')])
+  github.pulls.set(s('f'), [pr(9, 'carol', false), { ...pr(8, 'bob'), title: 'PR 8\n::error::not a command' }])
   const outcome = await changes.between(s('base'), s('d'))
   if (!('changes' in outcome)) throw new Error(outcome.unlisted)
   const { commits, pullRequests, compareUrl, status } = outcome.changes
@@ -56,7 +56,7 @@ test('the commits after the base, newest first, with their pull requests and aut
   ])
   // The merged pull request, not an open one that also holds the commit.
   expect(pullRequests).toEqual([
-    { number: 8, title: 'PR 8', author: 'bob', url: `${WEB}/pull/8` },
+    { number: 8, title: 'PR 8 ::error::not a command', author: 'bob', url: `${WEB}/pull/8` },
     { number: 7, title: 'PR 7', author: 'alice', url: `${WEB}/pull/7` }
   ])
   expect(compareUrl).toBe(`${WEB}/compare/${s('base')}...${s('d')}`)

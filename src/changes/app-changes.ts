@@ -35,7 +35,7 @@ export async function findAppChanges(deps: AppChangesDeps, result: DeployResult,
     }
     result.previousCommit = commit.sha
     if (!deps.reader) {
-      result.changesUnlisted = "they are read from GitHub, and the 'github-token' input is empty"
+      result.changesUnlisted = "they are read from GitHub, and this run has no 'github-token' (or no GITHUB_REPOSITORY)"
       return
     }
     const outcome = await deps.reader.between(commit.sha, head, budget)

@@ -96,7 +96,7 @@ export class ChangesReader {
       behindBy,
       commits: listed.map((commit) => ({
         sha: commit.sha,
-        title: commit.message.split('\n')[0].trim(),
+        title: oneLine(commit.message.split('\n')[0]),
         login: commit.login,
         name: commit.name,
         pullRequest: pulls.byCommit.get(commit.sha) ?? null
@@ -148,7 +148,8 @@ export class ChangesReader {
       const pr = found.get(landing.get(commit.sha) as string)
       if (!pr) continue
       byCommit.set(commit.sha, pr.number)
-      if (!list.has(pr.number)) list.set(pr.number, { number: pr.number, title: pr.title, author: pr.login, url: pr.url })
+      // One line: a title is printed in the log, where a line of its own could read as a workflow command.
+      if (!list.has(pr.number)) list.set(pr.number, { number: pr.number, title: oneLine(pr.title), author: pr.login, url: pr.url })
     }
     const skipped = landings.length - MAX_PULL_LOOKUPS
     const missing = refused
