@@ -42480,12 +42480,12 @@ async function currentRelease(api, app) {
 /**
  * The commit a release runs: its slug's `commit`, which an API build sets from `version` (the SHA,
  * unless the `version` input says otherwise) and a git push from the pushed commit. Anything but a
- * full SHA is reported as unknown: never a guess.
+ * full SHA is reported as unknown: never a guess. `until` (the caller's limit) ends the read and its retries.
  */
-async function commitOfRelease(api, app, release) {
+async function commitOfRelease(api, app, release, until) {
     if (!release.slugId)
         return { unknown: `the live release v${release.version} has no slug, so Heroku does not say which commit it runs` };
-    const commit = (await api.getSlug(app, release.slugId)).commit?.trim();
+    const commit = (await api.getSlug(app, release.slugId, until)).commit?.trim();
     if (!commit)
         return { unknown: `the slug of the live release v${release.version} names no commit (it was built without a version)` };
     if (!/^[0-9a-f]{40}$/i.test(commit)) {
@@ -42504,8 +42504,9 @@ const CHANGES_BUDGET_MS = 30_000;
 /**
  * What this deploy brings to one app, from the release that was live before anything shipped: that
  * release's commit (`previousCommit`), then the commits and pull requests from there to `head`.
- * Bounded in time and cut short by a cancel; never throws: what cannot be known is said in
- * `changesUnlisted`, and the deploy goes on unchanged.
+ * Bounded in time and cut short by a cancel: every call it makes ends with the cancel (retry waits
+ * included), and a cancelled deploy never waits for it, so it takes nothing from the cleanup window.
+ * Never throws: what cannot be known is said in `changesUnlisted`, and the deploy goes on unchanged.
  */
 async function findAppChanges(deps, result, live, head) {
     const budget = AbortSignal.timeout(CHANGES_BUDGET_MS);
@@ -42514,7 +42515,9 @@ async function findAppChanges(deps, result, live, head) {
             result.changesUnlisted = `${result.app} had no release before this one`;
             return;
         }
-        const commit = await abortable(commitOfRelease(deps.api, result.app, live), deps.signal ? AbortSignal.any([deps.signal, budget]) : budget);
+        // The slug read is a Heroku read (retried as one) that the budget or the cancel ends, retries included.
+        const stop = deps.signal ? AbortSignal.any([deps.signal, budget]) : budget;
+        const commit = await abortable(commitOfRelease(deps.api, result.app, live, stop), stop);
         if ('unknown' in commit) {
             result.changesUnlisted = commit.unknown;
             return;

@@ -126,6 +126,29 @@ test('a cancel while the live release is read ends the app as cancelled at once'
   expect(result.status).toBe('cancelled')
 })
 
+test('a cancel while the changes are looked up: the app ends cancelled at once, without waiting for them', async () => {
+  const { api, github, log, changes } = world()
+  // GitHub never answers compare (this fake ends it only at the 30 s budget): waiting for it would hold the cancel.
+  github.compareHangs = true
+  let compareEnded = false
+  const compare = github.compare.bind(github)
+  github.compare = (...args) => compare(...args).finally(() => (compareEnded = true))
+  const cancel = new AbortController()
+  const shipper: Shipper = {
+    ship: () =>
+      new Promise((_, reject) => {
+        cancel.signal.addEventListener('abort', () => reject(new Error('This operation was aborted')), { once: true })
+        setTimeout(() => cancel.abort(), 20)
+      })
+  }
+  const result = newResult('web-app')
+  await expect(deployApp(settings(), { api, log, changes, pollMs: 1, signal: cancel.signal }, result, shipper)).rejects.toThrow('the job was cancelled')
+  expect(result.status).toBe('cancelled')
+  // The app ended while its look-up still waited on GitHub.
+  expect(github.codeReads).toEqual([`compare ${LIVE}...${HEAD} 1`])
+  expect(compareEnded).toBe(false)
+})
+
 test('the commit of a release: only a full SHA from its slug counts', async () => {
   const api = new FakeHeroku()
   api.slugCommits = { sha: LIVE.toUpperCase(), label: 'v1.2.3', none: null }

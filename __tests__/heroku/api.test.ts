@@ -190,3 +190,18 @@ test('the cancel signal aborts a request in flight', async () => {
   expect(Date.now() - started).toBeLessThan(2000)
   await server.close()
 })
+
+test("a slug read ends with the caller's own limit, its retries included, as a cancel ends it", async () => {
+  const server = await scriptedServer((_req, res) => json(res, 503, { id: 'service_unavailable', message: 'Try again' }))
+  const limit = new AbortController()
+  const log = new MemoryLog()
+  // A retry a minute away: only the limit can end the read before it.
+  const api = createPlatformApi({ apiKey: 'k', baseUrl: server.url, log, retry: { attempts: 6, baseDelayMs: 60_000, maxDelayMs: 60_000 } })
+  const read = api.getSlug('my-app', 'slug-1', limit.signal).catch((e: unknown) => e)
+  while (!log.lines.some((line) => line.includes('retrying in'))) await new Promise((resolve) => setTimeout(resolve, 10))
+  limit.abort()
+  expect(await read).toBeInstanceOf(CancelledError)
+  // One request, and the retry that was waiting is gone.
+  expect(server.received.map((req) => req.url)).toEqual(['/apps/my-app/slugs/slug-1'])
+  await server.close()
+})

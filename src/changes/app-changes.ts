@@ -18,8 +18,9 @@ export interface AppChangesDeps {
 /**
  * What this deploy brings to one app, from the release that was live before anything shipped: that
  * release's commit (`previousCommit`), then the commits and pull requests from there to `head`.
- * Bounded in time and cut short by a cancel; never throws: what cannot be known is said in
- * `changesUnlisted`, and the deploy goes on unchanged.
+ * Bounded in time and cut short by a cancel: every call it makes ends with the cancel (retry waits
+ * included), and a cancelled deploy never waits for it, so it takes nothing from the cleanup window.
+ * Never throws: what cannot be known is said in `changesUnlisted`, and the deploy goes on unchanged.
  */
 export async function findAppChanges(deps: AppChangesDeps, result: DeployResult, live: LiveRelease | undefined, head: string): Promise<void> {
   const budget = AbortSignal.timeout(CHANGES_BUDGET_MS)
@@ -28,7 +29,9 @@ export async function findAppChanges(deps: AppChangesDeps, result: DeployResult,
       result.changesUnlisted = `${result.app} had no release before this one`
       return
     }
-    const commit = await abortable(commitOfRelease(deps.api, result.app, live), deps.signal ? AbortSignal.any([deps.signal, budget]) : budget)
+    // The slug read is a Heroku read (retried as one) that the budget or the cancel ends, retries included.
+    const stop = deps.signal ? AbortSignal.any([deps.signal, budget]) : budget
+    const commit = await abortable(commitOfRelease(deps.api, result.app, live, stop), stop)
     if ('unknown' in commit) {
       result.changesUnlisted = commit.unknown
       return

@@ -22,11 +22,11 @@ export async function currentRelease(api: HerokuApi, app: string): Promise<LiveR
 /**
  * The commit a release runs: its slug's `commit`, which an API build sets from `version` (the SHA,
  * unless the `version` input says otherwise) and a git push from the pushed commit. Anything but a
- * full SHA is reported as unknown: never a guess.
+ * full SHA is reported as unknown: never a guess. `until` (the caller's limit) ends the read and its retries.
  */
-export async function commitOfRelease(api: HerokuApi, app: string, release: Pick<LiveRelease, 'version' | 'slugId'>): Promise<ReleaseCommit> {
+export async function commitOfRelease(api: HerokuApi, app: string, release: Pick<LiveRelease, 'version' | 'slugId'>, until?: AbortSignal): Promise<ReleaseCommit> {
   if (!release.slugId) return { unknown: `the live release v${release.version} has no slug, so Heroku does not say which commit it runs` }
-  const commit = (await api.getSlug(app, release.slugId)).commit?.trim()
+  const commit = (await api.getSlug(app, release.slugId, until)).commit?.trim()
   if (!commit) return { unknown: `the slug of the live release v${release.version} names no commit (it was built without a version)` }
   if (!/^[0-9a-f]{40}$/i.test(commit)) {
     const label = commit.length > 60 ? `${commit.slice(0, 59)}…` : commit
