@@ -5,7 +5,8 @@ interface Rule {
   remaining: number
   match: RequestMatch
   status: number
-  retryAfter?: number
+  /** Seconds for a Retry-After header; null: no header, even where the server would send one. */
+  retryAfter?: number | null
 }
 
 interface AnswerRule {
@@ -25,7 +26,7 @@ export class FaultInjector implements Faults {
   private readonly drops: Rule[] = []
   private readonly answers: AnswerRule[] = []
 
-  failNext(count: number, status: number, match: RequestMatch = {}, options: { retryAfter?: number } = {}): void {
+  failNext(count: number, status: number, match: RequestMatch = {}, options: { retryAfter?: number | null } = {}): void {
     if (!Number.isInteger(status) || status < 400 || status > 599) throw new Error(`failNext: status must be 4xx or 5xx, got ${status}`)
     this.failures.push({ remaining: checkedCount(count), match, status, retryAfter: options.retryAfter })
   }
@@ -55,7 +56,7 @@ export class FaultInjector implements Faults {
   }
 
   /** The status (and Retry-After) an API request must fail with, consuming one use of the oldest matching rule. */
-  takeFailure(method: string, path: string): { status: number; retryAfter?: number } | undefined {
+  takeFailure(method: string, path: string): { status: number; retryAfter?: number | null } | undefined {
     const rule = take(this.failures, method, path)
     return rule && { status: rule.status, retryAfter: rule.retryAfter }
   }

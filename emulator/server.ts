@@ -50,7 +50,7 @@ export function requestHandler(parts: ServerParts): (req: IncomingMessage, res: 
     if (failure) {
       parts.log(`fault: ${method} ${target} answered ${failure.status}`)
       record.fault = 'fail'
-      if (failure.retryAfter !== undefined) res.setHeader('Retry-After', String(failure.retryAfter))
+      if (typeof failure.retryAfter === 'number') res.setHeader('Retry-After', String(failure.retryAfter))
     } else {
       const answerFault = parts.faults.takeAnswerFault(method, target)
       if (answerFault) {

@@ -36,9 +36,10 @@ export interface Faults {
   /**
    * The next `count` matching requests answer `status`: API calls with Heroku's error body
    * (429 rate_limit, 500 internal_server_error, 503 service_unavailable, ...), blob URLs with an
-   * S3-style XML error (503 SlowDown, 500 InternalError), stream URLs with plain text.
+   * S3-style XML error (503 SlowDown, 500 InternalError), stream URLs with plain text; with a
+   * Retry-After header only when `retryAfter` gives its seconds (null or unset: none).
    */
-  failNext(count: number, status: number, match?: RequestMatch, options?: { retryAfter?: number }): void
+  failNext(count: number, status: number, match?: RequestMatch, options?: { retryAfter?: number | null }): void
   /** The next `count` matching requests (API, blob or stream) lose their connection before anything is done. */
   dropNext(count: number, match?: RequestMatch): void
   /**

@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => world.close())
 
 test.concurrent.each(FAULTS)('$title on the slug release: one build, its slug released once on the second app', async ({ kind }) => {
-  inject(world.emulator.faults, 'build-once', kind, second(kind))
+  inject(world, 'build-once', kind, second(kind))
   const started = Date.now()
   const run = await world.deploy({ app: `${first(kind)}, ${second(kind)}`, 'build-once': 'true' }, MATRIX_ENV)
   expect(run.stdout).not.toContain('::error::')
@@ -31,7 +31,7 @@ test.concurrent.each(FAULTS)('$title on the slug release: one build, its slug re
   expect(released.builds).toHaveLength(0)
   expect(released.releases).toHaveLength(1)
   expect(released.releases[0]).toMatchObject({ status: 'succeeded', slug: { id: built.builds[0].slug?.id } })
-  expect(unmet(world.emulator.requests, 'build-once', kind, second(kind))).toEqual([])
+  expect(unmet(world, 'build-once', kind, second(kind))).toEqual([])
   if (kind === 'lost' || kind === 'slow' || kind === 'cut') {
     expect(requestsTo(world.emulator.requests, slugRelease, second(kind))).toHaveLength(1)
     expect(run.stdout).toContain(`POST /apps/${second(kind)}/releases got no clear answer, but Heroku had carried it out: found a release of slug`)

@@ -20,7 +20,7 @@ afterAll(() => world.close())
 
 test.concurrent.each(FAULTS)('$title on the buildpacks and both git requests: pushed once, built once, released once', async ({ kind }) => {
   const name = app(kind)
-  inject(world.emulator.faults, 'git', kind, name)
+  inject(world, 'git', kind, name)
   const started = Date.now()
   const run = await world.deploy({ app: name, strategy: 'git', buildpacks: 'heroku/nodejs' }, { HEROKU_GIT_URL: world.emulator.gitUrl, ...MATRIX_ENV })
   expect(run.stdout).not.toContain('::error::')
@@ -31,7 +31,7 @@ test.concurrent.each(FAULTS)('$title on the buildpacks and both git requests: pu
   expect(view.releases.map((release) => release.description)).toEqual([`Deploy ${world.sha.slice(0, 8)}`])
   expect(view.gitHead()).toBe(world.sha)
   expect(view.buildpacks).toEqual(['heroku/nodejs'])
-  expect(unmet(world.emulator.requests, 'git', kind, name)).toEqual([])
+  expect(unmet(world, 'git', kind, name)).toEqual([])
   if (kind === 'lost' || kind === 'cut') {
     expect(requestsTo(world.emulator.requests, push, name)).toHaveLength(1)
     expect(run.stdout).toContain(`The push of ${world.sha.slice(0, 7)} to ${name} got no clear answer, but Heroku had received it and built it: not pushed again.`)

@@ -33,7 +33,7 @@ test.concurrent.each(FAULTS)('$title on the rollback: rolled back once, the earl
   const name = app(kind)
   const view = world.emulator.app(name)
   const before = { requests: world.emulator.requests.length, releases: view.releases.length }
-  inject(world.emulator.faults, 'rollback', kind, name)
+  inject(world, 'rollback', kind, name)
   const started = Date.now()
   const run = await world.deploy({ app: name, 'smoke-checks': '/health 200 ok', 'smoke-timeout': '3' }, MATRIX_ENV)
   expect(run.outputs.status).toBe('rolled-back')
@@ -45,7 +45,7 @@ test.concurrent.each(FAULTS)('$title on the rollback: rolled back once, the earl
   expect(view.currentRelease()?.id).toBe(made[1].id)
   expect(await (await fetch(new URL('health', view.webUrl))).text()).toBe('ok')
   const requests = world.emulator.requests.slice(before.requests)
-  expect(unmet(requests, 'rollback', kind, name)).toEqual([])
+  expect(unmet(world, 'rollback', kind, name)).toEqual([])
   if (kind === 'lost' || kind === 'slow' || kind === 'cut') {
     expect(requestsTo(requests, rollback, name)).toHaveLength(1)
     expect(run.stdout).toContain(`POST /apps/${name}/releases got no clear answer, but Heroku had carried it out: found a rollback on ${name}; not sent again.`)

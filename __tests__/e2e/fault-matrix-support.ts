@@ -1,9 +1,17 @@
 /**
- * What the fault-matrix tests (fault-matrix*.test.ts) share: putting a fault on a scenario's endpoints,
- * and checking that every one of them met it. The rows are in reliability/fault-matrix.ts.
+ * What the fault-matrix tests (fault-matrix*.test.ts) share: putting a fault on a scenario's endpoints
+ * (each on the server that answers it: the Heroku emulator or the local GitHub), and checking that every
+ * one of them met it. The rows are in reliability/fault-matrix.ts.
  */
-import type { Faults, RecordedRequest, RequestMatch } from '../../emulator/index.js'
+import type { LocalGitHub } from '../../emulator/github/index.js'
+import type { Emulator, RecordedRequest, RequestMatch } from '../../emulator/index.js'
 import { type Endpoint, endpointsOf, type FaultKind, RECORDED, type Scenario } from '../reliability/fault-matrix.js'
+
+/** The two servers a deploy calls (a World has both): where each endpoint's faults go and its requests are recorded. */
+export interface Servers {
+  emulator: Pick<Emulator, 'faults' | 'requests'>
+  github: Pick<LocalGitHub, 'faults' | 'requests'>
+}
 
 /** The request timeout every matrix run uses: "slower than the request timeout" holds answers 2.5 s. */
 export const MATRIX_ENV = { HEROKU_CD_REQUEST_TIMEOUT: '1' }
@@ -13,12 +21,19 @@ export const SLOW_MS = 2500
 export const appFor = (prefix: string, kind: FaultKind): string => `${prefix}-${kind}`
 
 /** Puts `kind` once on each of the scenario's endpoints for `app`. */
-export function inject(faults: Faults, scenario: Scenario, kind: FaultKind, app: string): void {
-  for (const endpoint of endpointsOf(scenario)) injectOne(faults, kind, endpoint.match(app))
+export function inject(servers: Servers, scenario: Scenario, kind: FaultKind, app: string): void {
+  for (const endpoint of endpointsOf(scenario)) injectOne(servers[serverOf(endpoint)].faults, kind, endpoint.match(app))
 }
 
-function injectOne(faults: Faults, kind: FaultKind, match: RequestMatch): void {
+const serverOf = (endpoint: Endpoint): keyof Servers => (endpoint.service === 'github' ? 'github' : 'emulator')
+
+/** The fault calls both servers take (the emulator's have more knobs). */
+type FaultCalls = LocalGitHub['faults']
+
+function injectOne(faults: FaultCalls, kind: FaultKind, match: RequestMatch): void {
   if (kind === 'retry-after') faults.failNext(1, 429, match, { retryAfter: 1 })
+  // A 429 without Retry-After (the local GitHub sends one unless told not to).
+  else if (kind === '429') faults.failNext(1, 429, match, { retryAfter: null })
   else if (kind === 'reset') faults.dropNext(1, match)
   else if (kind === 'lost') faults.loseAnswerNext(1, match)
   else if (kind === 'slow') faults.delayAnswerNext(1, SLOW_MS, match)
@@ -27,10 +42,10 @@ function injectOne(faults: Faults, kind: FaultKind, match: RequestMatch): void {
 }
 
 /** The scenario's endpoints whose fault for `app` no request met (empty when every cell was exercised). */
-export function unmet(requests: readonly RecordedRequest[], scenario: Scenario, kind: FaultKind, app: string): string[] {
+export function unmet(servers: Servers, scenario: Scenario, kind: FaultKind, app: string): string[] {
   const met = (endpoint: Endpoint) => {
     const { method, path } = endpoint.match(app)
-    return requests.some((r) => r.fault === RECORDED[kind] && r.method === method && (path as RegExp).test(r.path))
+    return servers[serverOf(endpoint)].requests.some((r) => r.fault === RECORDED[kind] && r.method === method && (path as RegExp).test(r.path))
   }
   return endpointsOf(scenario)
     .filter((endpoint) => !met(endpoint))

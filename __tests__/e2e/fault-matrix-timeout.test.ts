@@ -26,7 +26,7 @@ afterAll(() => world.close())
 
 test.concurrent.each(FAULTS)('$title on the cancel: the timeout fails the step, the build is cancelled, nothing is released', async ({ kind }) => {
   const name = app(kind)
-  inject(world.emulator.faults, 'timeout', kind, name)
+  inject(world, 'timeout', kind, name)
   const started = Date.now()
   const run = await world.deploy({ app: name, timeout: '8', maintenance: 'true' }, MATRIX_ENV)
   expect(run.outputs.status).toBe('failure')
@@ -39,5 +39,5 @@ test.concurrent.each(FAULTS)('$title on the cancel: the timeout fails the step, 
   expect(run.stdout).toContain(`Cancelled build ${view.builds[0].id} on ${name}: it will not release.`)
   expect(view.releases).toEqual([])
   expect(view.maintenance).toBe(false)
-  expect(unmet(world.emulator.requests, 'timeout', kind, name)).toEqual([])
+  expect(unmet(world, 'timeout', kind, name)).toEqual([])
 })

@@ -200,3 +200,19 @@ test('combined status: the latest per context, and the state they make together'
   expect((await call('GET', `${REPO}/commits/${sha}/status`)).json.state).toBe('failure')
   expect(takeViolations()).toEqual([])
 })
+
+test("an injected 429 asks for a wait with Retry-After (1 s, or as told), or none when told so, as GitHub's limits vary", async () => {
+  const status = `${REPO}/commits/${SHA}/status`
+  github.faults.failNext(1, 429, { path: /\/status$/ })
+  github.faults.failNext(1, 429, { path: /\/status$/ }, { retryAfter: 7 })
+  github.faults.failNext(1, 429, { path: /\/status$/ }, { retryAfter: null })
+  const answers = [await call('GET', status), await call('GET', status), await call('GET', status), await call('GET', status)]
+  expect(answers.map((answer) => [answer.status, answer.headers.get('retry-after')])).toEqual([
+    [429, '1'],
+    [429, '7'],
+    [429, null],
+    [200, null]
+  ])
+  expect(github.requests.slice(-4).map((request) => request.fault)).toEqual(['fail', 'fail', 'fail', undefined])
+  expect(takeViolations()).toEqual([])
+})

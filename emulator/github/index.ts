@@ -54,15 +54,18 @@ export interface LocalGitHub {
   permissions: Permissions
   /**
    * `failNext(n, status)`: 5xx answers GitHub's server error; 403 and 429 answer the secondary rate
-   * limit with `retry-after: 1`; others GitHub's basic error. `dropNext(n)` closes the connection.
+   * limit with `retry-after: 1` (or `retryAfter` seconds; null: without the header); others GitHub's
+   * basic error. `dropNext(n)` closes the connection.
    */
   faults: {
-    failNext(count: number, status: number, match?: RequestMatch): void
+    failNext(count: number, status: number, match?: RequestMatch, options?: { retryAfter?: number | null }): void
     dropNext(count: number, match?: RequestMatch): void
     /** GitHub acted (the deployment or status exists), then the connection closed without the answer. */
     loseAnswerNext(count: number, match?: RequestMatch): void
     /** GitHub acted at once, but the answer is held `ms` before it is sent. */
     delayAnswerNext(count: number, ms: number, match?: RequestMatch): void
+    /** GitHub acted, then the answer stops mid-way (the head and half of the body, then the connection drops). */
+    cutAnswerNext(count: number, match?: RequestMatch): void
     clear(): void
   }
   /** Deployments in creation order, each with its statuses. */
@@ -161,7 +164,7 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
     const injected = faults.takeFailure(record.method, record.path)
     if (injected !== undefined) {
       record.fault = 'fail'
-      return injectedFailure(injected.status)
+      return injectedFailure(injected.status, injected.retryAfter)
     }
     if (!authorized(record.headers.authorization, options.token)) {
       return { status: 401, body: { message: 'Bad credentials', documentation_url: DOCS, status: '401' } }
@@ -214,10 +217,11 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
     violations,
     permissions,
     faults: {
-      failNext: (count, status, match) => faults.failNext(count, status, match),
+      failNext: (count, status, match, failOptions) => faults.failNext(count, status, match, failOptions),
       dropNext: (count, match) => faults.dropNext(count, match),
       loseAnswerNext: (count, match) => faults.loseAnswerNext(count, match),
       delayAnswerNext: (count, ms, match) => faults.delayAnswerNext(count, ms, match),
+      cutAnswerNext: (count, match) => faults.cutAnswerNext(count, match),
       clear: () => faults.clear()
     },
     deployments: state.deployments,
@@ -231,11 +235,11 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
   }
 }
 
-function injectedFailure(status: number): Answer {
+function injectedFailure(status: number, retryAfter: number | null = 1): Answer {
   if (status === 403 || status === 429) {
     return {
       status,
-      headers: { 'Retry-After': '1' },
+      headers: retryAfter === null ? {} : { 'Retry-After': String(retryAfter) },
       body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: DOCS, status: String(status) }
     }
   }

@@ -23,7 +23,7 @@ export function reliabilityTables(): string {
   return [
     BEGIN,
     '',
-    '**Fault matrix** (`__tests__/e2e/fault-matrix*.test.ts`): for each kind of deploy, one run per fault, with that fault on every endpoint that deploy calls at once (the first table says how each run must end); the second table says what the action does about each fault on each endpoint. Every run is bounded (under 90 s) and makes no build or release twice. "Slower than the request timeout" holds the answer 2.5 s against a 1 s `HEROKU_CD_REQUEST_TIMEOUT`; git has no request timeout, so it waits.',
+    "**Fault matrix** (`__tests__/e2e/fault-matrix*.test.ts`): for each kind of deploy, one run per fault, with that fault on every endpoint that deploy calls at once (the first table says how each run must end); the second table says what the action does about each fault on each endpoint. Every run is bounded (under 90 s) and makes no build or release twice. \"Slower than the request timeout\" holds the answer 2.5 s against a 1 s `HEROKU_CD_REQUEST_TIMEOUT`; git has no request timeout, so it waits. The GitHub look-ups of what a deploy brings are optional: a fault there never changes the deploy's result (one that lasts, such as a compare failing on every try, only makes the changes 'cannot be listed', which a test shows too).",
     '',
     faultMatrixTable(),
     '',
