@@ -197,3 +197,19 @@ test('several apps: each gets its own range; apps on the same live commit share 
   expect(both.summary.split('Stock the shelves — @erin').length - 1).toBe(2)
   expect(world.github.requests.slice(githubBefore).filter((r) => r.path.includes('/compare/'))).toHaveLength(1)
 })
+
+test('a secret in a commit or pull-request title (a config value pasted by mistake) is scrubbed wherever the changes are shown', async () => {
+  // world.ts searches every byte of the run (log, outputs, summary, notifications, requests, children) for the config value.
+  const canary = `sk-changes-${Date.now().toString(36)}-canary`
+  world.sha = world.repo.commit(`Rotate the token to ${canary}`, githubUser('frank'))
+  world.github.setPullRequest({ number: 9, title: `Use ${canary} on staging`, user: 'frank', head: world.sha, mergeCommit: world.sha })
+  const run = await world.deploy({ 'config-vars': `API_TOKEN=${canary}`, 'slack-webhook': slackUrl(), 'webhook-url': hookUrl() })
+  expect(run.exitCode).toBe(0)
+  expect(run.summary).toContain('[#9](https://github.com/octo-org/hello-app/pull/9) Use *** on staging (@frank)')
+  expect(run.summary).toContain('Rotate the token to *** — @frank · #9')
+  expect(run.stdout).toContain(`Changes on ${APP}: 1 commit, 1 pull request since v`)
+  expect(run.stdout).toContain('#9 Use *** on staging (@frank)')
+  expect(JSON.stringify(JSON.parse(last('/services/').body.toString()).blocks)).toContain('Use *** on staging (@frank)')
+  const changes = JSON.parse(last('/hooks/').body.toString()).apps[0].changes
+  expect(changes.commits[0]).toMatchObject({ title: 'Rotate the token to ***', pull_request: { number: 9, title: 'Use *** on staging' } })
+})
