@@ -41225,6 +41225,30 @@ async function notify(run, context, settings, log, cleanup) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/changes/live.ts
+/** The app's current release; undefined when it has none yet. */
+async function currentRelease(api, app) {
+    const current = (await api.latestReleases(app, 10)).find((release) => release.current);
+    return current && { id: current.id, version: current.version, slugId: current.slug?.id, eligibleForRollback: current.eligible_for_rollback !== false };
+}
+/**
+ * The commit a release runs: its slug's `commit`, which an API build sets from `version` (the SHA,
+ * unless the `version` input says otherwise) and a git push from the pushed commit. Anything but a
+ * full SHA is reported as unknown: never a guess. `until` (the caller's limit) ends the read and its retries.
+ */
+async function commitOfRelease(api, app, release, until) {
+    if (!release.slugId)
+        return { unknown: `the live release v${release.version} has no slug, so Heroku does not say which commit it runs` };
+    const commit = (await api.getSlug(app, release.slugId, until)).commit?.trim();
+    if (!commit)
+        return { unknown: `the slug of the live release v${release.version} names no commit (it was built without a version)` };
+    if (!/^[0-9a-f]{40}$/i.test(commit)) {
+        const label = commit.length > 60 ? `${commit.slice(0, 59)}…` : commit;
+        return { unknown: `the live release v${release.version} was built from '${label}', a version label rather than a commit SHA` };
+    }
+    return { sha: commit.toLowerCase() };
+}
+
 ;// CONCATENATED MODULE: ./src/heroku/types.ts
 /** A pipeline's stages, upstream first: code is promoted from an app to apps of later stages. */
 const PIPELINE_STAGES = ['test', 'review', 'development', 'staging', 'production'];
@@ -41234,6 +41258,7 @@ const PIPELINE_STAGES = ['test', 'review', 'development', 'staging', 'production
  * The promotion gate: before anything ships (and in a dry run), every `promote-to` app must be an app
  * of the source app's pipeline in a later stage. Only GET requests.
  */
+
 
 
 
@@ -41302,9 +41327,8 @@ async function promotableRelease(api, app, idOrVersion) {
     }
     if (!release.slug?.id)
         throw new DeployError('promote', `Input '${Inputs.PromoteRelease}' is v${release.version} of ${app}, which runs no slug: there is no code to promote.`);
-    const slug = await api.getSlug(app, release.slug.id);
-    const commit = slug.commit && /^[0-9a-f]{40}$/i.test(slug.commit) ? slug.commit.toLowerCase() : undefined;
-    return { app, releaseId: release.id, releaseVersion: release.version, commit };
+    const commit = await commitOfRelease(api, app, { version: release.version, slugId: release.slug.id });
+    return { app, releaseId: release.id, releaseVersion: release.version, commit: 'sha' in commit ? commit.sha : undefined };
 }
 /**
  * The promotion's checks, read-only (a dry run makes them too): every target in a later stage of the
@@ -42471,30 +42495,6 @@ function landingCommits(commits, head) {
     return landing;
 }
 
-;// CONCATENATED MODULE: ./src/changes/live.ts
-/** The app's current release; undefined when it has none yet. */
-async function currentRelease(api, app) {
-    const current = (await api.latestReleases(app, 10)).find((release) => release.current);
-    return current && { id: current.id, version: current.version, slugId: current.slug?.id, eligibleForRollback: current.eligible_for_rollback !== false };
-}
-/**
- * The commit a release runs: its slug's `commit`, which an API build sets from `version` (the SHA,
- * unless the `version` input says otherwise) and a git push from the pushed commit. Anything but a
- * full SHA is reported as unknown: never a guess. `until` (the caller's limit) ends the read and its retries.
- */
-async function commitOfRelease(api, app, release, until) {
-    if (!release.slugId)
-        return { unknown: `the live release v${release.version} has no slug, so Heroku does not say which commit it runs` };
-    const commit = (await api.getSlug(app, release.slugId, until)).commit?.trim();
-    if (!commit)
-        return { unknown: `the slug of the live release v${release.version} names no commit (it was built without a version)` };
-    if (!/^[0-9a-f]{40}$/i.test(commit)) {
-        const label = commit.length > 60 ? `${commit.slice(0, 59)}…` : commit;
-        return { unknown: `the live release v${release.version} was built from '${label}', a version label rather than a commit SHA` };
-    }
-    return { sha: commit.toLowerCase() };
-}
-
 ;// CONCATENATED MODULE: ./src/changes/app-changes.ts
 
 
@@ -42503,7 +42503,8 @@ async function commitOfRelease(api, app, release, until) {
 const CHANGES_BUDGET_MS = 30_000;
 /**
  * What this deploy brings to one app, from the release that was live before anything shipped: that
- * release's commit (`previousCommit`), then the commits and pull requests from there to `head`.
+ * release's commit (`previousCommit`), then the commits and pull requests from there to `head` (the
+ * deployed commit; on a promotion target, the promoted release's, undefined when its slug names none).
  * Bounded in time and cut short by a cancel: every call it makes ends with the cancel (retry waits
  * included), and a cancelled deploy never waits for it, so it takes nothing from the cleanup window.
  * Never throws: what cannot be known is said in `changesUnlisted`, and the deploy goes on unchanged.
@@ -42523,6 +42524,11 @@ async function findAppChanges(deps, result, live, head) {
             return;
         }
         result.previousCommit = commit.sha;
+        if (!head) {
+            const from = result.promotedFrom;
+            result.changesUnlisted = `the release promoted here${from ? ` (${from.app} v${from.releaseVersion})` : ''} names no commit SHA, so there is no range to compare`;
+            return;
+        }
         if (!deps.reader) {
             result.changesUnlisted = "they are read from GitHub, and this run has no 'github-token' (or no GITHUB_REPOSITORY)";
             return;
@@ -43040,7 +43046,7 @@ function firstFailure(results) {
  * release, or a pipeline promotion) → release (release phase streamed) → smoke checks, with a
  * rollback of this app alone when they fail. Bounded by its own deadline (`timeout`). Sets the
  * result's status and reason; only a cancel escapes. Beside it, from the release live before
- * anything ships, what the deploy brings (changes/), which never changes the verdict.
+ * anything ships, what the deploy (or the promotion) brings (changes/), which never changes the verdict.
  */
 async function deployApp(settings, deps, result, shipper) {
     const { api, log, signal } = deps;
@@ -43060,8 +43066,10 @@ async function deployApp(settings, deps, result, shipper) {
         // Read just before anything ships (not before a long wait for the checks): what a failed smoke
         // check rolls back to, and where this deploy's changes start, looked up while the deploy goes on.
         const live = await liveRelease(settings, deps, result);
+        // A promotion brings the promoted release's commit, which is the run's only when this run made it.
+        const head = result.promotedFrom ? result.promotedFrom.commit : settings.sha;
         if (live !== 'unread')
-            changes = findAppChanges({ api, reader: deps.changes, signal }, result, live, settings.sha);
+            changes = findAppChanges({ api, reader: deps.changes, signal }, result, live, head);
         // The build creates the release, so maintenance goes on before the build and off once the release settled.
         await duringRelease('deploy', async () => {
             try {
@@ -44016,7 +44024,8 @@ async function promoteToTargets(settings, deps, route, release, targets) {
     const shipper = promotion.shipper();
     await inPool(targets, targets.length, async (result) => {
         try {
-            await deployApp(settings, { api: deps.api, log: deps.logFor(result), signal: deps.signal, cleanup: deps.cleanup, pollMs: deps.pollMs }, result, shipper);
+            const appDeps = { api: deps.api, log: deps.logFor(result), signal: deps.signal, cleanup: deps.cleanup, pollMs: deps.pollMs, changes: deps.changes };
+            await deployApp(settings, appDeps, result, shipper);
         }
         finally {
             promotion.leave(result.app);
@@ -44260,7 +44269,7 @@ async function deploy(settings, deps, node) {
     const cleanup = deps.cleanup ?? new CleanupWindow(deps.signal);
     let prepared;
     const logFor = (result) => (results.length > 1 ? appLog(deps.log, result.app) : deps.log);
-    // One reader for the run: apps on the same live commit share its look-ups.
+    // One reader for the run: apps (and promotion targets) on the same range share its look-ups.
     const changes = changesReader(settings, deps);
     try {
         const promotion = await checkPromotion(settings, deps.api, await lookUpApps(settings, deps, results));
@@ -44274,7 +44283,7 @@ async function deploy(settings, deps, node) {
         if (deps.signal?.aborted)
             throw new CancelledError();
         if (promotion)
-            await promote(settings, { ...deps, cleanup, deployments, logFor }, promotion, sources[0], targets);
+            await promote(settings, { ...deps, cleanup, changes, deployments, logFor }, promotion, sources[0], targets);
         if (deps.signal?.aborted)
             throw new CancelledError();
     }

@@ -34,7 +34,7 @@ export interface AppDeps {
  * release, or a pipeline promotion) → release (release phase streamed) → smoke checks, with a
  * rollback of this app alone when they fail. Bounded by its own deadline (`timeout`). Sets the
  * result's status and reason; only a cancel escapes. Beside it, from the release live before
- * anything ships, what the deploy brings (changes/), which never changes the verdict.
+ * anything ships, what the deploy (or the promotion) brings (changes/), which never changes the verdict.
  */
 export async function deployApp(settings: Settings, deps: AppDeps, result: DeployResult, shipper: Shipper): Promise<void> {
   const { api, log, signal } = deps
@@ -54,7 +54,9 @@ export async function deployApp(settings: Settings, deps: AppDeps, result: Deplo
     // Read just before anything ships (not before a long wait for the checks): what a failed smoke
     // check rolls back to, and where this deploy's changes start, looked up while the deploy goes on.
     const live = await liveRelease(settings, deps, result)
-    if (live !== 'unread') changes = findAppChanges({ api, reader: deps.changes, signal }, result, live, settings.sha)
+    // A promotion brings the promoted release's commit, which is the run's only when this run made it.
+    const head = result.promotedFrom ? result.promotedFrom.commit : settings.sha
+    if (live !== 'unread') changes = findAppChanges({ api, reader: deps.changes, signal }, result, live, head)
     // The build creates the release, so maintenance goes on before the build and off once the release settled.
     await duringRelease('deploy', async () => {
       try {

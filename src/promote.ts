@@ -1,3 +1,4 @@
+import type { ChangesReader } from './changes/changes.js'
 import { deployApp } from './deploy-app.js'
 import type { PromotionRoute } from './gate/pipeline.js'
 import type { HerokuApi } from './heroku/api.js'
@@ -20,6 +21,8 @@ export interface PromoteDeps {
   cleanup?: CleanupWindow
   pollMs?: number
   deployments?: GitHubDeployments
+  /** Reads what the promotion brings to each target (from its live commit to the promoted one); absent without a GitHub token. */
+  changes?: ChangesReader
 }
 
 /**
@@ -43,7 +46,8 @@ export async function promoteToTargets(settings: Settings, deps: PromoteDeps, ro
     targets.length,
     async (result) => {
       try {
-        await deployApp(settings, { api: deps.api, log: deps.logFor(result), signal: deps.signal, cleanup: deps.cleanup, pollMs: deps.pollMs }, result, shipper)
+        const appDeps = { api: deps.api, log: deps.logFor(result), signal: deps.signal, cleanup: deps.cleanup, pollMs: deps.pollMs, changes: deps.changes }
+        await deployApp(settings, appDeps, result, shipper)
       } finally {
         promotion.leave(result.app)
       }

@@ -82,7 +82,7 @@ async function deploy(settings: Settings, deps: RunDeps, node?: TakenNode): Prom
   const cleanup = deps.cleanup ?? new CleanupWindow(deps.signal)
   let prepared: Prepared | undefined
   const logFor = (result: DeployResult): Log => (results.length > 1 ? appLog(deps.log, result.app) : deps.log)
-  // One reader for the run: apps on the same live commit share its look-ups.
+  // One reader for the run: apps (and promotion targets) on the same range share its look-ups.
   const changes = changesReader(settings, deps)
   try {
     const promotion = await checkPromotion(settings, deps.api, await lookUpApps(settings, deps, results))
@@ -94,7 +94,7 @@ async function deploy(settings: Settings, deps: RunDeps, node?: TakenNode): Prom
       await inPool(sources, settings.maxParallel, (result, index) => deployApp(settings, { ...deps, cleanup, changes, log: logFor(result) }, result, shippers[index]), deps.signal)
     }
     if (deps.signal?.aborted) throw new CancelledError()
-    if (promotion) await promote(settings, { ...deps, cleanup, deployments, logFor }, promotion, sources[0], targets)
+    if (promotion) await promote(settings, { ...deps, cleanup, changes, deployments, logFor }, promotion, sources[0], targets)
     if (deps.signal?.aborted) throw new CancelledError()
   } catch (error) {
     markUnfinished(results, error, deps.log, deps.signal)

@@ -67,6 +67,33 @@ test('the changes since the release live before the deploy: in the result, the l
   expect(finalStatus(result).description).toBe('Released v8 on web-app: 1 commit, 1 pull request since v7')
 })
 
+test("a promotion target: the range ends at the promoted release's commit, not the run's; without one, it says why", async () => {
+  const PROMOTED = 'c'.repeat(40)
+  const { api, shipper, github, log, changes } = world()
+  github.comparisons.set(`${LIVE}...${PROMOTED}`, {
+    status: 'behind',
+    aheadBy: 0,
+    behindBy: 2,
+    commits: []
+  })
+  const target = newResult('web-app')
+  target.promotedFrom = { app: 'web-staging', releaseId: 'rel-3', releaseVersion: 3, commit: PROMOTED }
+  await deployApp(settings(), { api, log, changes, pollMs: 1 }, target, shipper)
+  expect(target.status).toBe('success')
+  expect(github.codeReads).toEqual([`compare ${LIVE}...${PROMOTED} 1`])
+  expect(target.changes).toMatchObject({ base: LIVE, head: PROMOTED, status: 'behind', behindBy: 2 })
+  expect(finalStatus(target).description).toBe('Released v8 on web-app (promoted from web-staging v3): goes back 2 commits from v7')
+
+  const other = world()
+  const unknown = newResult('web-app')
+  unknown.promotedFrom = { app: 'web-staging', releaseId: 'rel-3', releaseVersion: 3, commit: undefined }
+  await deployApp(settings(), { api: other.api, log: other.log, changes: other.changes, pollMs: 1 }, unknown, other.shipper)
+  expect(unknown.status).toBe('success')
+  expect(unknown.previousCommit).toBe(LIVE)
+  expect(unknown.changesUnlisted).toBe('the release promoted here (web-staging v3) names no commit SHA, so there is no range to compare')
+  expect(other.github.codeReads).toEqual([])
+})
+
 test('without a GitHub token the previous commit is still read; the changes say why they are not listed', async () => {
   const { api, shipper, log } = world()
   const result = newResult('web-app')

@@ -25,6 +25,7 @@ interface Result {
   deployment_id: number | null
   smoke: { passed: boolean }[]
   promoted_from?: { app: string; release_id: string; release_version: number; commit: string | null }
+  previous_commit?: string | null
 }
 
 beforeAll(async () => {
@@ -235,6 +236,13 @@ test('promote-release of an older release: no upload, no build; production ends 
   expect(deployment?.statuses.at(-1)?.state).toBe('success')
   expect(run.summary).toContain(`### ${PROD}`)
   expect(run.summary).not.toContain(`### ${STAGING}`)
+
+  // What the promotion brings to production: from the newer commit it ran, back to the one promoted (not the run's commit).
+  const back = Number(world.repo.git('rev-list', '--count', `${promoted.sha}..${world.sha}`))
+  expect(back).toBeGreaterThan(0)
+  expect(prod).toMatchObject({ previous_commit: world.sha })
+  expect(run.summary).toContain(`**Changes:** goes back ${back} commit${back === 1 ? '' : 's'} from v`)
+  expect(run.summary).toContain(`(https://github.com/octo-org/hello-app/compare/${promoted.sha}...${world.sha})`)
 })
 
 test('promote-release of an id that is not a release of the app fails before any change, naming the input', async () => {

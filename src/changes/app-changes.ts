@@ -17,12 +17,13 @@ export interface AppChangesDeps {
 
 /**
  * What this deploy brings to one app, from the release that was live before anything shipped: that
- * release's commit (`previousCommit`), then the commits and pull requests from there to `head`.
+ * release's commit (`previousCommit`), then the commits and pull requests from there to `head` (the
+ * deployed commit; on a promotion target, the promoted release's, undefined when its slug names none).
  * Bounded in time and cut short by a cancel: every call it makes ends with the cancel (retry waits
  * included), and a cancelled deploy never waits for it, so it takes nothing from the cleanup window.
  * Never throws: what cannot be known is said in `changesUnlisted`, and the deploy goes on unchanged.
  */
-export async function findAppChanges(deps: AppChangesDeps, result: DeployResult, live: LiveRelease | undefined, head: string): Promise<void> {
+export async function findAppChanges(deps: AppChangesDeps, result: DeployResult, live: LiveRelease | undefined, head: string | undefined): Promise<void> {
   const budget = AbortSignal.timeout(CHANGES_BUDGET_MS)
   try {
     if (!live) {
@@ -37,6 +38,11 @@ export async function findAppChanges(deps: AppChangesDeps, result: DeployResult,
       return
     }
     result.previousCommit = commit.sha
+    if (!head) {
+      const from = result.promotedFrom
+      result.changesUnlisted = `the release promoted here${from ? ` (${from.app} v${from.releaseVersion})` : ''} names no commit SHA, so there is no range to compare`
+      return
+    }
     if (!deps.reader) {
       result.changesUnlisted = "they are read from GitHub, and this run has no 'github-token' (or no GITHUB_REPOSITORY)"
       return

@@ -2,6 +2,7 @@
  * The promotion gate: before anything ships (and in a dry run), every `promote-to` app must be an app
  * of the source app's pipeline in a later stage. Only GET requests.
  */
+import { commitOfRelease } from '../changes/live.js'
 import { Inputs } from '../constants.js'
 import { DeployError, HerokuApiError } from '../errors.js'
 import type { HerokuApi } from '../heroku/api.js'
@@ -93,9 +94,8 @@ export async function promotableRelease(api: HerokuApi, app: string, idOrVersion
     )
   }
   if (!release.slug?.id) throw new DeployError('promote', `Input '${Inputs.PromoteRelease}' is v${release.version} of ${app}, which runs no slug: there is no code to promote.`)
-  const slug = await api.getSlug(app, release.slug.id)
-  const commit = slug.commit && /^[0-9a-f]{40}$/i.test(slug.commit) ? slug.commit.toLowerCase() : undefined
-  return { app, releaseId: release.id, releaseVersion: release.version, commit }
+  const commit = await commitOfRelease(api, app, { version: release.version, slugId: release.slug.id })
+  return { app, releaseId: release.id, releaseVersion: release.version, commit: 'sha' in commit ? commit.sha : undefined }
 }
 
 /** What `promote-to` will do, checked before anything ships: the route, and with `promote-release` the release. */
