@@ -36,7 +36,7 @@ export function requestHandler(parts: ServerParts): (req: IncomingMessage, res: 
   return (req, res) => {
     const method = req.method ?? 'GET'
     const target = req.url ?? '/'
-    const record: RecordedRequest = { method, path: target, headers: flatten(req.headers), body: '', status: 0 }
+    const record: RecordedRequest = { method, path: target, headers: flatten(req.headers), body: '', status: 0, at: Date.now() }
     parts.requests.push(record)
     recordStatus(res, record)
 

@@ -27,6 +27,8 @@ export interface RecordedRequest {
   status: number
   /** The injected fault this request met, if any: `fail`, `drop`, or an answer fault (`lose`, `delay`, `cut`). */
   fault?: 'fail' | 'drop' | AnswerFault['kind']
+  /** When the request arrived (ms since the epoch), to time clients against the emulator's own events. */
+  at: number
 }
 
 /** What an answer fault does to the answer of a request that was carried out. */

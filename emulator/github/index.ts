@@ -118,7 +118,7 @@ export async function startGitHub(options: LocalGitHubOptions): Promise<LocalGit
     void (async () => {
       const method = req.method ?? 'GET'
       const target = req.url ?? '/'
-      const record: RecordedRequest = { method, path: target, headers: flatten(req.headers), body: '', status: 0 }
+      const record: RecordedRequest = { method, path: target, headers: flatten(req.headers), body: '', status: 0, at: Date.now() }
       requests.push(record)
       record.body = await readBody(req)
       if (faults.takeDrop(method, target)) {
