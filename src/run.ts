@@ -11,6 +11,7 @@ import type { HerokuApi } from './heroku/api.js'
 import { appLog, type Log } from './log.js'
 import { dryRun } from './plan.js'
 import { withConfigVars } from './prepare/config-vars.js'
+import { packageAhead } from './prepare/ahead.js'
 import { describeRun, prepare, type Prepared } from './prepare/prepare.js'
 import { notPromoted, promoteToTargets } from './promote.js'
 import { GitHubDeployments } from './report/deployment.js'
@@ -84,12 +85,14 @@ async function deploy(settings: Settings, deps: RunDeps, node?: TakenNode): Prom
   const logFor = (result: DeployResult): Log => (results.length > 1 ? appLog(deps.log, result.app) : deps.log)
   // One reader for the run: apps (and promotion targets) on the same range share its look-ups.
   const changes = changesReader(settings, deps)
+  // api: packaging (local work) runs while the apps are looked up and the checks waited for.
+  const ahead = settings.strategy === 'api' && sources.length > 0 ? packageAhead({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir }, deps.signal) : undefined
   try {
     const promotion = await checkPromotion(settings, deps.api, await lookUpApps(settings, deps, results))
     await requiredChecks(settings, deps, results)
     if (sources.length > 0) {
       await deployments?.open(sources)
-      prepared = await prepare(settings, deps, sources)
+      prepared = await prepare(settings, deps, sources, ahead)
       const shippers = shippersFor(settings, deps.log, prepared.shipper, sources)
       await inPool(sources, settings.maxParallel, (result, index) => deployApp(settings, { ...deps, cleanup, changes, log: logFor(result) }, result, shippers[index]), deps.signal)
     }
@@ -100,6 +103,7 @@ async function deploy(settings: Settings, deps: RunDeps, node?: TakenNode): Prom
     markUnfinished(results, error, deps.log, deps.signal)
   } finally {
     await prepared?.dispose()
+    await ahead?.dispose()
   }
   const run: RunResult = { status: worstStatus(results.map((r) => r.status)), apps: results, durationMs: Date.now() - started, ...branchNode }
   // After a cancel both share what is left of the cleanup window: side by side, not one after the other.

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs'
 import type { HerokuApi } from '../heroku/api.js'
 import type { Log } from '../log.js'
 import { type DeployResult, timed } from '../result.js'
@@ -7,7 +6,8 @@ import { pushShipper } from '../ship/push.js'
 import type { Shipper } from '../ship/shipper.js'
 import { sourceShipper } from '../ship/source.js'
 import { Deadline } from '../util/time.js'
-import { createSourceArchive, formatBytes } from './archive.js'
+import { packageAhead, type PackageAhead } from './ahead.js'
+import { formatBytes } from './archive.js'
 import { preparePush } from './pushable.js'
 import { uploadSource } from './upload.js'
 
@@ -27,17 +27,22 @@ export interface Prepared {
  * Gets the commit to Heroku once for every app: api packages and uploads the tarball (one upload
  * serves every build); git makes the commit pushable (history, or a commit of source-dir).
  */
-export function prepare(settings: Settings, deps: PrepareDeps, results: readonly DeployResult[]): Promise<Prepared> {
-  return settings.strategy === 'git' ? preparePushable(settings, deps, results) : prepareUpload(settings, deps, results)
+export function prepare(settings: Settings, deps: PrepareDeps, results: readonly DeployResult[], ahead?: PackageAhead): Promise<Prepared> {
+  return settings.strategy === 'git' ? preparePushable(settings, deps, results) : prepareUpload(settings, deps, results, ahead)
 }
 
-async function prepareUpload(settings: Settings, deps: PrepareDeps, results: readonly DeployResult[]): Promise<Prepared> {
-  const archive = await timed(results, 'package', () => createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal }))
-  const dispose = () => fs.promises.rm(archive.path, { force: true })
+/** The tarball (packaged while the run looked up the apps, or now) and a source blob, side by side; then the upload. */
+async function prepareUpload(settings: Settings, deps: PrepareDeps, results: readonly DeployResult[], early?: PackageAhead): Promise<Prepared> {
+  const ahead = early ?? packageAhead({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir }, deps.signal)
+  const dispose = () => ahead.dispose()
   try {
+    const [archive, source] = await Promise.all([ahead.archive, deps.api.createSource()]).finally(() => {
+      const packaging = ahead.packaging()
+      if (packaging) for (const result of results) result.stages.push({ ...packaging })
+    })
     deps.log.info(`Packaged ${settings.sha.slice(0, 7)} (${formatBytes(archive.bytes)}, sha256 ${archive.sha256.slice(0, 12)}…).`)
-    const source = await deps.api.createSource()
     await timed(results, 'upload', () => uploadSource(archive, source.source_blob.put_url, { signal: deps.signal, onRetry: (message) => deps.log.warning(message) }))
+    await dispose() // the tarball is on Heroku's side now
     const shipper = sourceShipper({
       sourceUrl: source.source_blob.get_url,
       version: settings.version,

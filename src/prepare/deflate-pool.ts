@@ -1,0 +1,134 @@
+import { Worker } from 'node:worker_threads'
+import { CancelledError } from '../util/time.js'
+
+/** One block of the stream, compressed on its own. */
+export interface DeflatedBlock {
+  output: Uint8Array
+  /** CRC-32 and length of the block's uncompressed bytes, for the gzip trailer. */
+  crc: number
+  length: number
+  /** Stored rather than compressed: it looked incompressible. */
+  stored: boolean
+}
+
+interface Job {
+  id: number
+  length: number
+  worker: Worker
+  resolve: (block: DeflatedBlock) => void
+  reject: (error: Error) => void
+}
+
+interface Reply {
+  id: number
+  block: Uint8Array
+  /** The buffer the output is in, from `offset`, `length` bytes. */
+  output?: ArrayBuffer
+  offset?: number
+  length?: number
+  crc?: number
+  stored?: boolean
+  error?: string
+}
+
+/**
+ * Worker threads that deflate blocks (./deflate-worker.mjs). Threads start as blocks arrive, up to
+ * `threads`, so a small app costs one thread; each block goes to the least busy one. Input blocks come
+ * back after use ({@link take}), so the memory in play is a few blocks whatever the size of the tree.
+ */
+export class DeflatePool {
+  private readonly workers: Worker[] = []
+  private readonly busy = new Map<Worker, number>()
+  private readonly jobs = new Map<number, Job>()
+  private readonly spare: Uint8Array[] = []
+  private nextId = 0
+  private failure: Error | undefined
+
+  constructor(
+    private readonly threads: number,
+    private readonly level: number,
+    readonly blockSize: number
+  ) {}
+
+  /** A block buffer to fill: one that came back from a worker, or a new one. */
+  take(): Uint8Array {
+    return this.spare.pop() ?? new Uint8Array(new ArrayBuffer(this.blockSize))
+  }
+
+  /**
+   * Compresses the first `length` bytes of `block` (taken from {@link take}; it moves to the worker and
+   * comes back to the spares). `dictionary` is the uncompressed data just before it (it moves to the
+   * worker too); `last` ends the stream. Once written, the output can go: {@link releaseBuffer}.
+   */
+  deflate(block: Uint8Array, length: number, dictionary: Uint8Array | undefined, last: boolean): Promise<DeflatedBlock> {
+    if (this.failure) return Promise.reject(this.failure)
+    const worker = this.leastBusy()
+    const id = this.nextId++
+    this.busy.set(worker, (this.busy.get(worker) ?? 0) + 1)
+    const transfer = [block.buffer, ...(dictionary ? [dictionary.buffer] : [])] as ArrayBuffer[]
+    return new Promise((resolve, reject) => {
+      this.jobs.set(id, { id, length, worker, resolve, reject })
+      worker.postMessage({ id, block, length, dictionary: dictionary ?? null, last, level: this.level }, transfer)
+    })
+  }
+
+  /** Ends every thread; jobs still running reject with `reason` (a cancel unless told otherwise). */
+  async close(reason: Error = new CancelledError()): Promise<void> {
+    this.fail(reason)
+    await Promise.all(this.workers.map((worker) => worker.terminate()))
+    this.spare.length = 0
+  }
+
+  /** The threads started so far (for tests: each has threadId -1 once it has stopped). */
+  get started(): readonly Worker[] {
+    return this.workers
+  }
+
+  private leastBusy(): Worker {
+    const idle = this.workers.find((worker) => (this.busy.get(worker) ?? 0) === 0)
+    if (idle) return idle
+    if (this.workers.length < this.threads) return this.spawn()
+    return this.workers.reduce((best, worker) => ((this.busy.get(worker) ?? 0) < (this.busy.get(best) ?? 0) ? worker : best))
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(new URL('./deflate-worker.mjs', import.meta.url))
+    worker.on('message', (reply: Reply) => this.settle(worker, reply))
+    worker.on('error', (error) => this.fail(new Error(`a packaging thread failed: ${error.message}`)))
+    worker.on('exit', (code) => {
+      if (!this.failure) this.fail(new Error(`a packaging thread stopped (exit ${code})`))
+    })
+    this.workers.push(worker)
+    return worker
+  }
+
+  private settle(worker: Worker, reply: Reply): void {
+    this.busy.set(worker, (this.busy.get(worker) ?? 1) - 1)
+    const job = this.jobs.get(reply.id)
+    if (!job) return
+    this.jobs.delete(reply.id)
+    if (reply.block.byteLength === this.blockSize) this.spare.push(reply.block)
+    if (reply.error !== undefined || !reply.output) return job.reject(new Error(`compressing a block failed: ${reply.error ?? 'no output'}`))
+    job.resolve({ output: new Uint8Array(reply.output, reply.offset, reply.length), crc: reply.crc ?? 0, length: job.length, stored: reply.stored ?? false })
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error
+    for (const job of this.jobs.values()) job.reject(this.failure)
+    this.jobs.clear()
+  }
+}
+
+/**
+ * Frees the memory behind `view` now rather than at the next garbage collection (a thread that allocates
+ * little else collects rarely, and megabytes of read and compressed blocks would pile up meanwhile). Every
+ * view of that memory goes with it: only for buffers nothing else reads.
+ */
+export function releaseBuffer(view: Uint8Array): void {
+  try {
+    // ES2024's ArrayBuffer.prototype.transfer (Node 21+); tsconfig's lib is ES2023.
+    ;(view.buffer as ArrayBuffer & { transfer(length: number): ArrayBuffer }).transfer(0)
+  } catch {
+    // not detachable (Node's shared pool): left to the garbage collector
+  }
+}
