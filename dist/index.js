@@ -41776,10 +41776,22 @@ function herokuReason(lines) {
             ?.trim());
 }
 
+// EXTERNAL MODULE: external "node:http"
+var external_node_http_ = __nccwpck_require__(7067);
+;// CONCATENATED MODULE: external "node:https"
+const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 ;// CONCATENATED MODULE: ./src/heroku/stream.ts
 
 
+
+
 const NOT_FOUND_PATIENCE_MS = 120_000;
+/**
+ * First interval of the status poll that follows a stream. The stream carries the wait; once it closes,
+ * the status turns within a second or so (a build's slug is stored, a release's dyno boots), so the poll
+ * looks early and then backs off: a few calls, and the outcome is seen within a fraction of a second.
+ */
+const CONFIRM_POLL_MS = 250;
 /**
  * Follows a build or release `output_stream_url` until Heroku closes it: retries the 404 it gives
  * before the stream starts, and resumes with `Range: bytes=N-` after a dropped connection.
@@ -41804,10 +41816,7 @@ async function followOutputStream(url, options) {
     while (deadline.remainingMs() > 0) {
         let response;
         try {
-            response = await fetch(url, {
-                headers: { 'User-Agent': USER_AGENT, ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) },
-                signal: combine(signal, deadline.remainingMs())
-            });
+            response = await get(url, offset, combine(signal, deadline.remainingMs()));
         }
         catch (error) {
             if (signal?.aborted)
@@ -41819,27 +41828,30 @@ async function followOutputStream(url, options) {
             await deadline.sleep(retryMs * failures, signal);
             continue;
         }
-        if (response.status === 404 && offset === 0) {
-            await response.body?.cancel();
+        const status = response.statusCode ?? 0;
+        if (status === 404 && offset === 0) {
+            response.resume();
             if (Date.now() > notFoundUntil)
                 return options.onTrouble('the output stream never started');
             // Most streams start within a second: look again soon, then settle at `retryMs`.
             await deadline.sleep(Math.min(retryMs, (retryMs / 4) * ++notFound), signal);
             continue;
         }
-        if (response.status === 416)
+        if (status === 416) {
+            response.resume();
             return flush();
-        if (!response.ok || !response.body) {
-            await response.body?.cancel();
+        }
+        if (status < 200 || status > 299) {
+            response.resume();
             if (++failures >= maxFailures)
-                return options.onTrouble(`the output stream answered ${response.status}`);
+                return options.onTrouble(`the output stream answered ${status}`);
             await deadline.sleep(retryMs * failures, signal);
             continue;
         }
         // A server that ignores Range replays from the start: skip what we already printed.
-        let skip = response.status === 206 ? 0 : offset;
+        let skip = status === 206 ? 0 : offset;
         try {
-            for await (const chunk of response.body) {
+            for await (const chunk of response) {
                 failures = 0;
                 let bytes = chunk;
                 if (skip > 0) {
@@ -41850,6 +41862,9 @@ async function followOutputStream(url, options) {
                 offset += bytes.length;
                 emit(decoder.decode(bytes, { stream: true }));
             }
+            // A connection cut mid-body ends the body early rather than with an error: only a complete one is the end.
+            if (!response.complete)
+                throw new Error('the connection closed before the end of the stream');
             return flush();
         }
         catch (error) {
@@ -41870,13 +41885,29 @@ async function followOutputStream(url, options) {
         partial = '';
     }
 }
+/**
+ * One GET of the stream, from byte `offset` on. Plain http/https rather than fetch: fetch brings its own
+ * HTTP stack (undici) into memory on first use, ~16 MB and ~45 ms, for what a GET with a Range header does.
+ */
+function get(url, offset, signal) {
+    const target = new URL(url);
+    const transport = target.protocol === 'https:' ? external_node_https_namespaceObject : external_node_http_;
+    return new Promise((resolve, reject) => {
+        const request = transport.get(target, {
+            headers: { 'User-Agent': USER_AGENT, ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) },
+            signal
+        });
+        request.on('response', resolve);
+        request.on('error', reject);
+    });
+}
 function combine(signal, ms) {
     const timeout = AbortSignal.timeout(Math.max(1, ms));
     return signal ? AbortSignal.any([signal, timeout]) : timeout;
 }
 function stream_describe(error) {
-    const cause = error.cause;
-    return cause?.code ?? cause?.message ?? error.message;
+    const { code, message } = error;
+    return code ?? message ?? String(error);
 }
 
 ;// CONCATENATED MODULE: ./src/heroku/output.ts
@@ -41904,13 +41935,15 @@ async function streamIntoLog(ctx, title, url) {
 
 
 
+
 const RELEASE_STATUS_WORDS = {
     failed: 'the release command failed',
     expired: 'the release expired before it finished'
 };
 /**
  * Waits for a release to settle: streams its release phase (migrations) when it has one, then polls
- * until it is not `pending`. `failed` and `expired` throw with the release output's reason.
+ * until it is not `pending` (early, then backing off: the stream did the waiting). `failed` and
+ * `expired` throw with the release output's reason.
  */
 async function awaitRelease(ctx, app, releaseId) {
     const { api } = ctx;
@@ -41920,7 +41953,7 @@ async function awaitRelease(ctx, app, releaseId) {
     const release = await pollUntil(() => api.getRelease(app, releaseId), (r) => r.status !== 'pending', {
         deadline: ctx.deadline,
         signal: ctx.signal,
-        intervalMs: ctx.pollMs
+        intervalMs: ctx.pollMs ?? CONFIRM_POLL_MS
     });
     if (release.status === 'failed' || release.status === 'expired') {
         const detail = herokuReason(tail);
@@ -42724,6 +42757,7 @@ async function releaseOfUnchangedPush(ctx, app, commit) {
 
 
 
+
 /** api: the tarball, uploaded once, is built on the app through the Builds API. */
 function sourceShipper(source) {
     return {
@@ -42740,7 +42774,8 @@ function blobOf(source) {
 }
 /**
  * Creates the build, streams its output live, then polls until it is no longer `pending` (it can stay
- * pending for a while after the stream closes). A failed build throws with Heroku's reason.
+ * pending for a while after the stream closes; the poll starts early and backs off). A failed build
+ * throws with Heroku's reason.
  */
 async function runBuild(ctx, request, onCreated) {
     const { api, log } = ctx;
@@ -42751,7 +42786,7 @@ async function runBuild(ctx, request, onCreated) {
     onCreated?.(created);
     log.info(`Build ${created.id} started on ${request.app}.`);
     const tail = await streamIntoLog(ctx, `Build output (${request.app})`, created.output_stream_url);
-    const poll = { deadline: ctx.deadline, signal: ctx.signal, intervalMs: ctx.pollMs };
+    const poll = { deadline: ctx.deadline, signal: ctx.signal, intervalMs: ctx.pollMs ?? CONFIRM_POLL_MS };
     let build = await pollUntil(() => api.getBuild(request.app, created.id), (b) => b.status !== 'pending', poll);
     if (build.status !== 'succeeded') {
         const why = herokuReason(tail) ?? 'no reason given';
@@ -42840,10 +42875,6 @@ async function unshallow(root, request) {
     log.info(`Fetched the history of ${sha.slice(0, 7)} (${count} commits) in ${formatSeconds(Date.now() - started)}.`);
 }
 
-// EXTERNAL MODULE: external "node:http"
-var external_node_http_ = __nccwpck_require__(7067);
-;// CONCATENATED MODULE: external "node:https"
-const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
 ;// CONCATENATED MODULE: ./src/prepare/upload.ts
 
 

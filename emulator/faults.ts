@@ -22,6 +22,7 @@ export class FaultInjector implements Faults {
   pendingAfterStreamMs = 300
   buildDelayMs = 0
   releaseExpiresAfterMs = 0
+  releasePhaseDelayMs = 0
   private readonly failures: Rule[] = []
   private readonly drops: Rule[] = []
   private readonly answers: AnswerRule[] = []

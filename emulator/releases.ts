@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import * as path from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { AppState, ReleaseRecord, ReleaseStatus } from './apps.js'
 import type { EmulatorContext } from './context.js'
 import { Dyno } from './dynos.js'
@@ -108,12 +109,17 @@ export class ReleaseManager {
     this.app.releaseDynos.set(dyno.id, dyno)
     try {
       await unpackSlug(release.slug as Slug, dir)
-      const code = await run('sh', ['-c', command], {
-        cwd: dir,
-        env: { ...baseEnv(), ...this.releaseEnv(release), DYNO: `release.${release.version}` },
-        onLine: (line) => log?.line(line),
-        signal: AbortSignal.any([ctx.shutdown, stopped.signal, ...(expired ? [expired] : [])])
-      })
+      const phase = AbortSignal.any([ctx.shutdown, stopped.signal, ...(expired ? [expired] : [])])
+      // A long migration: stopping the dyno or expiry ends the wait as it would end the command.
+      if (ctx.faults.releasePhaseDelayMs > 0) await sleep(ctx.faults.releasePhaseDelayMs, undefined, { signal: phase }).catch(() => undefined)
+      const code = phase.aborted
+        ? 1
+        : await run('sh', ['-c', command], {
+            cwd: dir,
+            env: { ...baseEnv(), ...this.releaseEnv(release), DYNO: `release.${release.version}` },
+            onLine: (line) => log?.line(line),
+            signal: phase
+          })
       if (stopped.signal.aborted) log?.line('Release phase stopped: the dyno was stopped through the API.')
       ctx.log(`${this.app.name}: release phase of v${release.version} exited with code ${code}`)
       if (expired?.aborted && !stopped.signal.aborted) {

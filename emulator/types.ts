@@ -73,6 +73,8 @@ export interface Faults {
    * (status `expired`): the phase is stopped and the release never goes live (default 0: never).
    */
   releaseExpiresAfterMs: number
+  /** Extra time a release phase runs before its command (default 0): a long migration. */
+  releasePhaseDelayMs: number
 }
 
 export interface RequestMatch {

@@ -17,7 +17,7 @@ describe('output streams and build timing knobs', () => {
   afterEach(async () => {
     // Let the build of the test finish, then restore the defaults.
     await pollUntil(async () => emulator.app(APP).builds.every((b) => b.status !== 'pending'), Boolean)
-    Object.assign(emulator.faults, { streamNotFoundFirst: 1, streamLineDelayMs: 0, pendingAfterStreamMs: 300, buildDelayMs: 0 })
+    Object.assign(emulator.faults, { streamNotFoundFirst: 1, streamLineDelayMs: 0, pendingAfterStreamMs: 300, buildDelayMs: 0, releasePhaseDelayMs: 0 })
   })
 
   afterAll(async () => {
@@ -108,6 +108,19 @@ describe('output streams and build timing knobs', () => {
     expect(emulator.app(APP).buildLog(build.id)).toBe('')
     await readStream(build.output_stream_url as string)
     expect(Date.now() - started).toBeGreaterThanOrEqual(500)
+  })
+
+  test('releasePhaseDelayMs holds the release phase before its command runs', async () => {
+    emulator.faults.releasePhaseDelayMs = 3000
+    const build = await createBuild(emulator, APP, helloAppTarball())
+    await readStream(build.output_stream_url as string)
+    const done = await pollUntil(
+      () => getBuild(emulator, APP, build.id),
+      (b) => b.status !== 'pending'
+    )
+    const release = emulator.app(APP).releases.find((r) => r.id === done.release?.id)
+    expect(emulator.app(APP).releaseLog(release?.id as string)).toBe('')
+    expect(await readStream(release?.output_stream_url as string)).toContain('Migrations done')
   })
 
   test('release-phase output has its own stream, with the same 404-first behaviour', async () => {

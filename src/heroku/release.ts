@@ -3,6 +3,7 @@ import { pollUntil } from '../util/poll.js'
 import { herokuReason } from '../util/tail.js'
 import type { StageContext } from './context.js'
 import { streamIntoLog } from './output.js'
+import { CONFIRM_POLL_MS } from './stream.js'
 import type { HerokuRelease } from './types.js'
 
 const RELEASE_STATUS_WORDS = {
@@ -12,7 +13,8 @@ const RELEASE_STATUS_WORDS = {
 
 /**
  * Waits for a release to settle: streams its release phase (migrations) when it has one, then polls
- * until it is not `pending`. `failed` and `expired` throw with the release output's reason.
+ * until it is not `pending` (early, then backing off: the stream did the waiting). `failed` and
+ * `expired` throw with the release output's reason.
  */
 export async function awaitRelease(ctx: StageContext, app: string, releaseId: string): Promise<HerokuRelease> {
   const { api } = ctx
@@ -25,7 +27,7 @@ export async function awaitRelease(ctx: StageContext, app: string, releaseId: st
     {
       deadline: ctx.deadline,
       signal: ctx.signal,
-      intervalMs: ctx.pollMs
+      intervalMs: ctx.pollMs ?? CONFIRM_POLL_MS
     }
   )
   if (release.status === 'failed' || release.status === 'expired') {

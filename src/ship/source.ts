@@ -4,6 +4,7 @@ import { pollUntil } from '../util/poll.js'
 import type { StageContext } from '../heroku/context.js'
 import { streamIntoLog } from '../heroku/output.js'
 import { sameSource } from '../heroku/api.js'
+import { CONFIRM_POLL_MS } from '../heroku/stream.js'
 import type { CreateBuildBody, HerokuBuild } from '../heroku/types.js'
 import { timed } from '../result.js'
 import type { Shipper } from './shipper.js'
@@ -47,7 +48,8 @@ export interface FinishedBuild {
 
 /**
  * Creates the build, streams its output live, then polls until it is no longer `pending` (it can stay
- * pending for a while after the stream closes). A failed build throws with Heroku's reason.
+ * pending for a while after the stream closes; the poll starts early and backs off). A failed build
+ * throws with Heroku's reason.
  */
 export async function runBuild(ctx: StageContext, request: BuildRequest, onCreated?: (build: HerokuBuild) => void): Promise<FinishedBuild> {
   const { api, log } = ctx
@@ -59,7 +61,7 @@ export async function runBuild(ctx: StageContext, request: BuildRequest, onCreat
   log.info(`Build ${created.id} started on ${request.app}.`)
   const tail = await streamIntoLog(ctx, `Build output (${request.app})`, created.output_stream_url)
 
-  const poll = { deadline: ctx.deadline, signal: ctx.signal, intervalMs: ctx.pollMs }
+  const poll = { deadline: ctx.deadline, signal: ctx.signal, intervalMs: ctx.pollMs ?? CONFIRM_POLL_MS }
   let build = await pollUntil(
     () => api.getBuild(request.app, created.id),
     (b) => b.status !== 'pending',
