@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -73,6 +73,17 @@ test('the upload is a PUT with Content-Length, an empty Content-Type, no credent
   expect(put.body.equals(fs.readFileSync(archive.path))).toBe(true)
   expect(retries).toHaveLength(1)
   expect(retries[0]).not.toContain('secret-signature')
+  await server.close()
+})
+
+test('a tarball bigger than the upload buffers arrives whole and in order', async () => {
+  const file = path.join(temp, 'big.tar.gz')
+  const bytes = randomBytes(2 * 1024 * 1024 + 12_345)
+  fs.writeFileSync(file, bytes)
+  const server = await scriptedServer((_req, res) => void res.writeHead(200).end())
+  await uploadSource({ path: file, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') }, `${server.url}/put`)
+  expect(server.received[0].headers['content-length']).toBe(String(bytes.length))
+  expect(server.received[0].body.equals(bytes)).toBe(true)
   await server.close()
 })
 

@@ -111,7 +111,11 @@ async function compressBlocks(tar: AsyncIterable<Buffer>, pool: DeflatePool, spo
     job.catch(() => undefined) // awaited in order below; this only keeps a failure from being "unhandled" meanwhile
     queue.push(job)
   }
-  const writeOldest = async () => spool.write(await (queue.shift() as Promise<DeflatedBlock>))
+  const writeOldest = async () => {
+    const done = await (queue.shift() as Promise<DeflatedBlock>)
+    await spool.write(done)
+    pool.recycle(done)
+  }
 
   let block = pool.take()
   let filled = 0
@@ -157,7 +161,6 @@ class Spool {
     this.crc = crc32Combine(this.crc, block.crc, block.length)
     this.size += block.length
     await this.append(block.output)
-    releaseBuffer(block.output)
   }
 
   async finish(): Promise<{ bytes: number; sha256: string }> {

@@ -6,9 +6,10 @@
 // byte boundary: non-final blocks with a sync flush, the last one with the final bit. Laid end to end,
 // the blocks are one ordinary deflate stream, so the gzip file has a single member any gunzip reads.
 //
-// Memory: the input block goes back to the pool, the output moves to the main thread without a copy, and
-// every other buffer is released at once (ArrayBuffer.prototype.transfer): a thread that allocates little
-// else collects garbage rarely, and 1 MiB buffers waiting for that would pile up to tens of MB per thread.
+// Memory: both buffers of a job (the block, and room for its output) come from the pool and go back to it;
+// zlib's own output buffer is copied into the room and freed at once (ArrayBuffer.prototype.transfer), as
+// is the dictionary. A thread that allocates little else collects garbage rarely: 1 MiB buffers waiting for
+// that would pile up to tens of MB per thread, and buffers freed by another thread fragment this one's heap.
 import { parentPort } from 'node:worker_threads'
 import { constants, crc32, deflateRawSync } from 'node:zlib'
 
@@ -31,7 +32,8 @@ function release(buffer) {
 function looksIncompressible(block) {
   if (block.length < 4 * PROBE) return false
   for (const at of [0, (block.length - PROBE) >> 1, block.length - PROBE]) {
-    const probe = deflateRawSync(block.subarray(at, at + PROBE), { level: 1, chunkSize: 2 * PROBE })
+    // A 4 KiB window is all a 4 KiB probe needs, and keeps zlib's state for it small (~20 KiB, not ~300).
+    const probe = deflateRawSync(block.subarray(at, at + PROBE), { level: 1, windowBits: 12, memLevel: 5, chunkSize: 2 * PROBE })
     const size = probe.length
     release(probe)
     if (size < PROBE * INCOMPRESSIBLE) return false
@@ -59,19 +61,20 @@ function deflateBlock({ block, length, dictionary, last, level }) {
 }
 
 parentPort?.on('message', (job) => {
-  const { id, block, dictionary } = job
+  const { id, block, room, dictionary } = job
   try {
     const { output, crc, stored } = deflateBlock(job)
     if (dictionary) release(dictionary)
-    const reply = { id, block, output: output.buffer, offset: output.byteOffset, length: output.length, crc, stored }
-    try {
-      // The whole buffer behind the output moves to the main thread, which writes `length` bytes of it.
-      parentPort?.postMessage(reply, [block.buffer, output.buffer])
-    } catch {
-      // An output in Node's shared pool cannot move: it is copied instead.
-      parentPort?.postMessage({ ...reply, output: new Uint8Array(output).buffer, offset: 0 }, [block.buffer])
+    const length = output.length
+    if (length <= room.length) {
+      room.set(output)
+      release(output)
+      parentPort?.postMessage({ id, block, room, length, crc, stored }, [block.buffer, room.buffer])
+    } else {
+      // Never expected (the room has deflate's worst case): the output goes as a copy of its own.
+      parentPort?.postMessage({ id, block, room, spill: new Uint8Array(output), length, crc, stored }, [block.buffer, room.buffer])
     }
   } catch (error) {
-    parentPort?.postMessage({ id, block, error: error instanceof Error ? error.message : String(error) }, [block.buffer])
+    parentPort?.postMessage({ id, block, room, error: error instanceof Error ? error.message : String(error) }, [block.buffer, room.buffer])
   }
 })

@@ -64,8 +64,35 @@ function putFile(archive: SourceArchive, putUrl: string, signal?: AbortSignal): 
         reject(new UploadError(`${where} answered ${status}: ${detail}`, status >= 500 || status === 429))
       })
     })
-    fs.createReadStream(archive.path)
-      .on('error', (error) => request.destroy(error))
-      .pipe(request)
+    sendFile(archive.path, request).catch((error: Error) => request.destroy(error))
   })
+}
+
+const CHUNK = 1024 * 1024
+
+/**
+ * Writes the file into the request through two buffers used in turn, each refilled once the socket has
+ * taken what it held: a read stream's fresh 64 KiB buffer per read would pile up tens of MB of garbage
+ * before a collection, on a big tarball.
+ */
+async function sendFile(file: string, request: http.ClientRequest): Promise<void> {
+  const handle = await fs.promises.open(file)
+  // A request that ended early (the store answered, the connection dropped) takes no more writes.
+  const closed = new Promise<void>((resolve) => request.once('close', resolve))
+  try {
+    const buffers = [Buffer.allocUnsafeSlow(CHUNK), Buffer.allocUnsafeSlow(CHUNK)]
+    const sent: Promise<void>[] = [Promise.resolve(), Promise.resolve()]
+    for (let turn = 0; ; turn = 1 - turn) {
+      await Promise.race([sent[turn], closed]) // this buffer's last write has left
+      if (request.destroyed) return
+      const { bytesRead } = await handle.read(buffers[turn], 0, CHUNK, null)
+      if (bytesRead === 0) break
+      sent[turn] = new Promise((resolve, reject) => request.write(buffers[turn].subarray(0, bytesRead), (error) => (error ? reject(error) : resolve())))
+      sent[turn].catch(() => undefined) // a failed write also fails the request, which reports it
+    }
+    await Promise.race([Promise.all(sent), closed])
+    if (!request.destroyed) request.end()
+  } finally {
+    await handle.close()
+  }
 }
