@@ -43659,12 +43659,15 @@ async function run() {
         let context = {};
         let settings;
         let reported;
+        // Only the report needs the commit's title: read while the deploy starts, not before its first request.
+        let title = Promise.resolve(undefined);
         // Once, whichever way the run ends; during a deploy, side by side with closing the GitHub deployments.
-        const announce = (result) => (reported ??= report(result, context, settings, started, cleanup));
+        const announce = (result) => (reported ??= title.then((commitTitle) => report(result, { ...context, commitTitle }, settings, started, cleanup)));
         let result;
         try {
             settings = readSettings((name) => getInput(name), process.env, (secret) => core_setSecret(secret));
-            context = { sha: settings.sha, github: settings.github, commitTitle: await commitTitle(settings) };
+            context = { sha: settings.sha, github: settings.github };
+            title = commitTitle(settings);
             const api = createPlatformApi({
                 apiKey: settings.apiKey,
                 baseUrl: settings.herokuApiUrl,

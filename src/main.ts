@@ -33,8 +33,10 @@ export async function run(): Promise<RunResult> {
     let context: RunContext = {}
     let settings: Settings | undefined
     let reported: Promise<void> | undefined
+    // Only the report needs the commit's title: read while the deploy starts, not before its first request.
+    let title: Promise<string | undefined> = Promise.resolve(undefined)
     // Once, whichever way the run ends; during a deploy, side by side with closing the GitHub deployments.
-    const announce = (result: RunResult): Promise<void> => (reported ??= report(result, context, settings, started, cleanup))
+    const announce = (result: RunResult): Promise<void> => (reported ??= title.then((commitTitle) => report(result, { ...context, commitTitle }, settings, started, cleanup)))
     let result: RunResult
     try {
       settings = readSettings(
@@ -42,7 +44,8 @@ export async function run(): Promise<RunResult> {
         process.env,
         (secret) => core.setSecret(secret)
       )
-      context = { sha: settings.sha, github: settings.github, commitTitle: await commitTitle(settings) }
+      context = { sha: settings.sha, github: settings.github }
+      title = commitTitle(settings)
       const api = createPlatformApi({
         apiKey: settings.apiKey,
         baseUrl: settings.herokuApiUrl,
