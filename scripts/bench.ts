@@ -43,7 +43,7 @@ const TARGETS = {
 }
 /** Upload speeds a runner reaches to S3 (MB/s): the level is chosen on what it costs across them. */
 const UPLOAD_SPEEDS = [25, 50, 100]
-const LEVELS = [1, 2, 3, 4, 6]
+const LEVELS = [1, 2, 4, 6]
 
 const quick = process.argv.includes('--quick')
 const self = fileURLToPath(import.meta.url)
@@ -303,24 +303,21 @@ async function packagingSection(tree: Tree, rounds: number): Promise<{ rows: Row
 }
 
 async function levelsSection(tree: Tree): Promise<Row[]> {
-  const rows: Row[] = []
-  const costs: { level: number; ms: number; bytes: number }[] = []
-  for (const level of LEVELS) {
-    const figures = await child<{ ms: number; bytes: number }>('--child-package', tree.dir, tree.sha, String(level))
-    costs.push({ level, ...figures })
-  }
-  const at = (cost: (typeof costs)[number], mbPerS: number) => cost.ms + (cost.bytes / 1e6 / mbPerS) * 1000
-  for (const cost of costs) {
+  const cores = os.availableParallelism()
+  const costs: { level: number; ms: number; cpuMs: number; bytes: number }[] = []
+  for (const level of LEVELS) costs.push({ level, ...(await child<{ ms: number; cpuMs: number; bytes: number }>('--child-package', tree.dir, tree.sha, String(level))) })
+  // Packaging time from CPU time over the cores: what it takes on an idle runner, whatever else this machine runs.
+  const at = (cost: (typeof costs)[number], mbPerS: number) => cost.cpuMs / cores + (cost.bytes / 1e6 / mbPerS) * 1000
+  return costs.map((cost) => {
     const totals = UPLOAD_SPEEDS.map((speed) => seconds(at(cost, speed))).join(' / ')
     const best = UPLOAD_SPEEDS.every((speed) => costs.every((other) => at(cost, speed) <= at(other, speed)))
-    rows.push([
-      `level ${cost.level}: packaging, bytes; + upload at ${UPLOAD_SPEEDS.join('/')} MB/s`,
-      `${seconds(cost.ms)}, ${mb(cost.bytes)}; ${totals}`,
-      'lowest total',
+    return [
+      `level ${cost.level}: packaging wall, CPU; bytes; CPU÷${cores} + upload at ${UPLOAD_SPEEDS.join('/')} MB/s`,
+      `${seconds(cost.ms)}, ${seconds(cost.cpuMs)}; ${mb(cost.bytes)}; ${totals}`,
+      'lowest at every speed',
       best ? true : undefined
-    ])
-  }
-  return rows
+    ]
+  })
 }
 
 // ---------------------------------------------------------------- 3 to 6: the action around Heroku
@@ -468,8 +465,9 @@ async function main(): Promise<number> {
   const started = Date.now()
   const loadBefore = loadAverage()
   const rounds = quick ? 1 : 3
-  const treeSpec: TreeSpec = quick ? { textMb: 20, blobMb: 4, commits: 3, packed: true } : { textMb: 140, blobMb: 22, commits: 5, packed: true }
-  const bigSpec: TreeSpec = quick ? { textMb: 16, blobMb: 112, looseCompression: 0 } : { textMb: 128, blobMb: 896, looseCompression: 0 }
+  const treeSpec: TreeSpec = quick ? { textMb: 20, blobMb: 4, commits: 3, packed: true } : { textMb: 136, blobMb: 24, commits: 5, packed: true }
+  // Memory only: no release phase (one copy fewer of a 1 GiB slug in the emulator).
+  const bigSpec: TreeSpec = quick ? { textMb: 16, blobMb: 112, looseCompression: 0, releasePhase: false } : { textMb: 128, blobMb: 896, looseCompression: 0, releasePhase: false }
 
   console.log(`Making the ~170 MB tree (${treeSpec.textMb} MiB of text, ${treeSpec.blobMb} MiB of blobs, ${treeSpec.commits} commits)...`)
   const tree = await makeTree(treeSpec)
@@ -567,10 +565,13 @@ async function childMain(): Promise<boolean> {
   if (mode === '--child-package') {
     const [dir, sha, level] = process.argv.slice(3)
     const started = performance.now()
+    const cpu = process.cpuUsage()
     const archive = await createSourceArchive({ sourceDir: dir, sha, tempDir: os.tmpdir(), tuning: { level: Number(level) } })
     const ms = performance.now() - started
+    // This process's threads (the deflate work); git archive, the same at every level, is not in it.
+    const used = process.cpuUsage(cpu)
     fs.rmSync(archive.path)
-    console.log(JSON.stringify({ ms, bytes: archive.bytes }))
+    console.log(JSON.stringify({ ms, cpuMs: (used.user + used.system) / 1000, bytes: archive.bytes }))
     return true
   }
   return false

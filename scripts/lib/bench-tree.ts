@@ -21,6 +21,8 @@ export interface TreeSpec {
   looseCompression?: number
   /** Packed at the end, as a clone's objects are (a push then reuses them, as it would from a checkout). */
   packed?: boolean
+  /** Keep the sample app's release phase (default true); without it, a big slug is copied once fewer. */
+  releasePhase?: boolean
 }
 
 export interface BenchTree {
@@ -84,6 +86,7 @@ function sourceFile(random: () => number, bytes: number): string {
 export function makeBenchTree(spec: TreeSpec): BenchTree {
   const repo = makeRepo(path.join(projectRoot, 'examples', 'hello-app'))
   const random = generator(20_240_601)
+  if (spec.releasePhase === false) repo.write('Procfile', 'web: node server.js\n')
   execFileSync('git', ['config', 'core.looseCompression', String(spec.looseCompression ?? 1)], { cwd: repo.dir })
   const blobs = path.join(repo.dir, 'assets')
   fs.mkdirSync(blobs)
