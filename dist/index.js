@@ -31189,7 +31189,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(464);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7326);
 /* harmony import */ var _quiet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8351);
 
 
@@ -31204,7 +31204,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 464:
+/***/ 7326:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41056,14 +41056,111 @@ const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:worker_threads"
 var external_node_worker_threads_ = __nccwpck_require__(5919);
+// EXTERNAL MODULE: external "node:zlib"
+var external_node_zlib_ = __nccwpck_require__(8522);
+;// CONCATENATED MODULE: ./src/prepare/deflate-worker.mjs
+// The compression of the packaging pool (./deflate-pool.ts), run in its worker threads and, for its share of
+// the blocks, in the main thread. Plain JavaScript with built-ins only: the bundler copies this file next to
+// dist/index.js as it is, and Node starts it as a worker thread (the main thread imports compressJob).
+//
+// Each message is one block of the tar stream. The block is compressed on its own (primed with the 32 KiB
+// before it, as pigz does, so back-references still reach across the cut) into raw deflate that ends on a
+// byte boundary: non-final blocks with a sync flush, the last one with the final bit. Laid end to end,
+// the blocks are one ordinary deflate stream, so the gzip file has a single member any gunzip reads.
+//
+// Memory: both buffers of a job (the block, and room for its output) come from the pool and go back to it;
+// zlib's own output buffer is copied into the room and freed at once (ArrayBuffer.prototype.transfer), as
+// is the dictionary. A thread that allocates little else collects garbage rarely: 1 MiB buffers waiting for
+// that would pile up to tens of MB per thread, and buffers freed by another thread fragment this one's heap.
+
+
+
+// Three 4 KiB probes at level 1 tell a block of already-compressed bytes (images, archives, fonts) from
+// one worth compressing; such blocks are stored, at memory speed, instead of searched for matches that
+// are not there (zlib crawls through random bytes at ~35 MB/s whatever the level).
+const PROBE = 4096
+const INCOMPRESSIBLE = 0.97
+
+/** @param {Uint8Array} buffer */
+function deflate_worker_release(buffer) {
+  try {
+    buffer.buffer.transfer(0)
+  } catch {
+    // not detachable (a view of Node's shared pool): left to the garbage collector
+  }
+}
+
+/** @param {Uint8Array} block */
+function looksIncompressible(block) {
+  if (block.length < 4 * PROBE) return false
+  for (const at of [0, (block.length - PROBE) >> 1, block.length - PROBE]) {
+    // A 4 KiB window is all a 4 KiB probe needs, and keeps zlib's state for it small (~20 KiB, not ~300).
+    const probe = (0,external_node_zlib_.deflateRawSync)(block.subarray(at, at + PROBE), { level: 1, windowBits: 12, memLevel: 5, chunkSize: 2 * PROBE })
+    const size = probe.length
+    deflate_worker_release(probe)
+    if (size < PROBE * INCOMPRESSIBLE) return false
+  }
+  return true
+}
+
+/**
+ * @param {import('./deflate-worker.d.mts').DeflateJob} job
+ * @returns {{ output: Uint8Array, crc: number, stored: boolean }}
+ */
+function deflateBlock({ block, length, dictionary, last, level }) {
+  const input = block.subarray(0, length)
+  const stored = looksIncompressible(input)
+  const output = (0,external_node_zlib_.deflateRawSync)(input, {
+    level: stored ? 0 : level,
+    finishFlush: last ? external_node_zlib_.constants.Z_FINISH : external_node_zlib_.constants.Z_SYNC_FLUSH,
+    // Room for the whole output (deflate's worst case is a few bytes per 16 KiB over the input): zlib then
+    // writes it into one buffer of its own (64 KiB at least: smaller ones come from Node's shared pool,
+    // which cannot move) and hands back a view of it, with no concatenated copy.
+    chunkSize: Math.max(64 * 1024, length + (length >> 10) + 1024),
+    ...(dictionary && !stored ? { dictionary } : {})
+  })
+  return { output, crc: (0,external_node_zlib_.crc32)(input), stored }
+}
+
+/**
+ * Compresses a job's block into its room: what goes back to the pool (the block and the room, to be used
+ * again, with the output's length, CRC-32 and whether it was stored).
+ * @param {import('./deflate-worker.d.mts').DeflateJob} job
+ * @returns {import('./deflate-worker.d.mts').DeflateReply}
+ */
+function compressJob(job) {
+  const { id, block, room, dictionary } = job
+  try {
+    const { output, crc, stored } = deflateBlock(job)
+    if (dictionary) deflate_worker_release(dictionary)
+    const length = output.length
+    if (length > room.length) {
+      // Never expected (the room has deflate's worst case): the output goes as a copy of its own.
+      return { id, block, room, spill: new Uint8Array(output), length, crc, stored }
+    }
+    room.set(output)
+    deflate_worker_release(output)
+    return { id, block, room, length, crc, stored }
+  } catch (error) {
+    return { id, block, room, error: error instanceof Error ? error.message : String(error) }
+  }
+}
+
+external_node_worker_threads_.parentPort?.on('message', (job) => {
+  const reply = compressJob(job)
+  external_node_worker_threads_.parentPort?.postMessage(reply, [reply.block.buffer, reply.room.buffer])
+})
+
 ;// CONCATENATED MODULE: ./src/prepare/deflate-pool.ts
 
 
+
 /**
- * Worker threads that deflate blocks (./deflate-worker.mjs). Threads start as blocks arrive, up to
- * `threads`, so a small app costs one thread; each block goes to the least busy one. The buffers of a
- * job (the block, and room for its output) go back and forth and are used again, so the memory in play
- * is a few blocks whatever the size of the tree.
+ * Compresses blocks on `threads` cores, pigz-style: worker threads (./deflate-worker.mjs, at most
+ * `threads - 1`) take the blocks while one is idle, and this thread, which reads and writes, compresses
+ * a block itself when they are all busy. One worker fewer is ~20 MB less, and a tree of one block (most
+ * apps) starts none. The buffers of a job (the block, and room for its output) go back and forth and are
+ * used again, so the memory in play is a few blocks whatever the size of the tree.
  */
 class DeflatePool {
     threads;
@@ -41093,16 +41190,19 @@ class DeflatePool {
     deflate(block, length, dictionary, last) {
         if (this.failure)
             return Promise.reject(this.failure);
-        const worker = this.leastBusy();
         const id = this.nextId++;
-        this.busy.set(worker, (this.busy.get(worker) ?? 0) + 1);
         // deflate's worst case over the input is a few bytes per 16 KiB.
         const room = this.rooms.pop() ?? new Uint8Array(new ArrayBuffer(this.blockSize + (this.blockSize >> 10) + 1024));
-        const transfer = [block.buffer, room.buffer, ...(dictionary ? [dictionary.buffer] : [])];
-        return new Promise((resolve, reject) => {
-            this.jobs.set(id, { id, length, worker, resolve, reject });
-            worker.postMessage({ id, block, room, length, dictionary: dictionary ?? null, last, level: this.level }, transfer);
-        });
+        const job = { id, block, room, length, dictionary: dictionary ?? null, last, level: this.level };
+        const done = new Promise((resolve, reject) => this.jobs.set(id, { id, length, resolve, reject }));
+        const worker = this.workerFor(last);
+        if (!worker) {
+            this.settle(undefined, compressJob(job));
+            return done;
+        }
+        this.busy.set(worker, (this.busy.get(worker) ?? 0) + 1);
+        worker.postMessage(job, [block.buffer, room.buffer, ...(dictionary ? [dictionary.buffer] : [])]);
+        return done;
     }
     /** Takes back the buffer of a block once it has been written. */
     recycle(block) {
@@ -41120,13 +41220,17 @@ class DeflatePool {
     get started() {
         return this.workers;
     }
-    leastBusy() {
+    /**
+     * An idle worker; else a new one while there are fewer than `threads - 1`; else none, and this thread
+     * compresses the block itself rather than queue it (the last block too: nothing is left to read).
+     */
+    workerFor(last) {
         const idle = this.workers.find((worker) => (this.busy.get(worker) ?? 0) === 0);
         if (idle)
             return idle;
-        if (this.workers.length < this.threads)
+        if (!last && this.workers.length < this.threads - 1)
             return this.spawn();
-        return this.workers.reduce((best, worker) => ((this.busy.get(worker) ?? 0) < (this.busy.get(best) ?? 0) ? worker : best));
+        return undefined;
     }
     spawn() {
         // Each call to zlib leaves a little garbage: a young generation of 1 MB collects it before it grows to
@@ -41142,7 +41246,8 @@ class DeflatePool {
         return worker;
     }
     settle(worker, reply) {
-        this.busy.set(worker, (this.busy.get(worker) ?? 1) - 1);
+        if (worker)
+            this.busy.set(worker, (this.busy.get(worker) ?? 1) - 1);
         const job = this.jobs.get(reply.id);
         if (!job)
             return;
@@ -43750,7 +43855,7 @@ function silenceUrlParseWarning() {
 /***/ 5161:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-module.exports = __nccwpck_require__.p + "b2c3c9b8f1f2c76d3840.mjs";
+module.exports = __nccwpck_require__.p + "cc185c211140c00c3dc5.mjs";
 
 /***/ }),
 

@@ -31,7 +31,7 @@ export interface PackagingTuning {
   level: number
   /** Uncompressed bytes per block. */
   blockSize: number
-  /** Deflate threads at most. */
+  /** Cores to compress on at most: this thread and `threads - 1` worker threads. */
   threads: number
   /** Sees the pool once packaging starts (tests check that its threads stop). */
   onPool?: (pool: DeflatePool) => void

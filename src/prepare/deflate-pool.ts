@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { CancelledError } from '../util/time.js'
+import { compressJob, type DeflateReply } from './deflate-worker.mjs'
 
 /** One block of the stream, compressed on its own. Give it back with {@link DeflatePool.recycle} once written. */
 export interface DeflatedBlock {
@@ -16,28 +17,16 @@ export interface DeflatedBlock {
 interface Job {
   id: number
   length: number
-  worker: Worker
   resolve: (block: DeflatedBlock) => void
   reject: (error: Error) => void
 }
 
-interface Reply {
-  id: number
-  block: Uint8Array
-  /** Holds the output's `length` bytes, unless it did not fit and came as `spill`. */
-  room: Uint8Array
-  spill?: Uint8Array
-  length?: number
-  crc?: number
-  stored?: boolean
-  error?: string
-}
-
 /**
- * Worker threads that deflate blocks (./deflate-worker.mjs). Threads start as blocks arrive, up to
- * `threads`, so a small app costs one thread; each block goes to the least busy one. The buffers of a
- * job (the block, and room for its output) go back and forth and are used again, so the memory in play
- * is a few blocks whatever the size of the tree.
+ * Compresses blocks on `threads` cores, pigz-style: worker threads (./deflate-worker.mjs, at most
+ * `threads - 1`) take the blocks while one is idle, and this thread, which reads and writes, compresses
+ * a block itself when they are all busy. One worker fewer is ~20 MB less, and a tree of one block (most
+ * apps) starts none. The buffers of a job (the block, and room for its output) go back and forth and are
+ * used again, so the memory in play is a few blocks whatever the size of the tree.
  */
 export class DeflatePool {
   private readonly workers: Worker[] = []
@@ -66,16 +55,19 @@ export class DeflatePool {
    */
   deflate(block: Uint8Array, length: number, dictionary: Uint8Array | undefined, last: boolean): Promise<DeflatedBlock> {
     if (this.failure) return Promise.reject(this.failure)
-    const worker = this.leastBusy()
     const id = this.nextId++
-    this.busy.set(worker, (this.busy.get(worker) ?? 0) + 1)
     // deflate's worst case over the input is a few bytes per 16 KiB.
     const room = this.rooms.pop() ?? new Uint8Array(new ArrayBuffer(this.blockSize + (this.blockSize >> 10) + 1024))
-    const transfer = [block.buffer, room.buffer, ...(dictionary ? [dictionary.buffer] : [])] as ArrayBuffer[]
-    return new Promise((resolve, reject) => {
-      this.jobs.set(id, { id, length, worker, resolve, reject })
-      worker.postMessage({ id, block, room, length, dictionary: dictionary ?? null, last, level: this.level }, transfer)
-    })
+    const job = { id, block, room, length, dictionary: dictionary ?? null, last, level: this.level }
+    const done = new Promise<DeflatedBlock>((resolve, reject) => this.jobs.set(id, { id, length, resolve, reject }))
+    const worker = this.workerFor(last)
+    if (!worker) {
+      this.settle(undefined, compressJob(job))
+      return done
+    }
+    this.busy.set(worker, (this.busy.get(worker) ?? 0) + 1)
+    worker.postMessage(job, [block.buffer, room.buffer, ...(dictionary ? [dictionary.buffer as ArrayBuffer] : [])] as ArrayBuffer[])
+    return done
   }
 
   /** Takes back the buffer of a block once it has been written. */
@@ -96,18 +88,22 @@ export class DeflatePool {
     return this.workers
   }
 
-  private leastBusy(): Worker {
+  /**
+   * An idle worker; else a new one while there are fewer than `threads - 1`; else none, and this thread
+   * compresses the block itself rather than queue it (the last block too: nothing is left to read).
+   */
+  private workerFor(last: boolean): Worker | undefined {
     const idle = this.workers.find((worker) => (this.busy.get(worker) ?? 0) === 0)
     if (idle) return idle
-    if (this.workers.length < this.threads) return this.spawn()
-    return this.workers.reduce((best, worker) => ((this.busy.get(worker) ?? 0) < (this.busy.get(best) ?? 0) ? worker : best))
+    if (!last && this.workers.length < this.threads - 1) return this.spawn()
+    return undefined
   }
 
   private spawn(): Worker {
     // Each call to zlib leaves a little garbage: a young generation of 1 MB collects it before it grows to
     // the default's 16 (measured: ~6 MB less per thread at 1 GiB of source, no slower).
     const worker = new Worker(new URL('./deflate-worker.mjs', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: 1 } })
-    worker.on('message', (reply: Reply) => this.settle(worker, reply))
+    worker.on('message', (reply: DeflateReply) => this.settle(worker, reply))
     worker.on('error', (error) => this.fail(new Error(`a packaging thread failed: ${error.message}`)))
     worker.on('exit', (code) => {
       if (!this.failure) this.fail(new Error(`a packaging thread stopped (exit ${code})`))
@@ -116,8 +112,8 @@ export class DeflatePool {
     return worker
   }
 
-  private settle(worker: Worker, reply: Reply): void {
-    this.busy.set(worker, (this.busy.get(worker) ?? 1) - 1)
+  private settle(worker: Worker | undefined, reply: DeflateReply): void {
+    if (worker) this.busy.set(worker, (this.busy.get(worker) ?? 1) - 1)
     const job = this.jobs.get(reply.id)
     if (!job) return
     this.jobs.delete(reply.id)

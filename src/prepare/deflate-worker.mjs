@@ -1,5 +1,6 @@
-// A deflate thread of the packaging pool (./deflate-pool.ts). Plain JavaScript with built-ins only: the
-// bundler copies this file next to dist/index.js as it is, and Node starts it as a worker thread.
+// The compression of the packaging pool (./deflate-pool.ts), run in its worker threads and, for its share of
+// the blocks, in the main thread. Plain JavaScript with built-ins only: the bundler copies this file next to
+// dist/index.js as it is, and Node starts it as a worker thread (the main thread imports compressJob).
 //
 // Each message is one block of the tar stream. The block is compressed on its own (primed with the 32 KiB
 // before it, as pigz does, so back-references still reach across the cut) into raw deflate that ends on a
@@ -42,7 +43,7 @@ function looksIncompressible(block) {
 }
 
 /**
- * @param {{ block: Uint8Array, length: number, dictionary: Uint8Array | null, last: boolean, level: number }} job
+ * @param {import('./deflate-worker.d.mts').DeflateJob} job
  * @returns {{ output: Uint8Array, crc: number, stored: boolean }}
  */
 function deflateBlock({ block, length, dictionary, last, level }) {
@@ -60,21 +61,31 @@ function deflateBlock({ block, length, dictionary, last, level }) {
   return { output, crc: crc32(input), stored }
 }
 
-parentPort?.on('message', (job) => {
+/**
+ * Compresses a job's block into its room: what goes back to the pool (the block and the room, to be used
+ * again, with the output's length, CRC-32 and whether it was stored).
+ * @param {import('./deflate-worker.d.mts').DeflateJob} job
+ * @returns {import('./deflate-worker.d.mts').DeflateReply}
+ */
+export function compressJob(job) {
   const { id, block, room, dictionary } = job
   try {
     const { output, crc, stored } = deflateBlock(job)
     if (dictionary) release(dictionary)
     const length = output.length
-    if (length <= room.length) {
-      room.set(output)
-      release(output)
-      parentPort?.postMessage({ id, block, room, length, crc, stored }, [block.buffer, room.buffer])
-    } else {
+    if (length > room.length) {
       // Never expected (the room has deflate's worst case): the output goes as a copy of its own.
-      parentPort?.postMessage({ id, block, room, spill: new Uint8Array(output), length, crc, stored }, [block.buffer, room.buffer])
+      return { id, block, room, spill: new Uint8Array(output), length, crc, stored }
     }
+    room.set(output)
+    release(output)
+    return { id, block, room, length, crc, stored }
   } catch (error) {
-    parentPort?.postMessage({ id, block, room, error: error instanceof Error ? error.message : String(error) }, [block.buffer, room.buffer])
+    return { id, block, room, error: error instanceof Error ? error.message : String(error) }
   }
+}
+
+parentPort?.on('message', (job) => {
+  const reply = compressJob(job)
+  parentPort?.postMessage(reply, [reply.block.buffer, reply.room.buffer])
 })
