@@ -31189,7 +31189,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7326);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2494);
 /* harmony import */ var _quiet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8351);
 
 
@@ -31204,7 +31204,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 7326:
+/***/ 2494:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39423,7 +39423,9 @@ const Inputs = {
     Buildpacks: 'buildpacks',
     DryRun: 'dry-run',
     BranchNodes: 'branch-nodes',
-    BranchNodesIdle: 'branch-nodes-idle'
+    BranchNodesIdle: 'branch-nodes-idle',
+    PromoteTo: 'promote-to',
+    PromoteRelease: 'promote-release'
 };
 const Outputs = {
     Status: 'status',
@@ -39864,6 +39866,27 @@ class PlatformApi {
     setBuildpacks(app, buildpacks) {
         return this.call('PUT', `${appPath(app)}/buildpack-installations`, { body: { updates: buildpacks.map((buildpack) => ({ buildpack })) }, repeat: { kind: 'idempotent' } });
     }
+    getSlug(app, slugId) {
+        return this.call('GET', `${appPath(app)}/slugs/${encodeURIComponent(slugId)}`, READ);
+    }
+    pipelineCouplingOf(app) {
+        return this.call('GET', `${appPath(app)}/pipeline-couplings`, READ);
+    }
+    getPipeline(pipelineId) {
+        return this.call('GET', `/pipelines/${encodeURIComponent(pipelineId)}`, READ);
+    }
+    pipelineCouplings(pipelineId) {
+        return this.call('GET', `/pipelines/${encodeURIComponent(pipelineId)}/pipeline-couplings`, READ);
+    }
+    createPromotion(body) {
+        return this.call('POST', '/pipeline-promotions', { body, repeat: { kind: 'once' } });
+    }
+    getPromotion(promotionId) {
+        return this.call('GET', `/pipeline-promotions/${encodeURIComponent(promotionId)}`, READ);
+    }
+    promotionTargets(promotionId) {
+        return this.call('GET', `/pipeline-promotions/${encodeURIComponent(promotionId)}/promotion-targets`, READ);
+    }
     listDynos(app) {
         return this.call('GET', `${appPath(app)}/dynos`, { cleanup: true, repeat: { kind: 'read' } });
     }
@@ -39951,7 +39974,7 @@ class PlatformApi {
         if (error.status !== undefined && error.status < 500)
             return undefined;
         // No answer, or a 5xx: Heroku may have acted. Repeat only what is safe to repeat, or looked for first.
-        if (method === 'POST' && repeat.kind !== 'harmless' && repeat.kind !== 'lookFirst' && repeat.kind !== 'idempotent')
+        if (repeat.kind === 'once' || (method === 'POST' && repeat.kind !== 'harmless' && repeat.kind !== 'lookFirst' && repeat.kind !== 'idempotent'))
             return undefined;
         return Math.max(asked ?? 0, backoff);
     }
@@ -40011,6 +40034,10 @@ function toApiError(method, path, requestId, error, timeoutMs) {
 function smokeJson(results) {
     return results.map((r) => ({ check: r.check, url: r.url, status: r.status, passed: r.passed, latency_ms: r.latencyMs }));
 }
+/** A promoted release as every JSON report shows it (`results`, the webhook). */
+function promotedJson(from) {
+    return { app: from.app, release_id: from.releaseId, release_version: from.releaseVersion, commit: from.commit ?? null };
+}
 /** The step's outputs, as the interface defines them; values are strings ('' when unknown). */
 function outputsOf(run) {
     const first = run.apps[0];
@@ -40028,6 +40055,7 @@ function outputsOf(run) {
             release_id: app.releaseId ?? null,
             build_id: app.buildId ?? null,
             ...(app.builtOn ? { built_on: app.builtOn } : {}),
+            ...(app.promotedFrom ? { promoted_from: promotedJson(app.promotedFrom) } : {}),
             app_url: app.appUrl ?? null,
             deployment_id: app.deploymentId ?? null,
             smoke: smokeJson(app.smoke),
@@ -40752,6 +40780,7 @@ function webhookBody(run, context) {
             app_url: app.appUrl ?? null,
             build_id: app.buildId ?? null,
             built_on: app.builtOn ?? null,
+            promoted_from: app.promotedFrom ? promotedJson(app.promotedFrom) : null,
             release_id: app.releaseId ?? null,
             release_version: app.releaseVersion ?? null,
             deployment_id: app.deploymentId ?? null,
@@ -41005,7 +41034,8 @@ function slackMessage(run, context) {
 /** "hello-app v8", or after a rollback "hello-app v8, rolled back to v7 (now v9)". */
 function release(app) {
     const rolledBack = app.rollback ? `, rolled back to v${app.previousRelease?.version} (now v${app.rollback.releaseVersion})` : '';
-    return `${app.app} v${app.releaseVersion}${rolledBack}`;
+    const promoted = app.promotedFrom ? ` (promoted from ${app.promotedFrom.app} v${app.promotedFrom.releaseVersion})` : '';
+    return `${app.app} v${app.releaseVersion}${promoted}${rolledBack}`;
 }
 function section(text) {
     return { type: 'section', text: { type: 'mrkdwn', text: clip(text, MAX_SECTION) } };
@@ -41052,6 +41082,103 @@ async function notify(run, context, settings, log, cleanup) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/heroku/types.ts
+/** A pipeline's stages, upstream first: code is promoted from an app to apps of later stages. */
+const PIPELINE_STAGES = ['test', 'review', 'development', 'staging', 'production'];
+
+;// CONCATENATED MODULE: ./src/gate/pipeline.ts
+/**
+ * The promotion gate: before anything ships (and in a dry run), every `promote-to` app must be an app
+ * of the source app's pipeline in a later stage. Only GET requests.
+ */
+
+
+
+/**
+ * Reads the source app's coupling and its pipeline's couplings, and checks each target (looked up
+ * already: `targets` are the answers of GET /apps/{target}). Throws a DeployError naming the input,
+ * the target and the stages it could be in.
+ */
+async function checkPromotionRoute(api, source, targets) {
+    let coupling;
+    try {
+        coupling = await api.pipelineCouplingOf(source);
+    }
+    catch (error) {
+        if (error instanceof HerokuApiError && error.status === 404) {
+            throw new DeployError('promote', `Input '${Inputs.PromoteTo}' promotes along ${source}'s Heroku pipeline, but ${source} is in no pipeline: add it and ${targets.map((t) => t.name).join(', ')} to one pipeline, ${source} in an earlier stage.`);
+        }
+        throw error;
+    }
+    const [pipeline, couplings] = await Promise.all([api.getPipeline(coupling.pipeline.id), api.pipelineCouplings(coupling.pipeline.id)]);
+    const sourceStage = coupling.stage;
+    const later = laterStages(sourceStage, couplings);
+    const allowed = later.length > 0 ? `allowed: an app of its ${later.join(' or ')} stage` : `no stage of that pipeline after ${sourceStage} has an app, so ${source} has nowhere to promote to`;
+    const where = `the pipeline '${pipeline.name}' (where ${source} is in the ${sourceStage} stage)`;
+    const problems = [];
+    const route = [];
+    for (const target of targets) {
+        const stage = couplings.find((c) => c.app.id === target.id)?.stage;
+        if (stage === undefined)
+            problems.push(`${target.name} is not an app of ${where}`);
+        else if (rank(stage) <= rank(sourceStage))
+            problems.push(`${target.name} is in the ${stage} stage of ${where}, not a later one`);
+        else
+            route.push({ app: target.name, id: target.id, stage });
+    }
+    if (problems.length > 0)
+        throw new DeployError('promote', `Input '${Inputs.PromoteTo}': ${problems.join('; ')}. Nothing was deployed (${allowed}).`);
+    return { pipeline: { id: pipeline.id, name: pipeline.name }, source: { app: source, id: coupling.app.id, stage: sourceStage }, targets: route };
+}
+/** The stages after `stage` that have apps in the pipeline, upstream first. */
+function laterStages(stage, couplings) {
+    return PIPELINE_STAGES.filter((candidate) => rank(candidate) > rank(stage) && couplings.some((c) => c.stage === candidate));
+}
+function rank(stage) {
+    return PIPELINE_STAGES.indexOf(stage);
+}
+/**
+ * `promote-release`: the release of the source app to promote, by id or version. It must exist on
+ * that app and have succeeded (a failed or expired release never ran). Its commit, when its slug
+ * names one, is what the targets' GitHub deployments record.
+ */
+async function promotableRelease(api, app, idOrVersion) {
+    const shown = /^\d+$/.test(idOrVersion) ? `v${idOrVersion}` : idOrVersion;
+    let release;
+    try {
+        release = await api.getRelease(app, idOrVersion);
+    }
+    catch (error) {
+        if (error instanceof HerokuApiError && error.status === 404) {
+            throw new DeployError('promote', `Input '${Inputs.PromoteRelease}' is ${shown}, which is not a release of ${app} (Heroku: ${error.herokuMessage}): pass the 'release-id' output of the job that deployed ${app}.`);
+        }
+        throw error;
+    }
+    if (release.status !== 'succeeded') {
+        throw new DeployError('promote', `Input '${Inputs.PromoteRelease}' is v${release.version} of ${app}, whose release ${release.status === 'pending' ? 'has not finished' : release.status}: promote a release that succeeded (and passed its checks).`);
+    }
+    if (!release.slug?.id)
+        throw new DeployError('promote', `Input '${Inputs.PromoteRelease}' is v${release.version} of ${app}, which runs no slug: there is no code to promote.`);
+    const slug = await api.getSlug(app, release.slug.id);
+    const commit = slug.commit && /^[0-9a-f]{40}$/i.test(slug.commit) ? slug.commit.toLowerCase() : undefined;
+    return { app, releaseId: release.id, releaseVersion: release.version, commit };
+}
+/**
+ * The promotion's checks, read-only (a dry run makes them too): every target in a later stage of the
+ * app's pipeline, and the release to promote. `apps` are the looked-up apps of the run's results.
+ */
+async function checkPromotion(settings, api, apps) {
+    if (settings.promoteTo.length === 0)
+        return undefined;
+    const source = settings.apps[0];
+    // With promote-release the source is not deployed, so not looked up yet: the key must reach it too.
+    if (!apps.some((app) => app.name === source))
+        await api.getApp(source);
+    const route = await checkPromotionRoute(api, source, apps.filter((app) => settings.promoteTo.includes(app.name)));
+    const release = settings.promoteRelease === undefined ? undefined : await promotableRelease(api, source, settings.promoteRelease);
+    return { route, release };
+}
+
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
 // EXTERNAL MODULE: external "node:worker_threads"
@@ -41513,7 +41640,633 @@ function formatBytes(bytes) {
     return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
+;// CONCATENATED MODULE: ./src/gate/branch.ts
+/**
+ * `workflow_run` (the usual "deploy after CI" trigger) deploys the triggering run's head commit and
+ * branch, and only when that run succeeded on a commit of this repository; every other event deploys
+ * the run's own ref.
+ */
+function resolveTarget(eventName, payload, env) {
+    if (eventName === 'workflow_run') {
+        const run = payload.workflow_run ?? {};
+        const target = { sha: (run.head_sha ?? '').trim(), branch: run.head_branch ?? undefined };
+        const name = run.name ? `"${run.name}" ` : '';
+        // A fork's pull request runs CI too, and its head_branch can be called anything, 'main' included.
+        const fork = run.head_repository?.full_name;
+        if (fork && run.repository?.full_name && fork.toLowerCase() !== run.repository.full_name.toLowerCase()) {
+            target.refusal = `The workflow run ${name}that triggered this one ran on a commit of the fork ${fork}: a fork's code is never deployed.`;
+        }
+        else if (run.conclusion !== 'success') {
+            target.refusal = `The workflow run ${name}that triggered this one concluded '${run.conclusion ?? 'unknown'}', not 'success': nothing is deployed.${run.html_url ? ` See ${run.html_url}` : ''}`;
+        }
+        return target;
+    }
+    const ref = env.GITHUB_REF ?? '';
+    const branch = eventName.startsWith('pull_request') ? env.GITHUB_HEAD_REF : /^refs\/heads\/(.+)$/.exec(ref)?.[1];
+    const target = { sha: (env.GITHUB_SHA ?? '').trim(), branch: branch || undefined };
+    if (eventName.startsWith('pull_request')) {
+        const pullRequest = readPullRequest(payload);
+        if (pullRequest)
+            target.pullRequest = pullRequest;
+        // pull_request runs the pull request's code (the merge commit): a fork's code must never get the team's key.
+        if (eventName === 'pull_request' && pullRequest?.fork) {
+            target.refusal = `Pull request #${pullRequest.number} comes from ${pullRequest.fork}: a fork's code is never deployed (it would run with this repository's Heroku key).`;
+        }
+    }
+    return target;
+}
+function readPullRequest(payload) {
+    const pr = payload.pull_request;
+    const number = pr?.number ?? payload.number;
+    if (!pr || !number)
+        return undefined;
+    const base = (pr.base?.repo?.full_name ?? payload.repository?.full_name ?? '').toLowerCase();
+    const head = pr.head?.repo;
+    // A deleted fork leaves head.repo null: it was not this repository either.
+    const fork = head === null ? 'a fork since deleted' : head?.full_name && head.full_name.toLowerCase() !== base ? `the fork ${head.full_name}` : undefined;
+    return {
+        number,
+        action: payload.action ?? '',
+        headSha: (pr.head?.sha ?? '').toLowerCase(),
+        headRef: pr.head?.ref ?? '',
+        title: pr.title,
+        url: pr.html_url,
+        ...(fork ? { fork } : {})
+    };
+}
+/** GitHub's filter globs: `*` matches within a path segment, `**` across segments. */
+function branchMatches(pattern, branch) {
+    const source = pattern
+        .split(/(\*\*|\*)/)
+        .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+    return new RegExp(`^${source}$`).test(branch);
+}
+/** Why this run must not deploy, or undefined when it may. */
+function gateReason(target, pattern, eventName = '') {
+    if (target.refusal)
+        return target.refusal;
+    if (!pattern)
+        return undefined;
+    if (!target.branch)
+        return `Not deployed: the run is not on a branch (input 'branch' is '${pattern}').${EVENT_HINTS[eventName] ?? ''}`;
+    if (!branchMatches(pattern, target.branch))
+        return `Not deployed: the branch '${target.branch}' does not match the 'branch' input '${pattern}'.${EVENT_HINTS[eventName] ?? ''}`;
+    return undefined;
+}
+// The events whose ref a person does not pick in the workflow file: say where it came from.
+const EVENT_HINTS = {
+    schedule: " A scheduled run runs on the repository's default branch, at its newest commit: set 'branch' to the default branch to deploy it on a schedule.",
+    workflow_dispatch: " A manual run deploys the branch or tag it was started on ('Use workflow from'): start it on a matching branch, or leave 'branch' empty in a workflow meant for manual deploys of any ref."
+};
+
+;// CONCATENATED MODULE: ./src/prepare/config-vars.ts
+
+
+/** Heroku's rule for a config var name: letters, digits and underscores, not starting with a digit. */
+const KEY_RULE = 'letters, digits and underscores, not starting with a digit';
+const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Values shorter than this are not masked in the log: a secret of 1 to 3 characters is no secret, and
+ * masking `1` or `on` would turn every such character of the log into `***` (the same floor as
+ * google-github-actions' `min_mask_length`). The action itself never writes any value, short or long.
+ */
+const MIN_MASKED_LENGTH = 4;
+/**
+ * Parses the `config-vars` input: `KEY=VALUE` lines, the value being everything after the first `=`
+ * (more `=` and spaces included); blank lines and `#` comments are skipped. Every value goes to `mask`
+ * before anything is checked, and no message ever quotes a value or a line that could hold one.
+ * Returns the problems (each naming the input and the line) instead of throwing, like the other inputs.
+ */
+function parseConfigVars(input, inputName, maskValue) {
+    const mask = (value) => {
+        if (value.length >= MIN_MASKED_LENGTH)
+            maskValue(value);
+    };
+    const vars = {};
+    const problems = [];
+    const lineOf = new Map();
+    input.split('\n').forEach((raw, index) => {
+        const line = raw.replace(/\r$/, '');
+        const at = line.indexOf('=');
+        if (at >= 0)
+            mask(line.slice(at + 1));
+        if (line.trim() === '' || line.trimStart().startsWith('#'))
+            return;
+        const where = `Input '${inputName}' line ${index + 1}`;
+        if (at < 0) {
+            // The whole line may be a value someone forgot its key for.
+            mask(line.trim());
+            problems.push(`${where} has no '=': expected KEY=VALUE (the line is not shown, it may hold a secret).`);
+            return;
+        }
+        const key = line.slice(0, at).trim();
+        if (!KEY.test(key)) {
+            problems.push(`${where} has the key '${printable(key)}': a config var name is ${KEY_RULE}.`);
+            return;
+        }
+        const first = lineOf.get(key);
+        if (first !== undefined) {
+            problems.push(`${where} sets ${key} again (first set on line ${first}): set each config var once.`);
+            return;
+        }
+        lineOf.set(key, index + 1);
+        vars[key] = line.slice(at + 1);
+    });
+    return { vars, problems };
+}
+/** A key as a message may show it: control characters and overlong keys cut, so the log stays one line. */
+function printable(key) {
+    const clean = key.replace(/[\p{C}]/gu, '?');
+    return clean.length > 60 ? `${clean.slice(0, 60)}…` : clean;
+}
+/**
+ * Sets the config vars on the app in one request, before its build, so that the build and the release
+ * phase see them. Heroku makes a release of the change. Only the keys reach the log.
+ */
+async function setConfigVars(api, log, app, vars) {
+    const keys = Object.keys(vars);
+    if (keys.length === 0)
+        return [];
+    try {
+        await api.updateConfigVars(app, vars);
+    }
+    catch (error) {
+        throw new Error(`Could not set the config vars (${keys.join(', ')}) on ${app}: ${oneLine(error)}`, { cause: error });
+    }
+    log.info(`Set ${keys.length} config var${keys.length === 1 ? '' : 's'} on ${app}: ${keys.join(', ')} (values masked).`);
+    return keys;
+}
+/**
+ * The shipper of an app this step configures: the config vars are set first, inside the same
+ * maintenance window, so that its build and release phase see them. A promotion target gets none:
+ * it keeps its own config.
+ */
+function withConfigVars(shipper, vars) {
+    if (Object.keys(vars).length === 0)
+        return shipper;
+    return {
+        ...(shipper.ready ? { ready: (ctx) => shipper.ready?.(ctx) ?? Promise.resolve() } : {}),
+        ship: async (ctx, result) => {
+            result.configKeys = await timed([result], 'config', () => setConfigVars(ctx.api, ctx.log, result.app, vars));
+            return shipper.ship(ctx, result);
+        }
+    };
+}
+
+;// CONCATENATED MODULE: ./src/ship/buildpacks.ts
+// A registry name (heroku/nodejs), or its URN form (urn:buildpack:heroku/nodejs).
+const REGISTRY_NAME = /^(urn:buildpack:)?[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9._-]*$/i;
+/**
+ * Parses the `buildpacks` input: one buildpack a line, in order: an http(s) URL (without credentials:
+ * the URL is logged and sent to Heroku as it is) or a registry name such as `heroku/nodejs`.
+ */
+function parseBuildpacks(input, inputName) {
+    const buildpacks = [];
+    const problems = [];
+    input.split('\n').forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const where = `Input '${inputName}' line ${index + 1}`;
+        const problem = buildpackProblem(line);
+        if (problem)
+            problems.push(`${where} ${problem}`);
+        else if (buildpacks.includes(line))
+            problems.push(`${where} repeats ${line}: list each buildpack once.`);
+        else
+            buildpacks.push(line);
+    });
+    return { buildpacks, problems };
+}
+function buildpackProblem(line) {
+    if (REGISTRY_NAME.test(line))
+        return undefined;
+    const expected = 'expected a buildpack URL (https://…) or a registry name such as heroku/nodejs';
+    let url;
+    try {
+        url = new URL(line);
+    }
+    catch {
+        return `('${line.length > 80 ? `${line.slice(0, 80)}…` : line}') is not a buildpack: ${expected}.`;
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+        return `has a ${url.protocol.replace(/:$/, '')} URL: ${expected}.`;
+    if (url.username || url.password)
+        return 'has a URL with credentials: a buildpack URL is sent to Heroku and shown in the log; use a public URL.';
+    return undefined;
+}
+/**
+ * strategy git: a push builds with the app's own buildpacks, so they are set on the app before the
+ * push (in order, replacing what was set). That lasts beyond this deploy, and the log says so.
+ */
+async function installBuildpacks(api, log, app, buildpacks) {
+    if (buildpacks.length === 0)
+        return;
+    await api.setBuildpacks(app, buildpacks);
+    log.info(`Set the buildpacks of ${app} to ${buildpacks.join(', ')}. With strategy git they are the app's own, so later deploys and pushes use them too.`);
+}
+
+;// CONCATENATED MODULE: ./src/settings.ts
+
+
+
+
+
+
+
+
+
+/** The environment of an app's GitHub deployment: its mapping, else the one name given, else the app's name. */
+function environmentOf(settings, app) {
+    return settings.environments[app] ?? settings.environment ?? app;
+}
+/** The apps this step deploys to itself: none when it only promotes a release that exists (`promote-release`). */
+function deployedApps(settings) {
+    return settings.promoteRelease === undefined ? settings.apps : [];
+}
+/** The secrets among the settings: never to be sent anywhere a person can read them (the runner masks only its log). */
+function secretsOf(settings) {
+    const configValues = Object.values(settings.configVars).filter((value) => value.length >= MIN_MASKED_LENGTH);
+    return [settings.apiKey, settings.githubToken, settings.slackWebhook, settings.webhookUrl, settings.webhookSecret, ...configValues].filter((secret) => Boolean(secret));
+}
+/** Every problem found in the inputs; each message names its input. */
+class SettingsError extends Error {
+    problems;
+    constructor(problems) {
+        super(problems.join(' '));
+        this.problems = problems;
+        this.name = 'SettingsError';
+    }
+}
+const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
+const RELEASE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const RELEASE_VERSION = /^v?([1-9]\d{0,8})$/i;
+const MAX_TIMEOUT_S = 6 * 60 * 60; // a GitHub-hosted job cannot run longer
+// More apps at once than this spends the account's API budget faster than Heroku refills it.
+const MAX_PARALLEL = 20;
+/** Splits a list input on commas and newlines, trimmed, without empties or repeats. */
+function splitList(value) {
+    return [
+        ...new Set(value
+            .split(/[,\n]/)
+            .map((item) => item.trim())
+            .filter(Boolean))
+    ];
+}
+/**
+ * Reads every input into one frozen Settings. `mask` is called with each secret as soon as it is
+ * read, before anything is checked, so that no later message can print it.
+ */
+function readSettings(input, env, maskInLog) {
+    // A secret is hidden from the log and kept out of every child process's environment.
+    const mask = (secret) => {
+        maskInLog(secret);
+        addSecret(secret);
+    };
+    const problems = [];
+    const problem = (message) => void problems.push(message);
+    const apiKey = input(Inputs.ApiKey).trim();
+    if (apiKey) {
+        mask(apiKey);
+        // The git strategy sends it as Basic credentials: mask that form too.
+        mask(Buffer.from(`heroku:${apiKey}`).toString('base64'));
+    }
+    // A run the event refuses needs no key: a fork's pull request runs without the repository's secrets.
+    const eventName = env.GITHUB_EVENT_NAME ?? '';
+    const target = resolveTarget(eventName, readEvent(env.GITHUB_EVENT_PATH), env);
+    if (!apiKey && !target.refusal)
+        problem(`Input '${Inputs.ApiKey}' is required: pass a Heroku API key, e.g. \${{ secrets.HEROKU_API_KEY }}.`);
+    else if (/\s/.test(apiKey))
+        problem(`Input '${Inputs.ApiKey}' must be a single token without spaces or line breaks.`);
+    const apps = splitList(input(Inputs.App));
+    if (apps.length === 0)
+        problem(`Input '${Inputs.App}' is required: the name of the Heroku app to deploy to.`);
+    for (const app of apps.filter((name) => !APP_NAME.test(name))) {
+        problem(`Input '${Inputs.App}' has '${app}', which is not a Heroku app name: expected 3 to 30 lowercase letters, digits and dashes, starting with a letter.`);
+    }
+    const maxParallel = readCount(input(Inputs.MaxParallel), 4, MAX_PARALLEL, Inputs.MaxParallel, problem);
+    const buildOnce = readBoolean(input(Inputs.BuildOnce), false, Inputs.BuildOnce, problem);
+    if (buildOnce && apps.length < 2)
+        problem(`Input '${Inputs.BuildOnce}' builds on the first app and releases that build on the others: it needs two or more apps in '${Inputs.App}'.`);
+    const config = parseConfigVars(input(Inputs.ConfigVars), Inputs.ConfigVars, mask);
+    config.problems.forEach(problem);
+    const buildpackList = parseBuildpacks(input(Inputs.Buildpacks), Inputs.Buildpacks);
+    buildpackList.problems.forEach(problem);
+    const dryRun = readBoolean(input(Inputs.DryRun), false, Inputs.DryRun, problem);
+    const strategy = input(Inputs.Strategy).trim() || 'api';
+    if (strategy !== 'api' && strategy !== 'git')
+        problem(`Input '${Inputs.Strategy}' must be 'api' or 'git' (got '${strategy}').`);
+    const promoteTo = readPromoteTo(input(Inputs.PromoteTo), apps, problem);
+    const promoteRelease = readPromoteRelease(input(Inputs.PromoteRelease), promoteTo, problem);
+    if (promoteRelease !== undefined) {
+        // Nothing is packaged, uploaded or built: an input that shapes a build would be accepted and then ignored.
+        const shaping = [
+            [Inputs.ConfigVars, Object.keys(config.vars).length > 0],
+            [Inputs.Buildpacks, buildpackList.buildpacks.length > 0],
+            [Inputs.Version, input(Inputs.Version).trim() !== ''],
+            [Inputs.SourceDir, !['', '.', './'].includes(input(Inputs.SourceDir).trim())],
+            [Inputs.Strategy, strategy === 'git']
+        ];
+        for (const [name] of shaping.filter(([, set]) => set)) {
+            problem(`Input '${name}' shapes a build, but with '${Inputs.PromoteRelease}' nothing is packaged or built (the release is promoted as it is): remove '${name}' from this step.`);
+        }
+    }
+    const workspace = external_node_path_namespaceObject.resolve(env.GITHUB_WORKSPACE || process.cwd());
+    const sourceDir = resolveSourceDir(input(Inputs.SourceDir).trim() || '.', workspace, problem);
+    const sha = target.sha;
+    if (!/^[0-9a-f]{40}$/i.test(sha)) {
+        const source = eventName === 'workflow_run' ? "The workflow_run event's head_sha" : 'GITHUB_SHA';
+        problem(`${source} is '${sha}', not a commit SHA: run this action in a GitHub Actions job (or set GITHUB_SHA).`);
+    }
+    const branch = input(Inputs.Branch).trim();
+    if (/\s/.test(branch))
+        problem(`Input '${Inputs.Branch}' must be one branch name or glob such as main or release/* (got '${branch}').`);
+    const version = input(Inputs.Version).trim() || sha;
+    if (/[\r\n]/.test(version) || version.length > 200) {
+        problem(`Input '${Inputs.Version}' must be one line of at most 200 characters (a label such as a tag or the commit SHA).`);
+    }
+    const timeoutMs = readSeconds(input(Inputs.Timeout), 1800, Inputs.Timeout, problem);
+    let smokeChecks = [];
+    try {
+        smokeChecks = parseSmokeChecks(input(Inputs.SmokeChecks), Inputs.SmokeChecks);
+    }
+    catch (error) {
+        if (!(error instanceof SmokeGrammarError))
+            throw error;
+        error.problems.forEach(problem);
+    }
+    const smokeTimeoutMs = readSeconds(input(Inputs.SmokeTimeout), 120, Inputs.SmokeTimeout, problem);
+    const rollbackOnFailure = readBoolean(input(Inputs.RollbackOnFailure), true, Inputs.RollbackOnFailure, problem);
+    const maintenance = readBoolean(input(Inputs.Maintenance), false, Inputs.Maintenance, problem);
+    const slackWebhook = readSecretUrl(input(Inputs.SlackWebhook), Inputs.SlackWebhook, mask, problem);
+    const webhookUrl = readSecretUrl(input(Inputs.WebhookUrl), Inputs.WebhookUrl, mask, problem);
+    const webhookSecret = input(Inputs.WebhookSecret).trim() || undefined;
+    if (webhookSecret)
+        mask(webhookSecret);
+    if (webhookSecret && !webhookUrl)
+        problem(`Input '${Inputs.WebhookSecret}' signs the webhook-url POST: set 'webhook-url' too, or remove it.`);
+    const herokuApiUrl = (env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL).replace(/\/+$/, '');
+    if (!isHttpUrl(herokuApiUrl))
+        problem(`HEROKU_API_URL must be an http(s) URL (got '${herokuApiUrl}').`);
+    const requestTimeout = (env.HEROKU_CD_REQUEST_TIMEOUT ?? '').trim();
+    const requestTimeoutS = requestTimeout === '' ? 60 : /^\d+$/.test(requestTimeout) ? Number(requestTimeout) : NaN;
+    if (!(requestTimeoutS >= 1 && requestTimeoutS <= 600)) {
+        problem(`HEROKU_CD_REQUEST_TIMEOUT must be a whole number of seconds from 1 to 600 (got '${requestTimeout.slice(0, 40)}').`);
+    }
+    const herokuGitUrl = (env.HEROKU_GIT_URL || DEFAULT_HEROKU_GIT_URL).replace(/\/+$/, '');
+    if (!isHttpUrl(herokuGitUrl) || hasCredentials(herokuGitUrl)) {
+        problem(`HEROKU_GIT_URL must be an http(s) URL without credentials (got '${herokuGitUrl.replace(/\/\/[^@/]*@/, '//***@')}').`);
+    }
+    const requiredChecks = splitList(input(Inputs.RequiredChecks));
+    const checksTimeoutMs = readSeconds(input(Inputs.ChecksTimeout), 600, Inputs.ChecksTimeout, problem);
+    const { environment, environments } = readEnvironments(input(Inputs.Environment), [...apps, ...promoteTo], promoteTo.length > 0 && promoteRelease === undefined, problem);
+    const githubDeployment = readBoolean(input(Inputs.GitHubDeployment), true, Inputs.GitHubDeployment, problem);
+    const githubToken = input(Inputs.GitHubToken).trim();
+    if (githubToken)
+        mask(githubToken);
+    const githubApiUrl = (env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
+    const repository = env.GITHUB_REPOSITORY ?? '';
+    if (githubDeployment || requiredChecks.length > 0) {
+        const why = githubDeployment ? `'${Inputs.GitHubDeployment}' is true` : `'${Inputs.RequiredChecks}' is set`;
+        if (!githubToken) {
+            problem(`Input '${Inputs.GitHubToken}' is empty, but ${why}: keep its default \${{ github.token }} or pass a token, or set '${Inputs.GitHubDeployment}: false' and no '${Inputs.RequiredChecks}'.`);
+        }
+        if (!isHttpUrl(githubApiUrl))
+            problem(`GITHUB_API_URL must be an http(s) URL (got '${githubApiUrl}').`);
+        if (!/^[^/\s]+\/[^/\s]+$/.test(repository))
+            problem(`GITHUB_REPOSITORY is '${repository}', not owner/name: run this action in a GitHub Actions job.`);
+    }
+    const branchNodes = readBoolean(input(Inputs.BranchNodes), false, Inputs.BranchNodes, problem);
+    const branchNodesIdle = readIdleNode(input(Inputs.BranchNodesIdle), branchNodes, problem);
+    if (branchNodes) {
+        if (eventName !== 'pull_request') {
+            problem(`Input '${Inputs.BranchNodes}' deploys pull requests to a pool of apps: it needs a pull_request run ('on: pull_request'), not ${eventName ? `a '${eventName}' run` : 'a run without an event'}.`);
+        }
+        else if (!target.pullRequest?.headSha) {
+            problem(`Input '${Inputs.BranchNodes}' needs the pull_request event's payload (GITHUB_EVENT_PATH), which names no pull request.`);
+        }
+        if (buildOnce)
+            problem(`Input '${Inputs.BranchNodes}' deploys to one node of the pool: it cannot be combined with '${Inputs.BuildOnce}', which releases one build on every app.`);
+        if (promoteTo.length > 0) {
+            problem(`Input '${Inputs.BranchNodes}' deploys a pull request to a node of its own, for review: it cannot be combined with '${Inputs.PromoteTo}' (a pull request's build is never promoted down a pipeline).`);
+        }
+        if (!githubDeployment) {
+            problem(`Input '${Inputs.BranchNodes}' keeps who holds each node in the pull requests' GitHub deployments: '${Inputs.GitHubDeployment}' cannot be false with it.`);
+        }
+    }
+    if (problems.length > 0)
+        throw new SettingsError(problems);
+    return Object.freeze({
+        apiKey,
+        apps: Object.freeze(apps),
+        maxParallel,
+        buildOnce,
+        configVars: Object.freeze(config.vars),
+        buildpacks: Object.freeze(buildpackList.buildpacks),
+        dryRun,
+        branchNodes,
+        branchNodesIdle,
+        promoteTo: Object.freeze(promoteTo),
+        promoteRelease,
+        strategy: strategy,
+        sourceDir,
+        version,
+        timeoutMs,
+        smokeChecks: Object.freeze(smokeChecks),
+        smokeTimeoutMs,
+        rollbackOnFailure,
+        maintenance,
+        slackWebhook,
+        webhookUrl,
+        webhookSecret,
+        herokuApiUrl,
+        requestTimeoutMs: requestTimeoutS * 1000,
+        herokuGitUrl,
+        sha: sha.toLowerCase(),
+        branch,
+        eventName,
+        target: Object.freeze(target),
+        requiredChecks: Object.freeze(requiredChecks),
+        checksTimeoutMs,
+        environment,
+        environments: Object.freeze(environments),
+        githubDeployment,
+        githubToken,
+        githubApiUrl,
+        workspace,
+        tempDir: env.RUNNER_TEMP || external_node_os_namespaceObject.tmpdir(),
+        github: Object.freeze({
+            repository,
+            serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
+            runId: env.GITHUB_RUN_ID ?? '',
+            actor: env.GITHUB_ACTOR ?? '',
+            ref: env.GITHUB_REF ?? ''
+        })
+    });
+}
+/** `promote-to`: downstream apps of the one app deployed (or whose release is promoted). */
+function readPromoteTo(raw, apps, problem) {
+    const targets = splitList(raw);
+    if (targets.length === 0)
+        return targets;
+    for (const target of targets.filter((name) => !APP_NAME.test(name))) {
+        problem(`Input '${Inputs.PromoteTo}' has '${target}', which is not a Heroku app name: expected 3 to 30 lowercase letters, digits and dashes, starting with a letter.`);
+    }
+    for (const target of targets.filter((name) => apps.includes(name))) {
+        problem(`Input '${Inputs.PromoteTo}' has '${target}', which is also in '${Inputs.App}': a promotion copies the release of '${Inputs.App}' to other apps of its pipeline.`);
+    }
+    if (apps.length > 1) {
+        problem(`Input '${Inputs.PromoteTo}' promotes the release of one app, but '${Inputs.App}' names ${apps.length} (${apps.join(', ')}): deploy and promote one app per step.`);
+    }
+    return targets;
+}
+/** `promote-release`: a release id (UUID) or version (`42`, `v42`) of the app; returned as the id, or the version's digits. */
+function readPromoteRelease(raw, promoteTo, problem) {
+    const value = raw.trim();
+    if (value === '')
+        return undefined;
+    if (promoteTo.length === 0) {
+        problem(`Input '${Inputs.PromoteRelease}' promotes a release of '${Inputs.App}' to the apps of '${Inputs.PromoteTo}', which is empty: name the downstream apps in '${Inputs.PromoteTo}'.`);
+    }
+    if (RELEASE_ID.test(value))
+        return value.toLowerCase();
+    const version = RELEASE_VERSION.exec(value)?.[1];
+    if (version)
+        return version;
+    const shown = value.length > 60 || /[\r\n]/.test(value) ? `${value.replace(/[\r\n].*$/s, '').slice(0, 60)}…` : value;
+    problem(`Input '${Inputs.PromoteRelease}' must be a release of '${Inputs.App}': its id (a UUID, e.g. the 'release-id' output of the job that deployed it) or its version such as 42 or v42 (got '${shown}').`);
+    return undefined;
+}
+/**
+ * `environment`: one name for every deployment, or `app=environment` lines (the apps this step deploys
+ * or promotes to; an app not listed keeps its own name). One name for a step that deploys an app and
+ * promotes it would file production under the staging environment, so that step needs the lines.
+ */
+function readEnvironments(raw, apps, promotes, problem) {
+    const lines = raw
+        .split('\n')
+        .map((line) => line.trim())
+        .filter(Boolean);
+    const environments = {};
+    const name = (value) => value.length > 0 && value.length <= 255;
+    if (lines.length === 0)
+        return { environments };
+    if (!lines.some((line) => line.includes('='))) {
+        if (lines.length > 1 || !name(lines[0])) {
+            problem(`Input '${Inputs.Environment}' must be one line of at most 255 characters, the name of a GitHub environment such as 'production' (or 'app=environment' lines, one per app).`);
+        }
+        else if (promotes) {
+            problem(`Input '${Inputs.Environment}' gives one environment to every deployment, but this step deploys ${apps[0]} and promotes to ${apps.slice(1).join(', ')}: map each app with 'app=environment' lines (e.g. '${apps[0]}=staging').`);
+        }
+        return { environment: lines[0], environments };
+    }
+    lines.forEach((line, index) => {
+        const where = `Input '${Inputs.Environment}' line ${index + 1}`;
+        const match = /^([^=\s]+)\s*=\s*(.*)$/.exec(line);
+        if (!match)
+            return problem(`${where} ('${line.slice(0, 80)}') must be 'app=environment', like every line when one line maps an app.`);
+        const [, app, environment] = match;
+        if (!apps.includes(app))
+            return problem(`${where} maps '${app}', which this step does not deploy to: expected one of ${apps.join(', ')}.`);
+        if (!name(environment))
+            return problem(`${where} must give ${app} an environment name of 1 to 255 characters.`);
+        if (environments[app] !== undefined)
+            return problem(`${where} maps ${app} a second time.`);
+        environments[app] = environment;
+    });
+    return { environments };
+}
+function resolveSourceDir(value, workspace, problem) {
+    const resolved = external_node_path_namespaceObject.resolve(workspace, value);
+    const relative = external_node_path_namespaceObject.relative(workspace, resolved);
+    if (relative.startsWith('..') || external_node_path_namespaceObject.isAbsolute(relative)) {
+        problem(`Input '${Inputs.SourceDir}' must be a folder inside the repository (got '${value}').`);
+    }
+    else if (!external_node_fs_namespaceObject.statSync(resolved, { throwIfNoEntry: false })?.isDirectory()) {
+        problem(`Input '${Inputs.SourceDir}' must be an existing folder of the repository (got '${value}').`);
+    }
+    return resolved;
+}
+function readCount(raw, fallback, max, name, problem) {
+    const value = raw.trim();
+    if (value === '')
+        return fallback;
+    const count = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!(count >= 1 && count <= max))
+        problem(`Input '${name}' must be a whole number from 1 to ${max} (got '${value}').`);
+    return count;
+}
+function readSeconds(raw, fallback, name, problem) {
+    const value = raw.trim();
+    if (value === '')
+        return fallback * 1000;
+    const seconds = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!(seconds >= 1 && seconds <= MAX_TIMEOUT_S)) {
+        problem(`Input '${name}' must be a whole number of seconds from 1 to ${MAX_TIMEOUT_S} (got '${value}').`);
+    }
+    return seconds * 1000;
+}
+function readIdleNode(raw, branchNodes, problem) {
+    const value = raw.trim() || 'keep';
+    if (value !== 'keep' && value !== 'maintenance') {
+        problem(`Input '${Inputs.BranchNodesIdle}' must be 'keep' (a freed node keeps serving) or 'maintenance' (it shows the maintenance page) (got '${value}').`);
+        return 'keep';
+    }
+    if (value === 'maintenance' && !branchNodes)
+        problem(`Input '${Inputs.BranchNodesIdle}' says what a freed branch node does: it needs '${Inputs.BranchNodes}: true'.`);
+    return value;
+}
+/** The event payload the runner wrote; an empty object when there is none. */
+function readEvent(file) {
+    if (!file)
+        return {};
+    try {
+        return JSON.parse(external_node_fs_namespaceObject.readFileSync(file, 'utf8'));
+    }
+    catch {
+        return {};
+    }
+}
+/** A notification URL is a secret (its path is the credential): masked before it is checked, never echoed. */
+function readSecretUrl(raw, name, mask, problem) {
+    const value = raw.trim();
+    if (!value)
+        return undefined;
+    mask(value);
+    if (!isHttpUrl(value))
+        problem(`Input '${name}' must be an http(s) URL.`);
+    return value;
+}
+/** YAML 1.2 core booleans, as @actions/core's getBooleanInput takes them. */
+function readBoolean(raw, fallback, name, problem) {
+    const value = raw.trim();
+    if (value === '')
+        return fallback;
+    if (['true', 'True', 'TRUE'].includes(value))
+        return true;
+    if (['false', 'False', 'FALSE'].includes(value))
+        return false;
+    problem(`Input '${name}' must be true or false (got '${value}').`);
+    return fallback;
+}
+function isHttpUrl(value) {
+    try {
+        const url = new URL(value);
+        return url.protocol === 'https:' || url.protocol === 'http:';
+    }
+    catch {
+        return false;
+    }
+}
+function hasCredentials(value) {
+    const url = new URL(value);
+    return url.username !== '' || url.password !== '';
+}
+
 ;// CONCATENATED MODULE: ./src/plan.ts
+
+
 
 
 
@@ -41521,17 +42274,21 @@ function formatBytes(bytes) {
 
 /**
  * `dry-run`: every check a real run makes before it changes anything (the inputs, the key against
- * every app, build-once's stacks), then the plan: what would be uploaded or pushed, where, with what.
+ * every app, build-once's stacks, the pipeline of `promote-to` and `promote-release`'s release), then
+ * the plan: what would be uploaded or pushed, where, with what, and promoted to where.
  * Only GET requests reach Heroku, none reaches GitHub, nothing is pushed.
  */
 async function dryRun(settings, deps, results) {
     const started = Date.now();
     try {
         const apps = await lookUpApps(settings, deps, results);
+        const promotion = await checkPromotion(settings, deps.api, apps);
+        const deployed = deployedApps(settings);
         const plan = {
             sha: settings.sha,
             strategy: settings.strategy,
-            apps: apps.map((app) => ({ app: app.name, url: app.web_url ?? undefined, stack: app.stack?.name })),
+            apps: apps.filter((app) => deployed.includes(app.name)).map((app) => ({ app: app.name, url: app.web_url ?? undefined, stack: app.stack?.name })),
+            promotion: promotion && promotionPlan(promotion),
             buildOnce: settings.buildOnce,
             maxParallel: settings.maxParallel,
             configKeys: Object.keys(settings.configVars),
@@ -41539,7 +42296,10 @@ async function dryRun(settings, deps, results) {
             smokeChecks: settings.smokeChecks.map((check) => check.line),
             requiredChecks: [...settings.requiredChecks]
         };
-        if (settings.strategy === 'api') {
+        if (deployed.length === 0) {
+            // promote-release: nothing is packaged or built.
+        }
+        else if (settings.strategy === 'api') {
             // Packaged for real (to measure it), then thrown away: no upload.
             const archive = await createSourceArchive({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir, signal: deps.signal });
             await external_node_fs_namespaceObject.promises.rm(archive.path, { force: true });
@@ -41563,8 +42323,26 @@ async function dryRun(settings, deps, results) {
         return { status: 'failure', apps: results, durationMs: Date.now() - started, reason };
     }
 }
+function promotionPlan({ route, release }) {
+    return {
+        pipeline: route.pipeline.name,
+        from: route.source.app,
+        fromStage: route.source.stage,
+        release: release && { id: release.releaseId, version: release.releaseVersion },
+        targets: route.targets.map((target) => ({ app: target.app, stage: target.stage }))
+    };
+}
 /** The plan as lines a person reads in the log (the summary renders the same plan). */
 function planLines(plan) {
+    const promotion = plan.promotion;
+    const targets = promotion?.targets.map((t) => `${t.app} [${t.stage}]`).join(', ');
+    if (promotion?.release) {
+        return [
+            `Would promote v${promotion.release.version} of ${promotion.from} (release ${promotion.release.id}) to ${targets} along the pipeline '${promotion.pipeline}': nothing is packaged, uploaded or built.`,
+            ...(plan.requiredChecks.length > 0 ? [`Required checks (waited for on a real run): ${plan.requiredChecks.join(', ')}`] : []),
+            plan.smokeChecks.length > 0 ? `Smoke checks on each target: ${plan.smokeChecks.join(' · ')}` : 'Smoke checks: none'
+        ];
+    }
     const what = plan.strategy === 'api'
         ? `upload ${formatBytes(plan.uploadBytes ?? 0)} (the tarball of ${plan.sha.slice(0, 7)}) once, then build it on ${plan.buildOnce ? 'the first app and release its slug on the others' : 'each app'}`
         : `git push ${plan.pushCommit ?? plan.sha} to ${plan.buildOnce ? 'the first app and release its slug on the others' : "each app's Heroku remote"}`;
@@ -41579,6 +42357,9 @@ function planLines(plan) {
     if (plan.buildpacks.length > 0)
         lines.push(`Buildpacks, in order: ${plan.buildpacks.join(', ')}`);
     lines.push(plan.smokeChecks.length > 0 ? `Smoke checks: ${plan.smokeChecks.join(' · ')}` : 'Smoke checks: none');
+    if (promotion) {
+        lines.push(`Then, once it passes, promote the release made on ${promotion.from} [${promotion.fromStage}] to ${targets} along the pipeline '${promotion.pipeline}', with the same smoke checks on each.`);
+    }
     return lines;
 }
 function logPlan(plan, log) {
@@ -41613,7 +42394,8 @@ const summary_TAIL_LINES = [Number.POSITIVE_INFINITY, 15, 5, 0];
 /** The job summary in GitHub-flavoured Markdown: what a person needs at a glance, per app. */
 function renderSummary(run, context = {}) {
     const head = renderHead(run, context);
-    const apps = run.apps.filter((app) => app.status !== 'skipped' || app.stages.length > 0);
+    // An app not deployed says nothing, unless there is a reason it was not (a target not promoted to).
+    const apps = run.apps.filter((app) => app.status !== 'skipped' || app.stages.length > 0 || app.reason);
     let sections = [];
     for (const tailLines of summary_TAIL_LINES) {
         sections = apps.map((app) => renderApp(app, context, tailLines).join('\n'));
@@ -41671,12 +42453,17 @@ function renderApp(app, context, tailLines) {
         ['Status', `${summary_ICON[app.status]} ${app.status}`],
         ['App', app.appUrl ? `[${app.app}](${app.appUrl})` : app.app],
         ['Release', app.releaseVersion === undefined ? '—' : `v${app.releaseVersion} (\`${app.releaseId}\`)`],
-        ['Build', app.buildId ? `\`${app.buildId}\`` : app.builtOn ? `— (the slug built on ${app.builtOn}: build-once)` : '—']
+        ['Build', app.buildId ? `\`${app.buildId}\`` : app.builtOn ? `— (the slug built on ${app.builtOn}: build-once)` : app.promotedFrom ? '— (promoted: no build)' : '—']
     ];
+    const from = app.promotedFrom;
+    if (from)
+        rows.push(['Promoted from', `${from.app} v${from.releaseVersion} (\`${from.releaseId}\`)`]);
     if (app.configKeys?.length)
         rows.push(['Config vars set', app.configKeys.map((key) => `\`${key}\``).join(', ')]);
-    if (context.sha)
-        rows.push(['Commit', commitLink(context.sha, context.github)]);
+    // A promoted release runs its own commit, which is the run's only when it was made by this run.
+    const sha = from ? from.commit : context.sha;
+    if (sha)
+        rows.push(['Commit', commitLink(sha, context.github)]);
     const out = [`### ${app.app}`, '', '| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), ''];
     if (app.stages.length > 0) {
         const total = app.stages.reduce((sum, stage) => sum + stage.ms, 0);
@@ -42173,83 +42960,6 @@ async function stopRelease(ctx, result, release) {
     result.mayGoLive = `the release phase of v${release.version} on ${app} could not be stopped${phase ? '' : ' (Heroku listed no release dyno)'}: v${release.version} may still go live`;
 }
 
-;// CONCATENATED MODULE: ./src/prepare/config-vars.ts
-
-/** Heroku's rule for a config var name: letters, digits and underscores, not starting with a digit. */
-const KEY_RULE = 'letters, digits and underscores, not starting with a digit';
-const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/**
- * Values shorter than this are not masked in the log: a secret of 1 to 3 characters is no secret, and
- * masking `1` or `on` would turn every such character of the log into `***` (the same floor as
- * google-github-actions' `min_mask_length`). The action itself never writes any value, short or long.
- */
-const MIN_MASKED_LENGTH = 4;
-/**
- * Parses the `config-vars` input: `KEY=VALUE` lines, the value being everything after the first `=`
- * (more `=` and spaces included); blank lines and `#` comments are skipped. Every value goes to `mask`
- * before anything is checked, and no message ever quotes a value or a line that could hold one.
- * Returns the problems (each naming the input and the line) instead of throwing, like the other inputs.
- */
-function parseConfigVars(input, inputName, maskValue) {
-    const mask = (value) => {
-        if (value.length >= MIN_MASKED_LENGTH)
-            maskValue(value);
-    };
-    const vars = {};
-    const problems = [];
-    const lineOf = new Map();
-    input.split('\n').forEach((raw, index) => {
-        const line = raw.replace(/\r$/, '');
-        const at = line.indexOf('=');
-        if (at >= 0)
-            mask(line.slice(at + 1));
-        if (line.trim() === '' || line.trimStart().startsWith('#'))
-            return;
-        const where = `Input '${inputName}' line ${index + 1}`;
-        if (at < 0) {
-            // The whole line may be a value someone forgot its key for.
-            mask(line.trim());
-            problems.push(`${where} has no '=': expected KEY=VALUE (the line is not shown, it may hold a secret).`);
-            return;
-        }
-        const key = line.slice(0, at).trim();
-        if (!KEY.test(key)) {
-            problems.push(`${where} has the key '${printable(key)}': a config var name is ${KEY_RULE}.`);
-            return;
-        }
-        const first = lineOf.get(key);
-        if (first !== undefined) {
-            problems.push(`${where} sets ${key} again (first set on line ${first}): set each config var once.`);
-            return;
-        }
-        lineOf.set(key, index + 1);
-        vars[key] = line.slice(at + 1);
-    });
-    return { vars, problems };
-}
-/** A key as a message may show it: control characters and overlong keys cut, so the log stays one line. */
-function printable(key) {
-    const clean = key.replace(/[\p{C}]/gu, '?');
-    return clean.length > 60 ? `${clean.slice(0, 60)}…` : clean;
-}
-/**
- * Sets the config vars on the app in one request, before its build, so that the build and the release
- * phase see them. Heroku makes a release of the change. Only the keys reach the log.
- */
-async function setConfigVars(api, log, app, vars) {
-    const keys = Object.keys(vars);
-    if (keys.length === 0)
-        return [];
-    try {
-        await api.updateConfigVars(app, vars);
-    }
-    catch (error) {
-        throw new Error(`Could not set the config vars (${keys.join(', ')}) on ${app}: ${oneLine(error)}`, { cause: error });
-    }
-    log.info(`Set ${keys.length} config var${keys.length === 1 ? '' : 's'} on ${app}: ${keys.join(', ')} (values masked).`);
-    return keys;
-}
-
 ;// CONCATENATED MODULE: ./src/verify/verify.ts
 
 
@@ -42272,8 +42982,16 @@ async function verifyRelease(ctx, result, options, timed) {
     const smoke = (what) => ctx.log.group(`Smoke checks ${what} (${result.app})`, () => runSmokeChecks(options.checks, appUrl, { deadline: new Deadline(options.smokeTimeoutMs, `The smoke checks of ${result.app}`), log: ctx.log, signal: ctx.signal }));
     result.smoke = await timed('verify', () => smoke(`of v${result.releaseVersion}`), allPassed);
     const failing = firstFailure(result.smoke);
-    if (!failing)
+    // Another run (or a person) may have released on the app while the checks ran.
+    const since = await releasedSince(ctx, result);
+    if (!failing) {
+        if (since?.status === 'succeeded') {
+            const other = `v${since.version}${since.description ? ` (${since.description})` : ''}`;
+            result.status = 'failure';
+            result.reason = `v${result.releaseVersion} on ${result.app} was superseded by ${other} while its smoke checks ran: they may have checked v${since.version}, so v${result.releaseVersion} is not proven`;
+        }
         return;
+    }
     const why = `Smoke checks failed on ${result.app} v${result.releaseVersion}: ${smoke_describe(failing)}`;
     const previous = result.previousRelease;
     if (!options.rollbackOnFailure) {
@@ -42284,6 +43002,12 @@ async function verifyRelease(ctx, result, options, timed) {
     if (!previous) {
         result.status = 'failure';
         result.reason = `${why}; ${result.noRollback ? `not rolled back: ${result.noRollback}` : 'there is no earlier release to roll back to'}`;
+        return;
+    }
+    if (since) {
+        // A rollback would replace the other release with an older one: neither run's release would be live.
+        result.status = 'failure';
+        result.reason = `${why}; not rolled back: v${since.version}${since.description ? ` (${since.description})` : ''} was released on ${result.app} since, and a rollback to v${previous.version} would undo it`;
         return;
     }
     ctx.log.warning(`${why}. Rolling back to v${previous.version}.`);
@@ -42304,6 +43028,26 @@ async function verifyRelease(ctx, result, options, timed) {
         result.reason = `${why}; the rollback to v${previous.version} failed: ${oneLine(error)}`;
     }
 }
+/**
+ * The newest release made on the app after this deploy's, live or on its way (not failed): another
+ * run's or a person's, since this run makes none between its release and the checks. Unknown (a
+ * warning) when Heroku cannot be read: the checks' verdict then stands as it is.
+ */
+async function releasedSince(ctx, result) {
+    const ours = result.releaseVersion;
+    if (ours === undefined)
+        return undefined;
+    try {
+        const recent = await ctx.api.latestReleases(result.app, 10);
+        return recent.find((release) => release.version > ours && (release.status === 'succeeded' || release.status === 'pending'));
+    }
+    catch (error) {
+        if (ctx.signal?.aborted)
+            throw error;
+        ctx.log.warning(`Could not tell whether another release went out on ${result.app} during the smoke checks: ${oneLine(error)}`);
+        return undefined;
+    }
+}
 function allPassed(results) {
     return results.every((r) => r.passed);
 }
@@ -42320,16 +43064,22 @@ function firstFailure(results) {
 
 
 
-
 /**
- * One app, from its rollback point to its verdict: config vars → ship (build, push or slug release)
- * → release (release phase streamed) → smoke checks, with a rollback when they fail. Bounded by its
- * own deadline (`timeout`). Sets the result's status and reason; only a cancel escapes.
+ * One app, from its rollback point to its verdict: ship (config vars and a build, a push, a slug
+ * release, or a pipeline promotion) → release (release phase streamed) → smoke checks, with a
+ * rollback of this app alone when they fail. Bounded by its own deadline (`timeout`). Sets the
+ * result's status and reason; only a cancel escapes.
  */
 async function deployApp(settings, deps, result, shipper) {
     const { api, log, signal } = deps;
     const cleanup = deps.cleanup ?? new CleanupWindow(signal);
-    const ctx = { api, log, signal, pollMs: deps.pollMs, deadline: new Deadline(settings.timeoutMs, `The build and release of ${result.app}`) };
+    const ctx = {
+        api,
+        log,
+        signal,
+        pollMs: deps.pollMs,
+        deadline: new Deadline(settings.timeoutMs, `The ${result.promotedFrom ? 'promotion' : 'build'} and release of ${result.app}`)
+    };
     // With `maintenance`, every release this run makes (config, deploy, rollback) is in maintenance mode.
     const duringRelease = settings.maintenance ? (kind, release) => inMaintenance(api, log, result, kind, release, cleanup) : (_kind, release) => release();
     try {
@@ -42340,15 +43090,14 @@ async function deployApp(settings, deps, result, shipper) {
         // The build creates the release, so maintenance goes on before the build and off once the release settled.
         await duringRelease('deploy', async () => {
             try {
-                if (Object.keys(settings.configVars).length > 0)
-                    result.configKeys = await timed([result], 'config', () => setConfigVars(api, log, result.app, settings.configVars));
                 const shipped = await shipper.ship(ctx, result);
                 result.releaseId = shipped.releaseId;
                 result.slugId = shipped.slugId;
                 const release = await timed([result], 'release', () => awaitRelease(ctx, result.app, shipped.releaseId));
                 result.releaseVersion = release.version;
                 result.status = 'success';
-                log.info(`Released v${release.version} on ${result.app}${result.appUrl ? `: ${result.appUrl}` : ''}`);
+                const promoted = result.promotedFrom ? ` (promoted from ${result.promotedFrom.app} v${result.promotedFrom.releaseVersion})` : '';
+                log.info(`Released v${release.version} on ${result.app}${promoted}${result.appUrl ? `: ${result.appUrl}` : ''}`);
             }
             catch (error) {
                 // Out of time or cancelled: what still runs on Heroku is stopped before maintenance goes off.
@@ -42369,7 +43118,8 @@ async function deployApp(settings, deps, result, shipper) {
         if (signal?.aborted) {
             // Even a release that went out is not proven when the job stops during the checks.
             result.status = 'cancelled';
-            result.reason = `The job was cancelled while deploying ${result.app}.${result.mayGoLive ? ` ${capitalize(result.mayGoLive)}.` : ''}`;
+            const doing = result.promotedFrom ? 'promoting to' : 'deploying';
+            result.reason = `The job was cancelled while ${doing} ${result.app}.${result.mayGoLive ? ` ${capitalize(result.mayGoLive)}.` : ''}`;
             throw error instanceof CancelledError ? error : new CancelledError();
         }
         fail(result, error, log);
@@ -42402,81 +43152,6 @@ function fail(result, error, log) {
         result.logTailOf = error.stage === 'release' ? 'release' : 'build';
         log.info(`Last lines of the ${result.logTailOf} output of ${result.app}:\n${error.logTail.slice(-15).join('\n')}`);
     }
-}
-
-;// CONCATENATED MODULE: ./src/gate/branch.ts
-/**
- * `workflow_run` (the usual "deploy after CI" trigger) deploys the triggering run's head commit and
- * branch, and only when that run succeeded on a commit of this repository; every other event deploys
- * the run's own ref.
- */
-function resolveTarget(eventName, payload, env) {
-    if (eventName === 'workflow_run') {
-        const run = payload.workflow_run ?? {};
-        const target = { sha: (run.head_sha ?? '').trim(), branch: run.head_branch ?? undefined };
-        const name = run.name ? `"${run.name}" ` : '';
-        // A fork's pull request runs CI too, and its head_branch can be called anything, 'main' included.
-        const fork = run.head_repository?.full_name;
-        if (fork && run.repository?.full_name && fork.toLowerCase() !== run.repository.full_name.toLowerCase()) {
-            target.refusal = `The workflow run ${name}that triggered this one ran on a commit of the fork ${fork}: a fork's code is never deployed.`;
-        }
-        else if (run.conclusion !== 'success') {
-            target.refusal = `The workflow run ${name}that triggered this one concluded '${run.conclusion ?? 'unknown'}', not 'success': nothing is deployed.${run.html_url ? ` See ${run.html_url}` : ''}`;
-        }
-        return target;
-    }
-    const ref = env.GITHUB_REF ?? '';
-    const branch = eventName.startsWith('pull_request') ? env.GITHUB_HEAD_REF : /^refs\/heads\/(.+)$/.exec(ref)?.[1];
-    const target = { sha: (env.GITHUB_SHA ?? '').trim(), branch: branch || undefined };
-    if (eventName.startsWith('pull_request')) {
-        const pullRequest = readPullRequest(payload);
-        if (pullRequest)
-            target.pullRequest = pullRequest;
-        // pull_request runs the pull request's code (the merge commit): a fork's code must never get the team's key.
-        if (eventName === 'pull_request' && pullRequest?.fork) {
-            target.refusal = `Pull request #${pullRequest.number} comes from ${pullRequest.fork}: a fork's code is never deployed (it would run with this repository's Heroku key).`;
-        }
-    }
-    return target;
-}
-function readPullRequest(payload) {
-    const pr = payload.pull_request;
-    const number = pr?.number ?? payload.number;
-    if (!pr || !number)
-        return undefined;
-    const base = (pr.base?.repo?.full_name ?? payload.repository?.full_name ?? '').toLowerCase();
-    const head = pr.head?.repo;
-    // A deleted fork leaves head.repo null: it was not this repository either.
-    const fork = head === null ? 'a fork since deleted' : head?.full_name && head.full_name.toLowerCase() !== base ? `the fork ${head.full_name}` : undefined;
-    return {
-        number,
-        action: payload.action ?? '',
-        headSha: (pr.head?.sha ?? '').toLowerCase(),
-        headRef: pr.head?.ref ?? '',
-        title: pr.title,
-        url: pr.html_url,
-        ...(fork ? { fork } : {})
-    };
-}
-/** GitHub's filter globs: `*` matches within a path segment, `**` across segments. */
-function branchMatches(pattern, branch) {
-    const source = pattern
-        .split(/(\*\*|\*)/)
-        .map((part) => (part === '**' ? '.*' : part === '*' ? '[^/]*' : part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')))
-        .join('');
-    return new RegExp(`^${source}$`).test(branch);
-}
-/** Why this run must not deploy, or undefined when it may. */
-function gateReason(target, pattern) {
-    if (target.refusal)
-        return target.refusal;
-    if (!pattern)
-        return undefined;
-    if (!target.branch)
-        return `Not deployed: the run is not on a branch (input 'branch' is '${pattern}').`;
-    if (!branchMatches(pattern, target.branch))
-        return `Not deployed: the branch '${target.branch}' does not match the 'branch' input '${pattern}'.`;
-    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/gate/checks.ts
@@ -42637,59 +43312,6 @@ function packageAhead(request, signal) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/ship/buildpacks.ts
-// A registry name (heroku/nodejs), or its URN form (urn:buildpack:heroku/nodejs).
-const REGISTRY_NAME = /^(urn:buildpack:)?[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9._-]*$/i;
-/**
- * Parses the `buildpacks` input: one buildpack a line, in order: an http(s) URL (without credentials:
- * the URL is logged and sent to Heroku as it is) or a registry name such as `heroku/nodejs`.
- */
-function parseBuildpacks(input, inputName) {
-    const buildpacks = [];
-    const problems = [];
-    input.split('\n').forEach((raw, index) => {
-        const line = raw.trim();
-        if (line === '' || line.startsWith('#'))
-            return;
-        const where = `Input '${inputName}' line ${index + 1}`;
-        const problem = buildpackProblem(line);
-        if (problem)
-            problems.push(`${where} ${problem}`);
-        else if (buildpacks.includes(line))
-            problems.push(`${where} repeats ${line}: list each buildpack once.`);
-        else
-            buildpacks.push(line);
-    });
-    return { buildpacks, problems };
-}
-function buildpackProblem(line) {
-    if (REGISTRY_NAME.test(line))
-        return undefined;
-    const expected = 'expected a buildpack URL (https://…) or a registry name such as heroku/nodejs';
-    let url;
-    try {
-        url = new URL(line);
-    }
-    catch {
-        return `('${line.length > 80 ? `${line.slice(0, 80)}…` : line}') is not a buildpack: ${expected}.`;
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:')
-        return `has a ${url.protocol.replace(/:$/, '')} URL: ${expected}.`;
-    if (url.username || url.password)
-        return 'has a URL with credentials: a buildpack URL is sent to Heroku and shown in the log; use a public URL.';
-    return undefined;
-}
-/**
- * strategy git: a push builds with the app's own buildpacks, so they are set on the app before the
- * push (in order, replacing what was set). That lasts beyond this deploy, and the log says so.
- */
-async function installBuildpacks(api, log, app, buildpacks) {
-    if (buildpacks.length === 0)
-        return;
-    await api.setBuildpacks(app, buildpacks);
-    log.info(`Set the buildpacks of ${app} to ${buildpacks.join(', ')}. With strategy git they are the app's own, so later deploys and pushes use them too.`);
-}
-
 ;// CONCATENATED MODULE: ./src/ship/push.ts
 
 
@@ -42699,21 +43321,108 @@ async function installBuildpacks(api, log, app, buildpacks) {
 
 
 
+
 /** git: the commit, made pushable once, is force-pushed to each app's Heroku remote. */
-function pushShipper(target, source) {
+function pushShipper(target, source, findBuildMs = FIND_BUILD_MS) {
+    // Each app's push: once begun, Heroku may build it whatever becomes of the pusher; once accepted, it was built.
+    const pushes = new Map();
     return {
         ship: async (ctx, result) => {
             const { app } = result;
             await installBuildpacks(ctx.api, ctx.log, app, target.buildpacks);
             const before = (await ctx.api.latestReleases(app, 1))[0]?.version ?? 0;
             const remoteUrl = `${target.gitUrl}/${encodeURIComponent(app)}.git`;
-            const pushed = await timed([result], 'push', () => pushToHeroku(ctx, { app, remoteUrl, apiKey: target.apiKey, source }));
+            pushes.set(app, 'begun');
+            const made = (waitMs) => pushMade(ctx, app, source.commit, before, waitMs);
+            const pushed = await timed([result], 'push', () => pushToHeroku(ctx, { app, remoteUrl, apiKey: target.apiKey, source, made }));
+            pushes.set(app, pushed.upToDate ? 'unchanged' : 'built');
             const release = pushed.upToDate ? await releaseOfUnchangedPush(ctx, app, source.commit) : await findPushedRelease(ctx, app, source.commit, before);
             return { releaseId: release.id, slugId: release.slug?.id };
         },
-        // The build a push started runs on without the pusher: found by the commit it builds.
-        startedBuild: async (ctx, result) => (await ctx.api.recentBuilds(result.app, 10)).find((build) => build.status === 'pending' && build.source_blob?.version === source.commit)
+        startedBuild: async (ctx, { app }) => {
+            const push = pushes.get(app);
+            if (push === 'begun')
+                return buildOfInterruptedPush(ctx, app, source.commit, findBuildMs);
+            // Accepted: the push's build is done (the newest of this commit), and its release may be on its way.
+            if (push === 'built')
+                return (await ctx.api.recentBuilds(app, 10)).find((build) => build.source_blob?.version === source.commit);
+            return undefined;
+        }
     };
+}
+// How long an interrupted push's build is looked for: Heroku starts it once it has the pushed commit.
+const FIND_BUILD_MS = 3000;
+/**
+ * The build an interrupted push started (a cancel or a timeout killed the pusher): it runs on without
+ * it, found by the commit it builds. Heroku creates it only once it has received and unpacked the
+ * push, which can be after the pusher was gone, so it is looked for a few seconds. When none shows,
+ * nothing says the push did not reach Heroku: the error says a build of it may still start.
+ */
+async function buildOfInterruptedPush(ctx, app, commit, windowMs) {
+    const pending = (builds) => builds.find((build) => build.status === 'pending' && build.source_blob?.version === commit);
+    // Not the run's cancel signal (it has fired): the cleanup window bounds this.
+    const builds = await pollUntil(() => ctx.api.recentBuilds(app, 10), (list) => pending(list) !== undefined, {
+        deadline: new Deadline(windowMs, 'looking for the build of the push'),
+        intervalMs: 250,
+        maxIntervalMs: 500
+    }).catch((error) => {
+        if (error instanceof TimeoutError)
+            return [];
+        throw error;
+    });
+    const build = pending(builds);
+    if (build)
+        return build;
+    throw new Error(`the push of ${commit.slice(0, 7)} was interrupted and no build of it showed on Heroku within ${formatSeconds(windowMs)}; if the push reached Heroku, a build of it may still start`);
+}
+/**
+ * What a push whose answer was lost or cut made on Heroku: the release of its build (the newest above
+ * `afterVersion` naming the commit), or its build still running, followed to its end (a failed one
+ * throws with Heroku's reason). Looked for up to `waitMs`: Heroku creates the build only once it has
+ * unpacked the push. Undefined when nothing shows: the push is then safe to send again.
+ */
+async function pushMade(ctx, app, commit, afterVersion, waitMs) {
+    const read = async () => {
+        const [releases, builds] = await Promise.all([ctx.api.latestReleases(app, 10), ctx.api.recentBuilds(app, 10)]);
+        return {
+            released: releases.some((release) => release.version > afterVersion && releaseRuns(release, commit)),
+            building: builds.find((build) => build.status === 'pending' && build.source_blob?.version === commit)
+        };
+    };
+    const found = await pollUntil(read, (now) => now.released || now.building !== undefined, {
+        deadline: new Deadline(Math.min(waitMs, ctx.deadline.remainingMs()), 'looking for what the push made'),
+        signal: ctx.signal,
+        intervalMs: 250,
+        maxIntervalMs: 500
+    }).catch((error) => {
+        if (error instanceof TimeoutError)
+            return undefined;
+        throw error;
+    });
+    if (!found)
+        return undefined;
+    if (found.building) {
+        const build = found.building;
+        ctx.log.info(`Build ${build.id} of ${commit.slice(0, 7)} is running on ${app}: following it.`);
+        // Into the push's log group (groups do not nest).
+        const tail = new LineTail();
+        if (build.output_stream_url) {
+            await followOutputStream(build.output_stream_url, {
+                deadline: ctx.deadline,
+                signal: ctx.signal,
+                onLine: (line) => {
+                    tail.push(line);
+                    ctx.log.info(line);
+                },
+                onTrouble: (message) => ctx.log.warning(`The build output of ${app}: ${message}; waiting for Heroku's status instead.`)
+            });
+        }
+        const done = await pollUntil(() => ctx.api.getBuild(app, build.id), (now) => now.status !== 'pending', { deadline: ctx.deadline, signal: ctx.signal, intervalMs: ctx.pollMs });
+        const lines = tail.lines();
+        if (done.status !== 'succeeded')
+            throw new DeployError('push', `Build ${build.id} of the push failed on ${app}: ${herokuReason(lines) ?? 'no reason given'}`, lines);
+    }
+    return { upToDate: false };
 }
 const PUSH_RETRY = { attempts: 4, baseDelayMs: 2000, maxDelayMs: 15_000 };
 /**
@@ -42725,19 +43434,51 @@ const PUSH_RETRY = { attempts: 4, baseDelayMs: 2000, maxDelayMs: 15_000 };
  */
 async function pushToHeroku(ctx, request) {
     const { log, signal, deadline } = ctx;
-    return log.group(`Build output (${request.app}, git push)`, () => withRetry(() => pushOnce(ctx, request), {
+    const short = request.source.commit.slice(0, 7);
+    let uncertain;
+    const attempt = async () => {
+        if (uncertain && request.made) {
+            const made = await request.made(uncertain.waitMs);
+            if (made) {
+                log.info(`The push of ${short} to ${request.app} got no clear answer, but Heroku had received it and built it: not pushed again.`);
+                return made;
+            }
+            log.info(`The push of ${short} to ${request.app} got no clear answer, and Heroku shows no build of it: pushing again.`);
+        }
+        try {
+            return await pushOnce(ctx, request);
+        }
+        catch (error) {
+            if (error instanceof UncertainPushError)
+                uncertain = error;
+            throw error;
+        }
+    };
+    return log.group(`Build output (${request.app}, git push)`, () => withRetry(attempt, {
         ...PUSH_RETRY,
         signal,
         deadline,
-        retryDelay: (error, attempt) => (error instanceof TransientPushError ? backoffDelay(PUSH_RETRY, attempt) : undefined),
-        onRetry: (error, attempt, delayMs) => log.warning(`${error.message}; retrying in ${formatSeconds(delayMs)} (attempt ${attempt + 1} of ${PUSH_RETRY.attempts})`)
+        retryDelay: (error, n) => (error instanceof TransientPushError || (error instanceof UncertainPushError && request.made) ? backoffDelay(PUSH_RETRY, n) : undefined),
+        onRetry: (error, n, delayMs) => log.warning(`${error.message}; retrying in ${formatSeconds(delayMs)} (attempt ${n + 1} of ${PUSH_RETRY.attempts})`)
     }));
 }
-/** A push that failed before the remote did anything: safe to try again. */
+/** A push that failed before anything was sent (the ref discovery): safe to try again. */
 class TransientPushError extends Error {
 }
+/**
+ * A push whose connection failed after the commit was sent: Heroku may have received it and built
+ * it (or be building it), so what it made is looked for before it is sent again. `waitMs`: how long
+ * to look; an answer with a status came after Heroku decided, no answer at all may come before its build shows.
+ */
+class UncertainPushError extends Error {
+    waitMs;
+    constructor(message, waitMs) {
+        super(message);
+        this.waitMs = waitMs;
+    }
+}
 // What git says when the connection, not the remote's verdict, failed.
-const TRANSIENT = /returned error: (429|5\d\d)|Failed to connect|Could not resolve host|Connection (refused|reset|timed out)|Empty reply|Recv failure|RPC failed|early EOF|unexpected disconnect|remote end hung up|Operation timed out|SSL_/i;
+const TRANSIENT = /returned error: (429|5\d\d)|Failed to connect|Could not resolve host|Connection (refused|reset|timed out)|Empty reply|Recv failure|RPC failed|early EOF|unexpected disconnect|remote end hung up|Operation timed out|transfer closed|SSL_/i;
 const REFUSED_KEY = /terminal prompts disabled|Authentication failed|could not read (Username|Password)|returned error: 401/i;
 async function pushOnce(ctx, request) {
     const { app, remoteUrl, source } = request;
@@ -42791,16 +43532,21 @@ async function pushOnce(ctx, request) {
     if (/repository '.*' not found/.test(said)) {
         throw new DeployError('push', `Heroku's git remote has no repository ${remoteUrl}: check the 'app' input (and HEROKU_GIT_URL).`, tail);
     }
-    // "unable to access" is the ref discovery failing: nothing was sent yet. Later, only while the remote said nothing.
-    if (TRANSIENT.test(said) && (/unable to access/.test(said) || !remoteSpoke))
-        throw new TransientPushError(`git push to ${app} failed: ${said}`);
+    // "unable to access" is the ref discovery failing: nothing was sent yet. Later, Heroku may have the commit.
+    if (TRANSIENT.test(said)) {
+        if (/unable to access/.test(said))
+            throw new TransientPushError(`git push to ${app} failed: ${said}`);
+        const answered = messages.some((line) => /returned error: \d{3}/.test(line));
+        throw new UncertainPushError(`git push to ${app} failed after sending ${short}${remoteSpoke ? ', while Heroku was building it' : ''}: ${said}`, answered ? 0 : FIND_BUILD_MS);
+    }
     throw new DeployError('push', `git push of ${short} to ${app} failed (exit ${code}): ${said}`, tail);
 }
 /**
  * What the push adds to a child's environment: the key as a Basic `Authorization` header in git's
  * configuration, scoped to this one remote (never in the URL or an argument); no prompt, no credential
- * helper, no redirect to another host, no tracing that could print the header (those variables are
- * removed); English messages to parse. Configuration the job already passes this way is kept.
+ * helper, no redirect to another host, no reused connection (see below), no tracing that could print
+ * the header (those variables are removed); English messages to parse. Configuration the job already
+ * passes this way is kept.
  */
 function pushEnv(remoteUrl, apiKey, base = process.env) {
     const env = {};
@@ -42810,7 +43556,11 @@ function pushEnv(remoteUrl, apiKey, base = process.env) {
     const config = [
         [`http.${remoteUrl}.extraHeader`, `Authorization: Basic ${Buffer.from(`heroku:${apiKey}`).toString('base64')}`],
         ['credential.helper', ''],
-        ['http.followRedirects', 'false']
+        ['http.followRedirects', 'false'],
+        // libcurl silently sends a request again when the kept-alive connection it reused dies before an
+        // answer: for the push's POST, that is the push sent twice blindly (Heroku builds it twice). A
+        // connection per request leaves that decision to pushToHeroku, which looks first.
+        [`http.${remoteUrl}.extraHeader`, 'Connection: close']
     ];
     const first = /^\d+$/.test(base.GIT_CONFIG_COUNT ?? '') ? Number(base.GIT_CONFIG_COUNT) : 0;
     config.forEach(([key, value], i) => {
@@ -42866,6 +43616,11 @@ async function releaseOfUnchangedPush(ctx, app, commit) {
     const built = releases.find((release) => releaseRuns(release, commit) && release.slug?.id);
     if (!built?.slug) {
         throw new DeployError('push', `Heroku's main of ${app} already is ${short}, so the push built nothing, and none of its last ${RECENT_RELEASES} releases runs it: push a new commit, or deploy with strategy: api.`);
+    }
+    // Still in its release phase (a re-run beside the run that pushed, a push whose answer was lost): waited for, not made twice.
+    if (built.status === 'pending') {
+        ctx.log.info(`v${built.version} of ${short} is still being released on ${app}: waiting for it rather than releasing ${short} again.`);
+        return built;
     }
     const current = releases.find((release) => release.current);
     if (current?.status === 'succeeded' && current.slug?.id === built.slug.id) {
@@ -43158,301 +43913,200 @@ function describeRun(settings) {
     return `Deployed by heroku-cd from ${repository || 'a repository'}@${settings.sha.slice(0, 7)}${runId ? ` (run ${runId})` : ''}`;
 }
 
-;// CONCATENATED MODULE: ./src/settings.ts
+;// CONCATENATED MODULE: ./src/ship/promote.ts
 
 
 
 
-
-
-
-
-
-/** The secrets among the settings: never to be sent anywhere a person can read them (the runner masks only its log). */
-function secretsOf(settings) {
-    const configValues = Object.values(settings.configVars).filter((value) => value.length >= MIN_MASKED_LENGTH);
-    return [settings.apiKey, settings.githubToken, settings.slackWebhook, settings.webhookUrl, settings.webhookSecret, ...configValues].filter((secret) => Boolean(secret));
-}
-/** Every problem found in the inputs; each message names its input. */
-class SettingsError extends Error {
-    problems;
-    constructor(problems) {
-        super(problems.join(' '));
-        this.problems = problems;
-        this.name = 'SettingsError';
+/** What one target waits for: Heroku's answer for it. */
+class Answer {
+    settled = false;
+    resolve;
+    reject;
+    promise = new Promise((resolve, reject) => {
+        this.resolve = resolve;
+        this.reject = reject;
+    });
+    constructor() {
+        // A target that left (or was cancelled) never reads its answer.
+        this.promise.catch(() => undefined);
     }
-}
-const APP_NAME = /^[a-z][a-z0-9-]{1,28}[a-z0-9]$/;
-const MAX_TIMEOUT_S = 6 * 60 * 60; // a GitHub-hosted job cannot run longer
-// More apps at once than this spends the account's API budget faster than Heroku refills it.
-const MAX_PARALLEL = 20;
-/** Splits a list input on commas and newlines, trimmed, without empties or repeats. */
-function splitList(value) {
-    return [
-        ...new Set(value
-            .split(/[,\n]/)
-            .map((item) => item.trim())
-            .filter(Boolean))
-    ];
 }
 /**
- * Reads every input into one frozen Settings. `mask` is called with each secret as soon as it is
- * read, before anything is checked, so that no later message can print it.
+ * A pipeline promotion: exactly one release of the source app, copied to every target in one
+ * `POST /pipeline-promotions` (naming the release: without it Heroku would promote whatever is
+ * current on the source at that moment). Each target is then an app like any other: its own
+ * release to wait for, smoke checks and rollback, through its own shipper.
+ *
+ * The request goes out once every target has read its rollback point and is ready for its release
+ * (maintenance on, when asked): each target's shipper arrives, or the target leaves when it failed
+ * before shipping. Targets wait for one another, so they must all run at once.
  */
-function readSettings(input, env, maskInLog) {
-    // A secret is hidden from the log and kept out of every child process's environment.
-    const mask = (secret) => {
-        maskInLog(secret);
-        addSecret(secret);
-    };
-    const problems = [];
-    const problem = (message) => void problems.push(message);
-    const apiKey = input(Inputs.ApiKey).trim();
-    if (apiKey) {
-        mask(apiKey);
-        // The git strategy sends it as Basic credentials: mask that form too.
-        mask(Buffer.from(`heroku:${apiKey}`).toString('base64'));
+class Promotion {
+    route;
+    release;
+    ctx;
+    waiting;
+    arrived = [];
+    answers = new Map();
+    started = false;
+    /** Whether the request may have reached Heroku: then a target without an answer may still get the release. */
+    request = 'not sent';
+    /** Targets Heroku answered `failed`: nothing of the promotion goes live there. */
+    refused = new Set();
+    constructor(route, release, 
+    /** The promotion's own context: its deadline bounds following it. */
+    ctx) {
+        this.route = route;
+        this.release = release;
+        this.ctx = ctx;
+        this.waiting = new Set(route.targets.map((target) => target.app));
+        for (const target of route.targets)
+            this.answers.set(target.app, new Answer());
     }
-    // A run the event refuses needs no key: a fork's pull request runs without the repository's secrets.
-    const eventName = env.GITHUB_EVENT_NAME ?? '';
-    const target = resolveTarget(eventName, readEvent(env.GITHUB_EVENT_PATH), env);
-    if (!apiKey && !target.refusal)
-        problem(`Input '${Inputs.ApiKey}' is required: pass a Heroku API key, e.g. \${{ secrets.HEROKU_API_KEY }}.`);
-    else if (/\s/.test(apiKey))
-        problem(`Input '${Inputs.ApiKey}' must be a single token without spaces or line breaks.`);
-    const apps = splitList(input(Inputs.App));
-    if (apps.length === 0)
-        problem(`Input '${Inputs.App}' is required: the name of the Heroku app to deploy to.`);
-    for (const app of apps.filter((name) => !APP_NAME.test(name))) {
-        problem(`Input '${Inputs.App}' has '${app}', which is not a Heroku app name: expected 3 to 30 lowercase letters, digits and dashes, starting with a letter.`);
+    /** The shipper of every target: arrive, wait for the promotion's answer for this target, return its release. */
+    shipper() {
+        return {
+            ship: async (ctx, result) => {
+                try {
+                    const target = await timed([result], 'promote', () => {
+                        this.arrive(result.app);
+                        return abortable(this.answers.get(result.app).promise, ctx.signal);
+                    });
+                    return { releaseId: target.release?.id };
+                }
+                catch (error) {
+                    // Stopped waiting (a timeout, a cancel, a lost answer) while the promotion may still go on.
+                    if (this.request !== 'not sent' && !this.refused.has(result.app))
+                        result.mayGoLive ??= this.mayStillRelease(result.app);
+                    throw error;
+                }
+            }
+        };
     }
-    const maxParallel = readCount(input(Inputs.MaxParallel), 4, MAX_PARALLEL, Inputs.MaxParallel, problem);
-    const buildOnce = readBoolean(input(Inputs.BuildOnce), false, Inputs.BuildOnce, problem);
-    if (buildOnce && apps.length < 2)
-        problem(`Input '${Inputs.BuildOnce}' builds on the first app and releases that build on the others: it needs two or more apps in '${Inputs.App}'.`);
-    const config = parseConfigVars(input(Inputs.ConfigVars), Inputs.ConfigVars, mask);
-    config.problems.forEach(problem);
-    const buildpackList = parseBuildpacks(input(Inputs.Buildpacks), Inputs.Buildpacks);
-    buildpackList.problems.forEach(problem);
-    const dryRun = readBoolean(input(Inputs.DryRun), false, Inputs.DryRun, problem);
-    const strategy = input(Inputs.Strategy).trim() || 'api';
-    if (strategy !== 'api' && strategy !== 'git')
-        problem(`Input '${Inputs.Strategy}' must be 'api' or 'git' (got '${strategy}').`);
-    const workspace = external_node_path_namespaceObject.resolve(env.GITHUB_WORKSPACE || process.cwd());
-    const sourceDir = resolveSourceDir(input(Inputs.SourceDir).trim() || '.', workspace, problem);
-    const sha = target.sha;
-    if (!/^[0-9a-f]{40}$/i.test(sha)) {
-        const source = eventName === 'workflow_run' ? "The workflow_run event's head_sha" : 'GITHUB_SHA';
-        problem(`${source} is '${sha}', not a commit SHA: run this action in a GitHub Actions job (or set GITHUB_SHA).`);
+    /** A target whose deploy ended (or failed before shipping): the promotion no longer waits for it. */
+    leave(app) {
+        if (this.waiting.delete(app))
+            this.startWhenReady();
     }
-    const branch = input(Inputs.Branch).trim();
-    if (/\s/.test(branch))
-        problem(`Input '${Inputs.Branch}' must be one branch name or glob such as main or release/* (got '${branch}').`);
-    const version = input(Inputs.Version).trim() || sha;
-    if (/[\r\n]/.test(version) || version.length > 200) {
-        problem(`Input '${Inputs.Version}' must be one line of at most 200 characters (a label such as a tag or the commit SHA).`);
+    arrive(app) {
+        const target = this.route.targets.find((t) => t.app === app);
+        if (!target || !this.waiting.delete(app))
+            throw new Error(`${app} is not a target of this promotion`);
+        this.arrived.push(target);
+        this.startWhenReady();
     }
-    const timeoutMs = readSeconds(input(Inputs.Timeout), 1800, Inputs.Timeout, problem);
-    let smokeChecks = [];
-    try {
-        smokeChecks = parseSmokeChecks(input(Inputs.SmokeChecks), Inputs.SmokeChecks);
+    startWhenReady() {
+        if (this.started || this.waiting.size > 0 || this.arrived.length === 0)
+            return;
+        this.started = true;
+        void this.run(this.arrived).catch((error) => {
+            const reason = error instanceof Error ? error : new Error(String(error));
+            for (const target of this.arrived)
+                this.settle(target.app, undefined, reason);
+        });
     }
-    catch (error) {
-        if (!(error instanceof SmokeGrammarError))
+    /** One request for every target that arrived; then follows them until each has its release or failed. */
+    async run(targets) {
+        const { api, log, signal } = this.ctx;
+        if (signal?.aborted)
+            throw new DeployError('promote', 'The job was cancelled before the promotion was requested.');
+        const { source, pipeline } = this.route;
+        const what = `${source.app} v${this.release.releaseVersion}`;
+        let promotion;
+        try {
+            this.request = 'unclear';
+            promotion = await api.createPromotion({
+                pipeline: { id: pipeline.id },
+                source: { app: { id: source.id }, release: { id: this.release.releaseId } },
+                targets: targets.map((target) => ({ app: { id: target.id } }))
+            });
+            this.request = 'sent';
+        }
+        catch (error) {
+            // Refused (a 4xx, no connection) is certain; anything else may have reached Heroku.
+            if (error instanceof HerokuApiError && !error.mayHaveActed)
+                this.request = 'not sent';
             throw error;
-        error.problems.forEach(problem);
-    }
-    const smokeTimeoutMs = readSeconds(input(Inputs.SmokeTimeout), 120, Inputs.SmokeTimeout, problem);
-    const rollbackOnFailure = readBoolean(input(Inputs.RollbackOnFailure), true, Inputs.RollbackOnFailure, problem);
-    const maintenance = readBoolean(input(Inputs.Maintenance), false, Inputs.Maintenance, problem);
-    const slackWebhook = readSecretUrl(input(Inputs.SlackWebhook), Inputs.SlackWebhook, mask, problem);
-    const webhookUrl = readSecretUrl(input(Inputs.WebhookUrl), Inputs.WebhookUrl, mask, problem);
-    const webhookSecret = input(Inputs.WebhookSecret).trim() || undefined;
-    if (webhookSecret)
-        mask(webhookSecret);
-    if (webhookSecret && !webhookUrl)
-        problem(`Input '${Inputs.WebhookSecret}' signs the webhook-url POST: set 'webhook-url' too, or remove it.`);
-    const herokuApiUrl = (env.HEROKU_API_URL || DEFAULT_HEROKU_API_URL).replace(/\/+$/, '');
-    if (!isHttpUrl(herokuApiUrl))
-        problem(`HEROKU_API_URL must be an http(s) URL (got '${herokuApiUrl}').`);
-    const requestTimeout = (env.HEROKU_CD_REQUEST_TIMEOUT ?? '').trim();
-    const requestTimeoutS = requestTimeout === '' ? 60 : /^\d+$/.test(requestTimeout) ? Number(requestTimeout) : NaN;
-    if (!(requestTimeoutS >= 1 && requestTimeoutS <= 600)) {
-        problem(`HEROKU_CD_REQUEST_TIMEOUT must be a whole number of seconds from 1 to 600 (got '${requestTimeout.slice(0, 40)}').`);
-    }
-    const herokuGitUrl = (env.HEROKU_GIT_URL || DEFAULT_HEROKU_GIT_URL).replace(/\/+$/, '');
-    if (!isHttpUrl(herokuGitUrl) || hasCredentials(herokuGitUrl)) {
-        problem(`HEROKU_GIT_URL must be an http(s) URL without credentials (got '${herokuGitUrl.replace(/\/\/[^@/]*@/, '//***@')}').`);
-    }
-    const requiredChecks = splitList(input(Inputs.RequiredChecks));
-    const checksTimeoutMs = readSeconds(input(Inputs.ChecksTimeout), 600, Inputs.ChecksTimeout, problem);
-    const environment = input(Inputs.Environment).trim() || undefined;
-    if (environment && (/[\r\n]/.test(environment) || environment.length > 255)) {
-        problem(`Input '${Inputs.Environment}' must be one line of at most 255 characters, the name of a GitHub environment such as 'production'.`);
-    }
-    const githubDeployment = readBoolean(input(Inputs.GitHubDeployment), true, Inputs.GitHubDeployment, problem);
-    const githubToken = input(Inputs.GitHubToken).trim();
-    if (githubToken)
-        mask(githubToken);
-    const githubApiUrl = (env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, '');
-    const repository = env.GITHUB_REPOSITORY ?? '';
-    if (githubDeployment || requiredChecks.length > 0) {
-        const why = githubDeployment ? `'${Inputs.GitHubDeployment}' is true` : `'${Inputs.RequiredChecks}' is set`;
-        if (!githubToken) {
-            problem(`Input '${Inputs.GitHubToken}' is empty, but ${why}: keep its default \${{ github.token }} or pass a token, or set '${Inputs.GitHubDeployment}: false' and no '${Inputs.RequiredChecks}'.`);
         }
-        if (!isHttpUrl(githubApiUrl))
-            problem(`GITHUB_API_URL must be an http(s) URL (got '${githubApiUrl}').`);
-        if (!/^[^/\s]+\/[^/\s]+$/.test(repository))
-            problem(`GITHUB_REPOSITORY is '${repository}', not owner/name: run this action in a GitHub Actions job.`);
+        log.info(`Promoting ${what} (release ${this.release.releaseId}) to ${targets.map((t) => t.app).join(', ')}: promotion ${promotion.id} of the pipeline '${pipeline.name}'.`);
+        const byId = new Map(targets.map((target) => [target.id, target]));
+        // As Heroku's CLI does: a target is followed until it failed, succeeded, or has its release (whose
+        // release phase is then streamed live while Heroku still reads the target as pending).
+        const answered = (target) => target.status !== 'pending' || Boolean(target.release?.id);
+        await pollUntil(async () => {
+            const answers = await api.promotionTargets(promotion.id);
+            for (const answer of answers.filter(answered)) {
+                const target = byId.get(answer.app.id);
+                if (target)
+                    this.settle(target.app, answer);
+            }
+            return answers;
+        }, () => targets.every((target) => this.answers.get(target.app)?.settled), { deadline: this.ctx.deadline, signal, intervalMs: this.ctx.pollMs ?? 1000, maxIntervalMs: 5000 });
     }
-    const branchNodes = readBoolean(input(Inputs.BranchNodes), false, Inputs.BranchNodes, problem);
-    const branchNodesIdle = readIdleNode(input(Inputs.BranchNodesIdle), branchNodes, problem);
-    if (branchNodes) {
-        if (eventName !== 'pull_request') {
-            problem(`Input '${Inputs.BranchNodes}' deploys pull requests to a pool of apps: it needs a pull_request run ('on: pull_request'), not ${eventName ? `a '${eventName}' run` : 'a run without an event'}.`);
-        }
-        else if (!target.pullRequest?.headSha) {
-            problem(`Input '${Inputs.BranchNodes}' needs the pull_request event's payload (GITHUB_EVENT_PATH), which names no pull request.`);
-        }
-        if (buildOnce)
-            problem(`Input '${Inputs.BranchNodes}' deploys to one node of the pool: it cannot be combined with '${Inputs.BuildOnce}', which releases one build on every app.`);
-        if (!githubDeployment) {
-            problem(`Input '${Inputs.BranchNodes}' keeps who holds each node in the pull requests' GitHub deployments: '${Inputs.GitHubDeployment}' cannot be false with it.`);
-        }
+    /** What may still happen on a target the run stopped waiting for (as `mayGoLive` words it). */
+    mayStillRelease(app) {
+        const what = `${this.route.source.app} v${this.release.releaseVersion}`;
+        return this.request === 'sent'
+            ? `the promotion of ${what} to ${app} was requested and had not finished: Heroku may still release it there`
+            : `the promotion request of ${what} got no clear answer: Heroku may have carried it out and may still release it on ${app}`;
     }
-    if (problems.length > 0)
-        throw new SettingsError(problems);
-    return Object.freeze({
-        apiKey,
-        apps: Object.freeze(apps),
-        maxParallel,
-        buildOnce,
-        configVars: Object.freeze(config.vars),
-        buildpacks: Object.freeze(buildpackList.buildpacks),
-        dryRun,
-        branchNodes,
-        branchNodesIdle,
-        strategy: strategy,
-        sourceDir,
-        version,
-        timeoutMs,
-        smokeChecks: Object.freeze(smokeChecks),
-        smokeTimeoutMs,
-        rollbackOnFailure,
-        maintenance,
-        slackWebhook,
-        webhookUrl,
-        webhookSecret,
-        herokuApiUrl,
-        requestTimeoutMs: requestTimeoutS * 1000,
-        herokuGitUrl,
-        sha: sha.toLowerCase(),
-        branch,
-        eventName,
-        target: Object.freeze(target),
-        requiredChecks: Object.freeze(requiredChecks),
-        checksTimeoutMs,
-        environment,
-        githubDeployment,
-        githubToken,
-        githubApiUrl,
-        workspace,
-        tempDir: env.RUNNER_TEMP || external_node_os_namespaceObject.tmpdir(),
-        github: Object.freeze({
-            repository,
-            serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
-            runId: env.GITHUB_RUN_ID ?? '',
-            actor: env.GITHUB_ACTOR ?? '',
-            ref: env.GITHUB_REF ?? ''
-        })
+    /** Gives a target its answer: its release, or Heroku's reason why it failed. */
+    settle(app, answer, error) {
+        const waiter = this.answers.get(app);
+        if (!waiter || waiter.settled)
+            return;
+        waiter.settled = true;
+        const what = `The promotion of ${this.route.source.app} v${this.release.releaseVersion} to ${app}`;
+        // A timeout names the promotion itself; anything else (Heroku refusing the request) is said as it came.
+        if (error)
+            return waiter.reject(error instanceof DeployError || error instanceof TimeoutError ? new DeployError('promote', oneLine(error)) : new DeployError('promote', `${what} failed: ${oneLine(error)}`));
+        if (answer?.status === 'failed') {
+            this.refused.add(app);
+            return waiter.reject(new DeployError('promote', `${what} failed: ${answer.error_message?.trim() || 'Heroku gave no reason'}`));
+        }
+        if (!answer?.release?.id)
+            return waiter.reject(new DeployError('promote', `${what} ${answer?.status ?? 'ended'} without a release on ${app}.`));
+        this.ctx.log.info(`${what} made release ${answer.release.id} on ${app}.`);
+        waiter.resolve(answer);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/promote.ts
+
+
+
+
+/**
+ * Promotes one verified release to the targets, in one request; each target is then verified like a
+ * deployed app (its release and release phase, smoke checks, a rollback of that target alone), with
+ * its own GitHub deployment. The targets run all at once: the promotion waits until each is ready.
+ */
+async function promoteToTargets(settings, deps, route, release, targets) {
+    for (const target of targets)
+        target.promotedFrom = release;
+    await deps.deployments?.open(targets, release.commit);
+    const promotion = new Promotion(route, release, {
+        api: deps.api,
+        log: deps.log,
+        signal: deps.signal,
+        pollMs: deps.pollMs,
+        deadline: new Deadline(settings.timeoutMs, `The promotion of ${release.app} v${release.releaseVersion}`)
     });
+    const shipper = promotion.shipper();
+    await inPool(targets, targets.length, async (result) => {
+        try {
+            await deployApp(settings, { api: deps.api, log: deps.logFor(result), signal: deps.signal, cleanup: deps.cleanup, pollMs: deps.pollMs }, result, shipper);
+        }
+        finally {
+            promotion.leave(result.app);
+        }
+    }, deps.signal);
 }
-function resolveSourceDir(value, workspace, problem) {
-    const resolved = external_node_path_namespaceObject.resolve(workspace, value);
-    const relative = external_node_path_namespaceObject.relative(workspace, resolved);
-    if (relative.startsWith('..') || external_node_path_namespaceObject.isAbsolute(relative)) {
-        problem(`Input '${Inputs.SourceDir}' must be a folder inside the repository (got '${value}').`);
-    }
-    else if (!external_node_fs_namespaceObject.statSync(resolved, { throwIfNoEntry: false })?.isDirectory()) {
-        problem(`Input '${Inputs.SourceDir}' must be an existing folder of the repository (got '${value}').`);
-    }
-    return resolved;
-}
-function readCount(raw, fallback, max, name, problem) {
-    const value = raw.trim();
-    if (value === '')
-        return fallback;
-    const count = /^\d+$/.test(value) ? Number(value) : NaN;
-    if (!(count >= 1 && count <= max))
-        problem(`Input '${name}' must be a whole number from 1 to ${max} (got '${value}').`);
-    return count;
-}
-function readSeconds(raw, fallback, name, problem) {
-    const value = raw.trim();
-    if (value === '')
-        return fallback * 1000;
-    const seconds = /^\d+$/.test(value) ? Number(value) : NaN;
-    if (!(seconds >= 1 && seconds <= MAX_TIMEOUT_S)) {
-        problem(`Input '${name}' must be a whole number of seconds from 1 to ${MAX_TIMEOUT_S} (got '${value}').`);
-    }
-    return seconds * 1000;
-}
-function readIdleNode(raw, branchNodes, problem) {
-    const value = raw.trim() || 'keep';
-    if (value !== 'keep' && value !== 'maintenance') {
-        problem(`Input '${Inputs.BranchNodesIdle}' must be 'keep' (a freed node keeps serving) or 'maintenance' (it shows the maintenance page) (got '${value}').`);
-        return 'keep';
-    }
-    if (value === 'maintenance' && !branchNodes)
-        problem(`Input '${Inputs.BranchNodesIdle}' says what a freed branch node does: it needs '${Inputs.BranchNodes}: true'.`);
-    return value;
-}
-/** The event payload the runner wrote; an empty object when there is none. */
-function readEvent(file) {
-    if (!file)
-        return {};
-    try {
-        return JSON.parse(external_node_fs_namespaceObject.readFileSync(file, 'utf8'));
-    }
-    catch {
-        return {};
-    }
-}
-/** A notification URL is a secret (its path is the credential): masked before it is checked, never echoed. */
-function readSecretUrl(raw, name, mask, problem) {
-    const value = raw.trim();
-    if (!value)
-        return undefined;
-    mask(value);
-    if (!isHttpUrl(value))
-        problem(`Input '${name}' must be an http(s) URL.`);
-    return value;
-}
-/** YAML 1.2 core booleans, as @actions/core's getBooleanInput takes them. */
-function readBoolean(raw, fallback, name, problem) {
-    const value = raw.trim();
-    if (value === '')
-        return fallback;
-    if (['true', 'True', 'TRUE'].includes(value))
-        return true;
-    if (['false', 'False', 'FALSE'].includes(value))
-        return false;
-    problem(`Input '${name}' must be true or false (got '${value}').`);
-    return fallback;
-}
-function isHttpUrl(value) {
-    try {
-        const url = new URL(value);
-        return url.protocol === 'https:' || url.protocol === 'http:';
-    }
-    catch {
-        return false;
-    }
-}
-function hasCredentials(value) {
-    const url = new URL(value);
-    return url.username !== '' || url.password !== '';
+/** Why a target was not promoted to when the app it is promoted from did not pass. */
+function notPromoted(source) {
+    const why = source.status === 'rolled-back' ? 'failed its smoke checks and was rolled back' : source.status === 'cancelled' ? 'was cancelled' : 'did not deploy and pass its checks';
+    return `Not promoted: ${source.app} ${why}, so nothing was promoted from it.`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/deployment.ts
@@ -43462,6 +44116,7 @@ function hasCredentials(value) {
  * or `error` when the job was cancelled. Recording the deployment is a side effect: when GitHub refuses
  * (a missing `permissions:` line, say), that is a warning and the deploy goes on.
  */
+
 
 
 
@@ -43479,22 +44134,24 @@ class GitHubDeployments {
         this.logUrl = runUrl(settings.github);
     }
     /**
-     * Creates each app's deployment (unless one exists already: a branch node's claim) and sets it
-     * `in_progress`. Only a cancel escapes.
+     * Creates each app's deployment of `sha` (by default the run's commit; a promoted release's own),
+     * unless one exists already (a branch node's claim), and sets it `in_progress`. Only a cancel escapes.
      */
-    async open(results) {
-        const short = this.settings.sha.slice(0, 7);
+    async open(results, sha = this.settings.sha) {
+        const short = sha.slice(0, 7);
         for (const result of results) {
-            const environment = this.settings.environment ?? result.app;
+            const environment = environmentOf(this.settings, result.app);
             const claimed = result.deploymentId !== undefined;
+            const from = result.promotedFrom;
+            const what = from ? `${from.app} v${from.releaseVersion} (${short})` : short;
             try {
                 result.deploymentId ??= await this.github.createDeployment({
-                    sha: this.settings.sha,
+                    sha,
                     environment,
-                    description: `heroku-cd: ${short} to the Heroku app ${result.app}`,
-                    payload: { app: result.app }
+                    description: `heroku-cd: ${from ? 'promoting ' : ''}${what} to the Heroku app ${result.app}`,
+                    payload: { app: result.app, ...(from ? { promoted_from: promotedJson(from) } : {}) }
                 });
-                await this.github.createDeploymentStatus(result.deploymentId, this.status({ state: 'in_progress', description: `Deploying ${short} to ${result.app}` }));
+                await this.github.createDeploymentStatus(result.deploymentId, this.status({ state: 'in_progress', description: `${from ? 'Promoting' : 'Deploying'} ${what} to ${result.app}` }));
                 this.log.info(`GitHub deployment ${result.deploymentId} of ${short} to ${claimed ? result.app : `the environment '${environment}'`} is in progress.`);
             }
             catch (error) {
@@ -43538,7 +44195,7 @@ function finalStatus(result) {
         case 'success':
             return {
                 state: 'success',
-                description: `Released${result.releaseVersion === undefined ? '' : ` v${result.releaseVersion}`} on ${result.app}`,
+                description: `Released${result.releaseVersion === undefined ? '' : ` v${result.releaseVersion}`} on ${result.app}${result.promotedFrom ? ` (promoted from ${result.promotedFrom.app} v${result.promotedFrom.releaseVersion})` : ''}`,
                 ...(result.appUrl ? { environment_url: result.appUrl } : {})
             };
         case 'cancelled':
@@ -43627,20 +44284,25 @@ class BuiltSlug {
 
 
 
+
+
+
+
 /**
  * One run of the action:
- *   gate (branch, event; with branch-nodes, the pool becomes one claimed node) → look up every app →
- *   [dry run: the plan, and stop] → required checks → GitHub deployments opened → prepare once
- *   (package + upload, or a pushable commit) → each app in a bounded pool (config → ship → release →
- *   verify) → deployments closed.
+ *   gate (branch, event; with branch-nodes, the pool becomes one claimed node) → look up every app, and
+ *   the pipeline of `promote-to` → [dry run: the plan, and stop] → required checks → GitHub deployments
+ *   opened → prepare once (package + upload, or a pushable commit) → each app in a bounded pool (config →
+ *   ship → release → verify) → promote the verified release (or `promote-release`'s) to the targets
+ *   (promote → release → verify, each) → deployments closed.
  * Never throws: every outcome, cancel included, ends up in the RunResult, which main.ts reports.
  */
 async function runDeploy(settings, deps) {
-    const skip = gateReason(settings.target, settings.branch);
+    const skip = gateReason(settings.target, settings.branch, settings.eventName);
     if (skip) {
         // The gate said no: not a single Heroku or GitHub request.
         deps.log.notice(skip);
-        return { status: 'skipped', apps: settings.apps.map(newResult), reason: skip, durationMs: 0 };
+        return { status: 'skipped', apps: resultsFor(settings), reason: skip, durationMs: 0 };
     }
     if (!settings.branchNodes)
         return deploy(settings, deps);
@@ -43649,10 +44311,19 @@ async function runDeploy(settings, deps) {
         return node.done;
     return deploy(node.settings, deps, node);
 }
-/** Deploys to every app of the settings; with branch nodes, to the one node, whose claim is its GitHub deployment. */
+/** One result per app: the apps deployed first, then the promotion's targets. */
+function resultsFor(settings) {
+    return [...deployedApps(settings), ...settings.promoteTo].map(newResult);
+}
+/**
+ * Deploys to every app of the settings (with branch nodes, to the one node, whose claim is its GitHub
+ * deployment), then promotes to the targets of `promote-to`.
+ */
 async function deploy(settings, deps, node) {
     const started = Date.now();
-    const results = settings.apps.map(newResult);
+    const results = resultsFor(settings);
+    const sources = results.slice(0, deployedApps(settings).length);
+    const targets = results.slice(sources.length);
     const branchNode = node ? { branchNode: node.report } : {};
     if (settings.dryRun)
         return { ...(await dryRun(settings, deps, results)), ...branchNode };
@@ -43661,16 +44332,22 @@ async function deploy(settings, deps, node) {
     const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log) : undefined;
     const cleanup = deps.cleanup ?? new CleanupWindow(deps.signal);
     let prepared;
+    const logFor = (result) => (results.length > 1 ? appLog(deps.log, result.app) : deps.log);
     // api: packaging (local work) runs while the apps are looked up and the checks waited for.
-    const ahead = settings.strategy === 'api' ? packageAhead({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir }, deps.signal) : undefined;
+    const ahead = settings.strategy === 'api' && sources.length > 0 ? packageAhead({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir }, deps.signal) : undefined;
     try {
-        await lookUpApps(settings, deps, results);
+        const promotion = await checkPromotion(settings, deps.api, await lookUpApps(settings, deps, results));
         await requiredChecks(settings, deps, results);
-        await deployments?.open(results);
-        prepared = await prepare(settings, deps, results, ahead);
-        const shippers = shippersFor(settings, deps.log, prepared.shipper, results);
-        const parallel = results.length > 1;
-        await inPool(results, settings.maxParallel, (result, index) => deployApp(settings, { ...deps, cleanup, log: parallel ? appLog(deps.log, result.app) : deps.log }, result, shippers[index]), deps.signal);
+        if (sources.length > 0) {
+            await deployments?.open(sources);
+            prepared = await prepare(settings, deps, sources, ahead);
+            const shippers = shippersFor(settings, deps.log, prepared.shipper, sources);
+            await inPool(sources, settings.maxParallel, (result, index) => deployApp(settings, { ...deps, cleanup, log: logFor(result) }, result, shippers[index]), deps.signal);
+        }
+        if (deps.signal?.aborted)
+            throw new CancelledError();
+        if (promotion)
+            await promote(settings, { ...deps, cleanup, deployments, logFor }, promotion, sources[0], targets);
         if (deps.signal?.aborted)
             throw new CancelledError();
     }
@@ -43701,8 +44378,30 @@ async function requiredChecks(settings, deps, results) {
         pollMs: deps.checksPollMs
     }));
 }
-/** Every app builds, or with build-once the first builds and the others release its slug. */
+/**
+ * `promote-to`: the release this run made and verified on the app (only when it passed), or
+ * `promote-release`'s, checked before anything shipped.
+ */
+async function promote(settings, deps, plan, source, targets) {
+    let release = plan.release;
+    if (!release && source) {
+        if (source.status !== 'success' || source.releaseId === undefined || source.releaseVersion === undefined) {
+            for (const target of targets)
+                target.reason = notPromoted(source);
+            deps.log.warning(notPromoted(source));
+            return;
+        }
+        release = { app: source.app, releaseId: source.releaseId, releaseVersion: source.releaseVersion, commit: settings.sha };
+    }
+    if (!release)
+        throw new Error('nothing to promote: no release was made or given');
+    await promoteToTargets(settings, deps, plan.route, release, targets);
+}
+/** Every app builds, or with build-once the first builds and the others release its slug; config vars are set first. */
 function shippersFor(settings, log, shipper, results) {
+    return shipperPerApp(settings, log, shipper, results).map((each) => withConfigVars(each, settings.configVars));
+}
+function shipperPerApp(settings, log, shipper, results) {
     if (!settings.buildOnce)
         return results.map(() => shipper);
     const first = results[0]?.app ?? '';

@@ -695,7 +695,9 @@ async function measurePipeline(rounds: number): Promise<void> {
   }
   console.log('| step | time, sent, Platform API calls (median) |\n|---|---|')
   for (const [what, runs] of Object.entries(figures))
-    console.log(`| ${what} (${runs.length} runs) | ${median(runs.map((r) => r.seconds)).toFixed(1)} s, ${mib(median(runs.map((r) => r.bytes)))}, ${median(runs.map((r) => r.calls))} calls |`)
+    console.log(
+      `| ${what} (${runs.length} runs) | ${median(runs.map((r) => r.seconds)).toFixed(1)} s, ${mib(median(runs.map((r) => r.bytes)))}, ${median(runs.map((r) => r.calls))} calls |`
+    )
 }
 
 async function entry(): Promise<number> {

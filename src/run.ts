@@ -86,7 +86,8 @@ async function deploy(settings: Settings, deps: RunDeps, node?: TakenNode): Prom
   // One reader for the run: apps (and promotion targets) on the same range share its look-ups.
   const changes = changesReader(settings, deps)
   // api: packaging (local work) runs while the apps are looked up and the checks waited for.
-  const ahead = settings.strategy === 'api' && sources.length > 0 ? packageAhead({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir }, deps.signal) : undefined
+  const ahead =
+    settings.strategy === 'api' && sources.length > 0 ? packageAhead({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir }, deps.signal) : undefined
   try {
     const promotion = await checkPromotion(settings, deps.api, await lookUpApps(settings, deps, results))
     await requiredChecks(settings, deps, results)
