@@ -31189,7 +31189,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2494);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(967);
 /* harmony import */ var _quiet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8351);
 
 
@@ -31204,7 +31204,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2494:
+/***/ 967:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -39435,7 +39435,8 @@ const Outputs = {
     BuildId: 'build-id',
     DeploymentId: 'deployment-id',
     Results: 'results',
-    Duration: 'duration'
+    Duration: 'duration',
+    PreviousCommit: 'previous-commit'
 };
 const DEFAULT_HEROKU_API_URL = 'https://api.heroku.com';
 const DEFAULT_HEROKU_GIT_URL = 'https://git.heroku.com';
@@ -39492,6 +39493,7 @@ const PERMISSION = {
     statuses: 'statuses: read',
     // Branch nodes read deployments to write them: the hint names what the whole run needs.
     deployments: 'deployments: write',
+    contents: 'contents: read',
     pullRequests: 'pull-requests: read'
 };
 function createGitHubApi(options) {
@@ -39612,6 +39614,42 @@ class RestGitHub {
             return { number: data.number, state: data.state };
         });
     }
+    compare(base, head, { page, perPage }, signal) {
+        const basehead = `${base}...${head}`;
+        return this.call('GET', `/compare/${basehead}`, PERMISSION.contents, false, async (callSignal) => {
+            const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({
+                owner: this.owner,
+                repo: this.repo,
+                basehead,
+                page,
+                per_page: perPage,
+                request: { signal: callSignal }
+            });
+            return {
+                status: data.status,
+                aheadBy: data.ahead_by,
+                behindBy: data.behind_by,
+                commits: data.commits.map((commit) => ({
+                    sha: commit.sha,
+                    parents: commit.parents.map((parent) => parent.sha),
+                    message: commit.commit.message,
+                    login: commit.author && 'login' in commit.author ? commit.author.login : null,
+                    name: commit.commit.author?.name ?? null
+                }))
+            };
+        }, signal);
+    }
+    pullRequestsOf(sha, signal) {
+        return this.call('GET', `/commits/${sha}/pulls`, PERMISSION.pullRequests, false, async (callSignal) => {
+            const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+                owner: this.owner,
+                repo: this.repo,
+                commit_sha: sha,
+                request: { signal: callSignal }
+            });
+            return data.map((pr) => ({ number: pr.number, title: pr.title, login: pr.user?.login ?? null, url: pr.html_url, merged: pr.merged_at !== null }));
+        }, signal);
+    }
     /** Every page of a list, 100 at a time, until a short page or the total count. */
     async allPages(path, permission, fetchPage) {
         const all = [];
@@ -39625,10 +39663,12 @@ class RestGitHub {
     }
     /**
      * One call, retried on 5xx, rate limits and dropped connections, each attempt bounded in time. A
-     * cancel of the job ends it with CancelledError, unless the call is the clean-up after a cancel.
+     * cancel of the job (or `until`, the caller's own limit) ends it with CancelledError, unless the
+     * call is the clean-up after a cancel.
      */
-    call(method, path, permission, afterCancel, fn) {
-        const jobSignal = afterCancel ? undefined : this.options.signal;
+    call(method, path, permission, afterCancel, fn, until) {
+        const stops = afterCancel ? [] : [this.options.signal, until].filter((signal) => signal !== undefined);
+        const jobSignal = stops.length === 0 ? undefined : AbortSignal.any(stops);
         const window = this.options.cleanup;
         const requestTimeoutMs = this.options.requestTimeoutMs ?? CALL_TIMEOUT_MS;
         const timeoutMs = Math.max(1, Math.min(requestTimeoutMs, afterCancel ? (window?.remainingMs() ?? requestTimeoutMs) : requestTimeoutMs));
@@ -39866,8 +39906,8 @@ class PlatformApi {
     setBuildpacks(app, buildpacks) {
         return this.call('PUT', `${appPath(app)}/buildpack-installations`, { body: { updates: buildpacks.map((buildpack) => ({ buildpack })) }, repeat: { kind: 'idempotent' } });
     }
-    getSlug(app, slugId) {
-        return this.call('GET', `${appPath(app)}/slugs/${encodeURIComponent(slugId)}`, READ);
+    getSlug(app, slugId, until) {
+        return this.call('GET', `${appPath(app)}/slugs/${encodeURIComponent(slugId)}`, { ...READ, until });
     }
     pipelineCouplingOf(app) {
         return this.call('GET', `${appPath(app)}/pipeline-couplings`, READ);
@@ -39911,7 +39951,9 @@ class PlatformApi {
         if (this.cleanupOnly)
             call = { ...call, cleanup: true };
         // A cleanup call must still run after the job was cancelled, within what the window leaves.
-        const signal = call.cleanup ? window?.signal : this.options.signal;
+        const stops = call.cleanup ? [window?.signal] : [this.options.signal, call.until];
+        const given = stops.filter((stop) => stop !== undefined);
+        const signal = given.length > 1 ? AbortSignal.any(given) : given[0];
         const what = `Heroku API ${method} ${path}`;
         let uncertain = false;
         try {
@@ -39943,7 +39985,7 @@ class PlatformApi {
         catch (error) {
             if (call.cleanup && window?.signal.aborted)
                 throw window.closedError(what);
-            if (!call.cleanup && this.options.signal?.aborted && !(error instanceof CancelledError))
+            if (!call.cleanup && (this.options.signal?.aborted || call.until?.aborted) && !(error instanceof CancelledError))
                 throw new CancelledError();
             throw error;
         }
@@ -40058,13 +40100,15 @@ function outputsOf(run) {
             ...(app.promotedFrom ? { promoted_from: promotedJson(app.promotedFrom) } : {}),
             app_url: app.appUrl ?? null,
             deployment_id: app.deploymentId ?? null,
+            previous_commit: app.previousCommit ?? null,
             smoke: smokeJson(app.smoke),
             ...(app.rollback
                 ? { rolled_back_to: app.previousRelease?.version ?? null, rollback_release_version: app.rollback.releaseVersion, healthy_after_rollback: app.rollback.healthy }
                 : {}),
             ...(app.reason ? { reason: app.reason } : {})
         }))),
-        [Outputs.Duration]: (Math.round(run.durationMs / 100) / 10).toString()
+        [Outputs.Duration]: (Math.round(run.durationMs / 100) / 10).toString(),
+        [Outputs.PreviousCommit]: first?.previousCommit ?? ''
     };
 }
 /** The one-line reason the step fails with, or undefined when it does not fail. */
@@ -40663,7 +40707,60 @@ function describeChoice(report) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/report/changes.ts
+/** "3 commits, 2 pull requests since v311", "goes back 2 commits from v311", "no new commits since v311"… */
+function changesHeadline(app) {
+    const changes = app.changes;
+    if (!changes)
+        return undefined;
+    const since = app.previousRelease ? `v${app.previousRelease.version}` : changes.base.slice(0, 7);
+    const { aheadBy, behindBy, pullRequests } = changes;
+    const pulls = pullRequests.length > 0 ? `, ${count(pullRequests.length, 'pull request')}` : '';
+    switch (changes.status) {
+        case 'identical':
+            return `no new commits since ${since}`;
+        case 'behind':
+            return `goes back ${count(behindBy, 'commit')} from ${since}`;
+        case 'ahead':
+            return `${count(aheadBy, 'commit')}${pulls} since ${since}`;
+        case 'diverged':
+            return `${count(aheadBy, 'commit')}${pulls} since ${since}, and ${count(behindBy, 'commit')} of ${since} ${behindBy === 1 ? 'goes' : 'go'} away (the histories diverged)`;
+    }
+}
+/** "Changes", or "Changes (not live)" when the deploy's release did not stay live (a failed build, a rollback). */
+function changesLabel(app) {
+    return app.releaseVersion !== undefined && !app.rollback ? 'Changes' : 'Changes (not live)';
+}
+/** "#7 Web front end (@alice)" */
+function pullRequestWords(pr) {
+    return `#${pr.number} ${pr.title}${pr.author ? ` (@${pr.author})` : ''}`;
+}
+/** "@alice", or the git name when GitHub links the commit to no account. */
+function commitAuthor(commit) {
+    return commit.login ? `@${commit.login}` : (commit.name ?? 'unknown');
+}
+/** How many new commits are not listed (the list holds the newest). */
+function unlistedCount(changes) {
+    return Math.max(0, changes.aheadBy - changes.commits.length);
+}
+/** One line for the job log, once the app's deploy is done. */
+function logChanges(log, app) {
+    const headline = changesHeadline(app);
+    if (app.changes && headline) {
+        const pulls = app.changes.pullRequests.map(pullRequestWords);
+        const missing = app.changes.pullRequestsMissing ? ` (${app.changes.pullRequestsMissing})` : '';
+        log.info(`Changes on ${app.app}: ${headline}${pulls.length > 0 ? `: ${pulls.join(', ')}` : ''}${missing}. ${app.changes.compareUrl}`);
+    }
+    else if (app.changesUnlisted) {
+        log.info(`The changes on ${app.app} cannot be listed: ${app.changesUnlisted}.`);
+    }
+}
+function count(n, noun) {
+    return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 ;// CONCATENATED MODULE: ./src/report/notification.ts
+
 
 
 function runUrl(github) {
@@ -40744,6 +40841,31 @@ function statusStep(run) {
 function names(apps) {
     return apps.map((a) => a.app).join(', ');
 }
+/** What the deploy brings to the app, for machines: every listed commit with its pull request. */
+function changesJson(app) {
+    const changes = app.changes;
+    if (!changes)
+        return null;
+    const pulls = new Map(changes.pullRequests.map((pr) => [pr.number, { number: pr.number, title: pr.title, author: pr.author, url: pr.url }]));
+    return {
+        base: changes.base,
+        head: changes.head,
+        status: changes.status,
+        ahead_by: changes.aheadBy,
+        behind_by: changes.behindBy,
+        compare_url: changes.compareUrl,
+        commits: changes.commits.map((commit) => ({
+            sha: commit.sha,
+            title: commit.title,
+            author: commit.login ?? commit.name,
+            author_login: commit.login,
+            pull_request: (commit.pullRequest !== null && pulls.get(commit.pullRequest)) || null
+        })),
+        commits_not_listed: unlistedCount(changes),
+        pull_requests: [...pulls.values()],
+        pull_requests_missing: changes.pullRequestsMissing ?? null
+    };
+}
 /**
  * The run as JSON, the body of the generic webhook (its schema is documented in the README).
  * A pure function of the result, so the same facts reach every receiver.
@@ -40786,6 +40908,10 @@ function webhookBody(run, context) {
             deployment_id: app.deploymentId ?? null,
             config_keys: app.configKeys ?? [],
             may_go_live: app.mayGoLive ?? null,
+            previous_release_version: app.previousRelease?.version ?? null,
+            previous_commit: app.previousCommit ?? null,
+            changes: changesJson(app),
+            changes_unlisted: app.changes ? null : (app.changesUnlisted ?? null),
             rollback: app.rollback
                 ? { to_version: app.previousRelease?.version ?? null, release_version: app.rollback.releaseVersion, healthy: app.rollback.healthy, smoke: smokeJson(app.rollback.smoke) }
                 : null,
@@ -40964,6 +41090,7 @@ async function bodyContains(body, text) {
 ;// CONCATENATED MODULE: ./src/report/slack.ts
 
 
+
 const ICON = {
     success: ':white_check_mark:',
     failure: ':x:',
@@ -40982,6 +41109,8 @@ const WORDS = {
 };
 const TAIL_LINES = 5;
 const SMOKE_LINES = 10;
+// Pull requests named per app: the message stays short; the summary and the compare link have all.
+const PULL_REQUESTS = 8;
 // Block Kit refuses the whole message when one text is too long: a section's text holds 3000
 // characters, a field 2000, a button's label 75.
 const MAX_SECTION = 3000;
@@ -41016,6 +41145,9 @@ function slackMessage(run, context) {
     }
     if (reasons.length > 0)
         blocks.push(section(`*Why:* ${reasons.map(slack_escape).join('\n')}`));
+    const changes = run.apps.map(changesLine).filter((line) => line !== undefined);
+    if (changes.length > 0)
+        blocks.push(section(changes.join('\n')));
     const failedChecks = run.apps.flatMap((a) => [...a.smoke, ...(a.rollback?.smoke ?? [])].filter((r) => !r.passed));
     if (failedChecks.length > 0) {
         blocks.push(section(`Failing smoke checks:\n${codeBlock(failedChecks.slice(0, SMOKE_LINES).map((r) => `✗ ${smoke_describe(r)}`))}`));
@@ -41030,6 +41162,17 @@ function slackMessage(run, context) {
     if (buttons.length > 0)
         blocks.push({ type: 'actions', elements: buttons.slice(0, 25) });
     return { text: fallback, blocks };
+}
+/** "*Changes on shop:* 3 commits, 2 pull requests since v311: #7 Web front end (@alice), … · compare" */
+function changesLine(app) {
+    const headline = changesHeadline(app);
+    if (!app.changes || !headline)
+        return app.changesUnlisted ? `*Changes on ${slack_escape(app.app)}:* cannot be listed: ${slack_escape(app.changesUnlisted)}.` : undefined;
+    const pulls = app.changes.pullRequests;
+    const named = pulls.slice(0, PULL_REQUESTS).map((pr) => `${slack_link(pr.url, `#${pr.number}`)} ${slack_escape(pr.title)}${pr.author ? ` (@${slack_escape(pr.author)})` : ''}`);
+    if (pulls.length > PULL_REQUESTS)
+        named.push(`${pulls.length - PULL_REQUESTS} more`);
+    return `*${changesLabel(app)} on ${slack_escape(app.app)}:* ${slack_escape(headline)}${named.length > 0 ? `: ${named.join(', ')}` : ''} · ${slack_link(app.changes.compareUrl, 'compare')}`;
 }
 /** "hello-app v8", or after a rollback "hello-app v8, rolled back to v7 (now v9)". */
 function release(app) {
@@ -41082,6 +41225,30 @@ async function notify(run, context, settings, log, cleanup) {
 
 ;// CONCATENATED MODULE: external "node:fs"
 const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/changes/live.ts
+/** The app's current release; undefined when it has none yet. */
+async function currentRelease(api, app) {
+    const current = (await api.latestReleases(app, 10)).find((release) => release.current);
+    return current && { id: current.id, version: current.version, slugId: current.slug?.id, eligibleForRollback: current.eligible_for_rollback !== false };
+}
+/**
+ * The commit a release runs: its slug's `commit`, which an API build sets from `version` (the SHA,
+ * unless the `version` input says otherwise) and a git push from the pushed commit. Anything but a
+ * full SHA is reported as unknown: never a guess. `until` (the caller's limit) ends the read and its retries.
+ */
+async function commitOfRelease(api, app, release, until) {
+    if (!release.slugId)
+        return { unknown: `the live release v${release.version} has no slug, so Heroku does not say which commit it runs` };
+    const commit = (await api.getSlug(app, release.slugId, until)).commit?.trim();
+    if (!commit)
+        return { unknown: `the slug of the live release v${release.version} names no commit (it was built without a version)` };
+    if (!/^[0-9a-f]{40}$/i.test(commit)) {
+        const label = commit.length > 60 ? `${commit.slice(0, 59)}…` : commit;
+        return { unknown: `the live release v${release.version} was built from '${label}', a version label rather than a commit SHA` };
+    }
+    return { sha: commit.toLowerCase() };
+}
+
 ;// CONCATENATED MODULE: ./src/heroku/types.ts
 /** A pipeline's stages, upstream first: code is promoted from an app to apps of later stages. */
 const PIPELINE_STAGES = ['test', 'review', 'development', 'staging', 'production'];
@@ -41091,6 +41258,7 @@ const PIPELINE_STAGES = ['test', 'review', 'development', 'staging', 'production
  * The promotion gate: before anything ships (and in a dry run), every `promote-to` app must be an app
  * of the source app's pipeline in a later stage. Only GET requests.
  */
+
 
 
 
@@ -41159,9 +41327,8 @@ async function promotableRelease(api, app, idOrVersion) {
     }
     if (!release.slug?.id)
         throw new DeployError('promote', `Input '${Inputs.PromoteRelease}' is v${release.version} of ${app}, which runs no slug: there is no code to promote.`);
-    const slug = await api.getSlug(app, release.slug.id);
-    const commit = slug.commit && /^[0-9a-f]{40}$/i.test(slug.commit) ? slug.commit.toLowerCase() : undefined;
-    return { app, releaseId: release.id, releaseVersion: release.version, commit };
+    const commit = await commitOfRelease(api, app, { version: release.version, slugId: release.slug.id });
+    return { app, releaseId: release.id, releaseVersion: release.version, commit: 'sha' in commit ? commit.sha : undefined };
 }
 /**
  * The promotion's checks, read-only (a dry run makes them too): every target in a later stage of the
@@ -42369,6 +42536,7 @@ function logPlan(plan, log) {
 ;// CONCATENATED MODULE: ./src/report/summary.ts
 
 
+
 const summary_ICON = {
     success: '✅',
     failure: '❌',
@@ -42464,7 +42632,10 @@ function renderApp(app, context, tailLines) {
     const sha = from ? from.commit : context.sha;
     if (sha)
         rows.push(['Commit', commitLink(sha, context.github)]);
-    const out = [`### ${app.app}`, '', '| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), ''];
+    if (app.previousRelease) {
+        rows.push(['Was live', `v${app.previousRelease.version}${app.previousCommit ? ` (${commitLink(app.previousCommit, context.github)})` : ''}`]);
+    }
+    const out = [`### ${app.app}`, '', '| | |', '|:--|:--|', ...rows.map(([k, v]) => `| ${k} | ${v.replace(/\|/g, '\\|')} |`), '', ...changesBlock(app, context)];
     if (app.stages.length > 0) {
         const total = app.stages.reduce((sum, stage) => sum + stage.ms, 0);
         out.push('**Timeline**', '', '| stage | time | |', '|:--|--:|:--|', ...app.stages.map((stage) => `| ${stage.stage} | ${seconds(stage.ms)} | ${stage.ok ? '✅' : '❌'} |`), `| **total** | **${seconds(total)}** | |`, '');
@@ -42483,6 +42654,26 @@ function renderApp(app, context, tailLines) {
         out.push(`**Rolled back** to v${app.previousRelease?.version} (now v${app.rollback.releaseVersion}): ${app.rollback.healthy ? '✅ healthy' : '❌ still failing'}.`, '', ...(app.rollback.healthy ? [] : ['> [!WARNING]', `> ${app.app} fails its smoke checks after the rollback too: it is not working now and needs attention.`, '']), ...smokeTable(`Smoke checks after the rollback`, app.rollback.smoke));
     }
     out.push(...logBlock(app, tailLines));
+    return out;
+}
+/**
+ * What the deploy brings: the headline with the pull requests and their authors, linked, and the
+ * compare link; then the commits themselves, folded. Or why they cannot be listed.
+ */
+function changesBlock(app, context) {
+    const changes = app.changes;
+    const headline = changesHeadline(app);
+    if (!changes || !headline)
+        return app.changesUnlisted ? [`**Changes:** cannot be listed: ${summary_clip(escapeInline(app.changesUnlisted), MAX_REASON)}.`, ''] : [];
+    const pulls = changes.pullRequests.map((pr) => `[#${pr.number}](${pr.url}) ${escapeInline(pr.title)}${pr.author ? ` (@${pr.author})` : ''}`);
+    const out = [`**${changesLabel(app)}:** ${escapeInline(headline)}${pulls.length > 0 ? `: ${pulls.join(', ')}` : ''} · [compare](${changes.compareUrl})`, ''];
+    if (changes.pullRequestsMissing)
+        out.push(`_${escapeInline(changes.pullRequestsMissing)}._`, '');
+    if (changes.commits.length === 0)
+        return out;
+    const more = unlistedCount(changes);
+    const listed = more > 0 ? `the newest ${changes.commits.length} of ${changes.aheadBy} commits` : count(changes.commits.length, 'commit');
+    out.push(`<details><summary>${listed}</summary>`, '', ...changes.commits.map((commit) => `- ${commitLink(commit.sha, context.github)} ${escapeInline(summary_clip(commit.title, MAX_LINE))} — ${escapeInline(commitAuthor(commit))}${commit.pullRequest ? ` · #${commit.pullRequest}` : ''}`), ...(more > 0 ? [`- … and ${count(more, 'older commit')}: see the [compare](${changes.compareUrl})`] : []), '', '</details>', '');
     return out;
 }
 /** The last lines of the failed output, folded: the reason above says what went wrong, this shows it. */
@@ -42540,6 +42731,222 @@ function summary_clip(text, max) {
 }
 function bytes(text) {
     return Buffer.byteLength(text);
+}
+
+;// CONCATENATED MODULE: ./src/changes/changes.ts
+/**
+ * What a range of commits brings: GitHub's comparison of a base and a head commit, and the pull
+ * requests the new commits came with. Takes any (base, head): a deploy's (the live commit, the
+ * deployed one), or a promotion's (the target's live commit, the promoted release's).
+ *
+ * Bounded: at most MAX_LISTED commits (the newest), three compare pages and MAX_PULL_LOOKUPS
+ * pull-request look-ups, all under the caller's time limit. Optional: every failure becomes the
+ * reason the changes are not listed, and a refused permission is a warning naming it, once a run.
+ */
+
+
+/** The most commits listed; the rest are counted and linked (the compare page). */
+const MAX_LISTED = 50;
+/** The most commits whose pull requests are looked up (one request each). */
+const MAX_PULL_LOOKUPS = 10;
+const LOOKUPS_AT_ONCE = 4;
+class ChangesReader {
+    github;
+    webUrl;
+    log;
+    ranges = new Map();
+    warned = new Set();
+    /**
+     * @param webUrl The repository's page, e.g. https://github.com/octo-org/hello-app
+     * @param log The run's log: warnings about the token, given once.
+     */
+    constructor(github, webUrl, log) {
+        this.github = github;
+        this.webUrl = webUrl;
+        this.log = log;
+    }
+    /** The changes from `base` to `head`; each range is read once a run, however many apps share it. Never rejects. */
+    between(base, head, until) {
+        const key = `${base}...${head}`;
+        let outcome = this.ranges.get(key);
+        if (!outcome) {
+            outcome = this.read(base, head, until).catch((error) => ({ unlisted: this.why(error, base, until) }));
+            this.ranges.set(key, outcome);
+        }
+        return outcome;
+    }
+    async read(base, head, until) {
+        const { status, aheadBy, behindBy, commits } = await this.newestCommits(base, head, until);
+        const listed = commits.slice(-MAX_LISTED).reverse();
+        const pulls = await this.pullRequests(listed, head, until);
+        const changes = {
+            base,
+            head,
+            status,
+            aheadBy,
+            behindBy,
+            commits: listed.map((commit) => ({
+                sha: commit.sha,
+                title: oneLine(commit.message.split('\n')[0]),
+                login: commit.login,
+                name: commit.name,
+                pullRequest: pulls.byCommit.get(commit.sha) ?? null
+            })),
+            pullRequests: pulls.list,
+            compareUrl: `${this.webUrl}/compare/${status === 'behind' ? `${head}...${base}` : `${base}...${head}`}`,
+            ...(pulls.missing ? { pullRequestsMissing: pulls.missing } : {})
+        };
+        return { changes };
+    }
+    /** The comparison with its newest commits (oldest first): the first page, then the last one or two when there are more. */
+    async newestCommits(base, head, until) {
+        const page = (n) => this.github.compare(base, head, { page: n, perPage: MAX_LISTED }, until);
+        const first = await page(1);
+        const pages = Math.ceil(first.aheadBy / MAX_LISTED);
+        if (pages <= 1)
+            return first;
+        const last = await page(pages);
+        const before = pages === 2 ? first.commits : last.commits.length < MAX_LISTED ? (await page(pages - 1)).commits : [];
+        return { ...first, commits: [...before, ...last.commits] };
+    }
+    /**
+     * The pull request of each listed commit. Each commit came onto the branch through a commit on the
+     * first-parent line from head (itself, or the merge that brought it): only those are looked up, the
+     * newest first, and what one finds holds for every commit it brought.
+     */
+    async pullRequests(commits, head, until) {
+        const landing = landingCommits(commits, head);
+        const landings = [...new Set(commits.map((commit) => landing.get(commit.sha)))];
+        const found = new Map();
+        let refused;
+        await inPool(landings.slice(0, MAX_PULL_LOOKUPS), LOOKUPS_AT_ONCE, async (sha) => {
+            if (refused)
+                return;
+            try {
+                const pulls = await this.github.pullRequestsOf(sha, until);
+                found.set(sha, pulls.find((pr) => pr.merged) ?? pulls[0]);
+            }
+            catch (error) {
+                refused ??= this.why(error, sha, until, 'pull-requests');
+            }
+        });
+        const byCommit = new Map();
+        const list = new Map();
+        for (const commit of commits) {
+            const pr = found.get(landing.get(commit.sha));
+            if (!pr)
+                continue;
+            byCommit.set(commit.sha, pr.number);
+            // One line: a title is printed in the log, where a line of its own could read as a workflow command.
+            if (!list.has(pr.number))
+                list.set(pr.number, { number: pr.number, title: oneLine(pr.title), author: pr.login, url: pr.url });
+        }
+        const skipped = landings.length - MAX_PULL_LOOKUPS;
+        const missing = refused
+            ? `the pull requests are not listed: ${refused}`
+            : skipped > 0
+                ? `pull requests were looked up for the newest ${MAX_PULL_LOOKUPS} of the ${landings.length} commits that landed on the branch`
+                : undefined;
+        return { byCommit, list: [...list.values()], missing };
+    }
+    /** Why a read failed, for a person; a refused permission is also a warning, once a run. */
+    why(error, ref, until, what = 'changes') {
+        if (error instanceof CancelledError || until?.aborted)
+            return until?.aborted ? 'GitHub did not answer in time' : 'the job was cancelled';
+        if (error instanceof GitHubApiError && error.status === 403 && error.retryAfterMs === undefined) {
+            if (!this.warned.has(what)) {
+                this.warned.add(what);
+                this.log.warning(`Could not list the ${what === 'changes' ? 'changes of this deploy' : 'pull requests of this deploy'}: ${oneLine(error)}. The deploy goes on without them.`);
+            }
+            return `GitHub refused (${error.hint ?? error.githubMessage})`;
+        }
+        if (error instanceof GitHubApiError && error.status === 404 && what === 'changes') {
+            return `GitHub does not know commit ${ref.slice(0, 7)} in this repository, or cannot compare it with the deployed one (it may come from another repository or a rewritten history)`;
+        }
+        return oneLine(error);
+    }
+}
+/**
+ * For each commit, the commit on head's first-parent line that brought it onto the branch: itself
+ * when it is on that line, else the merge whose other parents reach it (the oldest such merge, as a
+ * branch merged twice brought its first commits with the first merge). Commits outside what is
+ * known (a range longer than the list) land by themselves.
+ */
+function landingCommits(commits, head) {
+    const bySha = new Map(commits.map((commit) => [commit.sha, commit]));
+    const landing = new Map();
+    const line = [];
+    for (let commit = bySha.get(head); commit && !landing.has(commit.sha); commit = bySha.get(commit.parents[0] ?? '')) {
+        landing.set(commit.sha, commit.sha);
+        line.push(commit);
+    }
+    for (const merge of line.reverse()) {
+        const stack = merge.parents.slice(1);
+        for (let sha = stack.pop(); sha !== undefined; sha = stack.pop()) {
+            const commit = bySha.get(sha);
+            if (!commit || landing.has(sha))
+                continue;
+            landing.set(sha, merge.sha);
+            stack.push(...commit.parents);
+        }
+    }
+    for (const commit of commits)
+        if (!landing.has(commit.sha))
+            landing.set(commit.sha, commit.sha);
+    return landing;
+}
+
+;// CONCATENATED MODULE: ./src/changes/app-changes.ts
+
+
+
+/** How long finding one app's changes may take, Heroku and GitHub together (it runs beside the build). */
+const CHANGES_BUDGET_MS = 30_000;
+/**
+ * What this deploy brings to one app, from the release that was live before anything shipped: that
+ * release's commit (`previousCommit`), then the commits and pull requests from there to `head` (the
+ * deployed commit; on a promotion target, the promoted release's, undefined when its slug names none).
+ * Bounded in time and cut short by a cancel: every call it makes ends with the cancel (retry waits
+ * included), and a cancelled deploy never waits for it, so it takes nothing from the cleanup window.
+ * Never throws: what cannot be known is said in `changesUnlisted`, and the deploy goes on unchanged.
+ */
+async function findAppChanges(deps, result, live, head) {
+    const budget = AbortSignal.timeout(CHANGES_BUDGET_MS);
+    try {
+        if (!live) {
+            result.changesUnlisted = `${result.app} had no release before this one`;
+            return;
+        }
+        // The slug read is a Heroku read (retried as one) that the budget or the cancel ends, retries included.
+        const stop = deps.signal ? AbortSignal.any([deps.signal, budget]) : budget;
+        const commit = await abortable(commitOfRelease(deps.api, result.app, live, stop), stop);
+        if ('unknown' in commit) {
+            result.changesUnlisted = commit.unknown;
+            return;
+        }
+        result.previousCommit = commit.sha;
+        if (!head) {
+            const from = result.promotedFrom;
+            result.changesUnlisted = `the release promoted here${from ? ` (${from.app} v${from.releaseVersion})` : ''} names no commit SHA, so there is no range to compare`;
+            return;
+        }
+        if (!deps.reader) {
+            result.changesUnlisted = "they are read from GitHub, and this run has no 'github-token' (or no GITHUB_REPOSITORY)";
+            return;
+        }
+        const outcome = await deps.reader.between(commit.sha, head, budget);
+        if ('changes' in outcome)
+            result.changes = outcome.changes;
+        else
+            result.changesUnlisted = outcome.unlisted;
+    }
+    catch (error) {
+        result.changesUnlisted = budget.aborted
+            ? 'Heroku did not say in time which commit the live release runs'
+            : deps.signal?.aborted
+                ? 'the job was cancelled'
+                : `the slug of the live release v${live?.version} could not be read: ${oneLine(error)}`;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/util/cleanup.ts
@@ -42993,7 +43400,8 @@ async function verifyRelease(ctx, result, options, timed) {
         return;
     }
     const why = `Smoke checks failed on ${result.app} v${result.releaseVersion}: ${smoke_describe(failing)}`;
-    const previous = result.previousRelease;
+    // The release live before the deploy, unless Heroku refuses a rollback to it (noRollback says why).
+    const previous = result.noRollback === undefined ? result.previousRelease : undefined;
     if (!options.rollbackOnFailure) {
         result.status = 'failure';
         result.reason = `${why} (rollback-on-failure is off: v${result.releaseVersion} stays live)`;
@@ -43064,11 +43472,15 @@ function firstFailure(results) {
 
 
 
+
+
+
 /**
  * One app, from its rollback point to its verdict: ship (config vars and a build, a push, a slug
  * release, or a pipeline promotion) → release (release phase streamed) → smoke checks, with a
  * rollback of this app alone when they fail. Bounded by its own deadline (`timeout`). Sets the
- * result's status and reason; only a cancel escapes.
+ * result's status and reason; only a cancel escapes. Beside it, from the release live before
+ * anything ships, what the deploy (or the promotion) brings (changes/), which never changes the verdict.
  */
 async function deployApp(settings, deps, result, shipper) {
     const { api, log, signal } = deps;
@@ -43082,11 +43494,16 @@ async function deployApp(settings, deps, result, shipper) {
     };
     // With `maintenance`, every release this run makes (config, deploy, rollback) is in maintenance mode.
     const duringRelease = settings.maintenance ? (kind, release) => inMaintenance(api, log, result, kind, release, cleanup) : (_kind, release) => release();
+    let changes;
     try {
-        // Read just before anything ships (not before a long wait for the checks): what a failed smoke check rolls back to.
         await shipper.ready?.(ctx);
-        if (settings.smokeChecks.length > 0 && settings.rollbackOnFailure)
-            await rememberRollbackTarget(api, result);
+        // Read just before anything ships (not before a long wait for the checks): what a failed smoke
+        // check rolls back to, and where this deploy's changes start, looked up while the deploy goes on.
+        const live = await liveRelease(settings, deps, result);
+        // A promotion brings the promoted release's commit, which is the run's only when this run made it.
+        const head = result.promotedFrom ? result.promotedFrom.commit : settings.sha;
+        if (live !== 'unread')
+            changes = findAppChanges({ api, reader: deps.changes, signal }, result, live, head);
         // The build creates the release, so maintenance goes on before the build and off once the release settled.
         await duringRelease('deploy', async () => {
             try {
@@ -43124,24 +43541,35 @@ async function deployApp(settings, deps, result, shipper) {
         }
         fail(result, error, log);
     }
+    await changes;
+    logChanges(log, result);
+}
+/**
+ * The app's current release, before anything ships: where the changes start and, when Heroku lets a
+ * rollback go there (`eligible_for_rollback`: a release that never ran code, such as a first config
+ * change, cannot be rolled back to), what a failed smoke check rolls back to; otherwise the reason
+ * there is none. Reading it fails the deploy only when a rollback would need it; otherwise the deploy
+ * goes on and only its changes are unknown ('unread').
+ */
+async function liveRelease(settings, deps, result) {
+    try {
+        const live = await abortable(currentRelease(deps.api, result.app), deps.signal);
+        if (!live)
+            return undefined;
+        result.previousRelease = { id: live.id, version: live.version };
+        if (!live.eligibleForRollback)
+            result.noRollback = `the current release v${live.version} is not eligible for rollback on Heroku`;
+        return live;
+    }
+    catch (error) {
+        if (deps.signal?.aborted || (settings.smokeChecks.length > 0 && settings.rollbackOnFailure))
+            throw error;
+        result.changesUnlisted = `the live release could not be read: ${oneLine(error)}`;
+        return 'unread';
+    }
 }
 function capitalize(text) {
     return text.charAt(0).toUpperCase() + text.slice(1);
-}
-/**
- * What a failed smoke check rolls back to: the release current before this deploy, when Heroku lets a
- * rollback go there (`eligible_for_rollback`: a release that never ran code, such as a first config
- * change, cannot be rolled back to). Otherwise the reason there is none.
- */
-async function rememberRollbackTarget(api, result) {
-    const current = (await api.latestReleases(result.app, 10)).find((release) => release.current);
-    if (!current)
-        return;
-    if (current.eligible_for_rollback === false) {
-        result.noRollback = `the current release v${current.version} is not eligible for rollback on Heroku`;
-        return;
-    }
-    result.previousRelease = { id: current.id, version: current.version };
 }
 /** Records a failure; the one-line reason reaches the log once, through the step's failure message. */
 function fail(result, error, log) {
@@ -44096,7 +44524,8 @@ async function promoteToTargets(settings, deps, route, release, targets) {
     const shipper = promotion.shipper();
     await inPool(targets, targets.length, async (result) => {
         try {
-            await deployApp(settings, { api: deps.api, log: deps.logFor(result), signal: deps.signal, cleanup: deps.cleanup, pollMs: deps.pollMs }, result, shipper);
+            const appDeps = { api: deps.api, log: deps.logFor(result), signal: deps.signal, cleanup: deps.cleanup, pollMs: deps.pollMs, changes: deps.changes };
+            await deployApp(settings, appDeps, result, shipper);
         }
         finally {
             promotion.leave(result.app);
@@ -44116,6 +44545,7 @@ function notPromoted(source) {
  * or `error` when the job was cancelled. Recording the deployment is a side effect: when GitHub refuses
  * (a missing `permissions:` line, say), that is a warning and the deploy goes on.
  */
+
 
 
 
@@ -44192,12 +44622,18 @@ class GitHubDeployments {
 /** The state a deployment ends in, from the app's result. */
 function finalStatus(result) {
     switch (result.status) {
-        case 'success':
+        case 'success': {
+            const from = result.promotedFrom;
+            const released = `Released${result.releaseVersion === undefined ? '' : ` v${result.releaseVersion}`} on ${result.app}${from ? ` (promoted from ${from.app} v${from.releaseVersion})` : ''}`;
+            // With what it brought, when that fits: "Released v12 on shop: 3 commits, 2 pull requests since v11".
+            const headline = changesHeadline(result);
+            const withChanges = headline && `${released}: ${headline}`;
             return {
                 state: 'success',
-                description: `Released${result.releaseVersion === undefined ? '' : ` v${result.releaseVersion}`} on ${result.app}${result.promotedFrom ? ` (promoted from ${result.promotedFrom.app} v${result.promotedFrom.releaseVersion})` : ''}`,
+                description: withChanges && withChanges.length <= MAX_DESCRIPTION ? withChanges : released,
                 ...(result.appUrl ? { environment_url: result.appUrl } : {})
             };
+        }
         case 'cancelled':
             return { state: 'error', description: 'Cancelled: the job was cancelled before the deploy finished.' };
         case 'failure':
@@ -44288,6 +44724,7 @@ class BuiltSlug {
 
 
 
+
 /**
  * One run of the action:
  *   gate (branch, event; with branch-nodes, the pool becomes one claimed node) → look up every app, and
@@ -44333,6 +44770,8 @@ async function deploy(settings, deps, node) {
     const cleanup = deps.cleanup ?? new CleanupWindow(deps.signal);
     let prepared;
     const logFor = (result) => (results.length > 1 ? appLog(deps.log, result.app) : deps.log);
+    // One reader for the run: apps (and promotion targets) on the same range share its look-ups.
+    const changes = changesReader(settings, deps);
     // api: packaging (local work) runs while the apps are looked up and the checks waited for.
     const ahead = settings.strategy === 'api' && sources.length > 0 ? packageAhead({ sourceDir: settings.sourceDir, sha: settings.sha, tempDir: settings.tempDir }, deps.signal) : undefined;
     try {
@@ -44342,12 +44781,12 @@ async function deploy(settings, deps, node) {
             await deployments?.open(sources);
             prepared = await prepare(settings, deps, sources, ahead);
             const shippers = shippersFor(settings, deps.log, prepared.shipper, sources);
-            await inPool(sources, settings.maxParallel, (result, index) => deployApp(settings, { ...deps, cleanup, log: logFor(result) }, result, shippers[index]), deps.signal);
+            await inPool(sources, settings.maxParallel, (result, index) => deployApp(settings, { ...deps, cleanup, changes, log: logFor(result) }, result, shippers[index]), deps.signal);
         }
         if (deps.signal?.aborted)
             throw new CancelledError();
         if (promotion)
-            await promote(settings, { ...deps, cleanup, deployments, logFor }, promotion, sources[0], targets);
+            await promote(settings, { ...deps, cleanup, changes, deployments, logFor }, promotion, sources[0], targets);
         if (deps.signal?.aborted)
             throw new CancelledError();
     }
@@ -44396,6 +44835,13 @@ async function promote(settings, deps, plan, source, targets) {
     if (!release)
         throw new Error('nothing to promote: no release was made or given');
     await promoteToTargets(settings, deps, plan.route, release, targets);
+}
+/** What each deploy brings is read from the repository on GitHub: with a token, of an owner/name repository. */
+function changesReader(settings, deps) {
+    const { repository, serverUrl } = settings.github;
+    if (!deps.github || !/^[^/\s]+\/[^/\s]+$/.test(repository))
+        return undefined;
+    return new ChangesReader(deps.github, `${serverUrl}/${repository}`, deps.log);
 }
 /** Every app builds, or with build-once the first builds and the others release its slug; config vars are set first. */
 function shippersFor(settings, log, shipper, results) {
