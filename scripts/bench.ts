@@ -4,7 +4,7 @@
  * started as the runner starts it (Node 24, INPUT_* variables), with the GitHub deployment on (the
  * default) against the local GitHub API.
  *
- *   npm run bench                  # everything (about 8 minutes on 2 idle cores): one table, also in bench/results.md
+ *   npm run bench                  # everything (about 6 minutes on 2 quiet cores): one table, also in bench/results.md
  *   npm run bench -- --quick       # one round of each on smaller trees: checks that the benchmark runs
  *   npm run bench -- --strategies  # api vs git for hello-app and a larger app, first and next deploy ("git or api?")
  *   npm run bench -- --pipeline    # staging alone, staging + promotion, promote-release alone (time, bytes sent, API calls)
@@ -61,6 +61,8 @@ const median = (values: number[]) => {
 const spread = (values: number[], format: (n: number) => string) =>
   values.length > 1 ? `${format(median(values))} (${format(Math.min(...values))}–${format(Math.max(...values))}, n=${values.length})` : format(values[0])
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`
+/** A table cell: a pipe inside it (`git archive | gzip -1`) would end the cell. */
+const cell = (text: string) => text.replace(/\|/g, '\\|')
 const mib = (bytes: number) => (bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(1)} KiB` : `${(bytes / 1048576).toFixed(1)} MiB`)
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`
 const loadAverage = () =>
@@ -545,7 +547,7 @@ function render(rows: Row[], loadBefore: string): string {
     '',
     '| measure | value: median (min–max, runs) | target | met |',
     '|---|---|---|---|',
-    ...rows.map(([measure, value, target, met]) => `| ${measure} | ${value} | ${target} | ${met === undefined ? '' : met ? 'yes' : '**no**'} |`),
+    ...rows.map(([measure, value, target, met]) => `| ${cell(measure)} | ${cell(value)} | ${cell(target)} | ${met === undefined ? '' : met ? 'yes' : '**no**'} |`),
     '',
     `Noise: load average (1/5/15 min) ${loadBefore} at the start, ${loadAverage()} at the end, on a machine shared with other work; ` +
       'times on loopback, against the emulator; ratios are taken side by side in the same run (in turns, paired by round). ' +
