@@ -39537,11 +39537,12 @@ class RestGitHub {
     async createDeployment(wanted) {
         const path = '/deployments';
         // A mark of this one create, so that what it made is told apart from a deployment of the same commit by an earlier run.
-        const deployment = { ...wanted, payload: { ...wanted.payload, request_id: (0,external_node_crypto_.randomUUID)() } };
+        const requestId = wanted.requestId ?? (0,external_node_crypto_.randomUUID)();
+        const deployment = { ...wanted, payload: { ...wanted.payload, request_id: requestId } };
         let uncertain = false;
         return this.call('POST', path, PERMISSION.deployments, false, async (signal) => {
             if (uncertain) {
-                const made = await this.findDeployment(deployment, signal);
+                const made = await this.lookUpDeployment({ ...deployment, requestId }, signal);
                 if (made !== undefined) {
                     this.options.log.info(`GitHub API POST ${this.url(path)} got no clear answer, but GitHub had made deployment ${made}: not sent again.`);
                     return made;
@@ -39558,18 +39559,20 @@ class RestGitHub {
             }
         });
     }
+    findDeployment(made, options = {}) {
+        return this.call('GET', '/deployments', PERMISSION.deployments, options.afterCancel ?? false, (signal) => this.lookUpDeployment(made, signal));
+    }
     /** The deployment of this commit to this environment that carries this create's mark. */
-    async findDeployment(deployment, signal) {
+    async lookUpDeployment(made, signal) {
         const { data } = await this.octokit.rest.repos.listDeployments({
             owner: this.owner,
             repo: this.repo,
-            sha: deployment.sha,
-            environment: deployment.environment,
+            sha: made.sha,
+            environment: made.environment,
             per_page: 20,
             request: { signal }
         });
-        const mark = deployment.payload.request_id;
-        return data.find((made) => typeof made.payload === 'object' && made.payload !== null && made.payload.request_id === mark)?.id;
+        return data.find((found) => typeof found.payload === 'object' && found.payload !== null && found.payload.request_id === made.requestId)?.id;
     }
     async postDeployment(deployment, path, signal) {
         {
@@ -40348,6 +40351,67 @@ async function timed(results, stage, fn, passed = () => true) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/util/cleanup.ts
+
+/**
+ * How long cleaning up after a cancel may take. The runner sends SIGTERM 7.5 s after SIGINT and kills
+ * the job 2.5 s later; everything that cleans up (cancel the build, stop a release phase, maintenance
+ * off, close the GitHub deployments, notify) shares this one window, side by side, so that together
+ * they end before SIGTERM with time left to write the summary and exit.
+ */
+const CLEANUP_WINDOW_MS = 5500;
+/**
+ * The window cleanup has once the job is cancelled. Before a cancel it is open-ended (a timeout's
+ * cleanup has the calls' own bounds); from the cancel on it closes CLEANUP_WINDOW_MS later, and its
+ * `signal` aborts then, stopping whatever cleanup still waits.
+ */
+class CleanupWindow {
+    windowMs;
+    now;
+    endsAt;
+    closing = new AbortController();
+    constructor(cancel, windowMs = CLEANUP_WINDOW_MS, now = Date.now) {
+        this.windowMs = windowMs;
+        this.now = now;
+        const open = () => {
+            this.endsAt = this.now() + windowMs;
+            setTimeout(() => this.closing.abort(), windowMs).unref();
+        };
+        if (cancel?.aborted)
+            open();
+        else
+            cancel?.addEventListener('abort', open, { once: true });
+    }
+    /** Whether the job was cancelled, so that cleanup runs against the clock. */
+    get started() {
+        return this.endsAt !== undefined;
+    }
+    /** Aborts when the window closes; never before a cancel. */
+    get signal() {
+        return this.closing.signal;
+    }
+    /** What is left of the window; Infinity before a cancel. */
+    remainingMs() {
+        return this.endsAt === undefined ? Number.POSITIVE_INFINITY : Math.max(0, this.endsAt - this.now());
+    }
+    /**
+     * After a cancel, `step` must end within what is left of the window, or by the share `by` of it
+     * (a step that others wait for leaves them their part); before a cancel, it runs as it is.
+     */
+    bound(step, what, by = 1) {
+        if (this.endsAt === undefined)
+            return step;
+        const left = this.remainingMs() - (1 - by) * this.windowMs;
+        if (left <= 0)
+            return Promise.reject(this.closedError(what));
+        return withTimeout(step, left, what);
+    }
+    /** The error of a cleanup step the window closed on. */
+    closedError(what) {
+        return new TimeoutError(`${what} did not finish within the ${formatSeconds(this.windowMs)} a cancelled job has before the runner stops it`);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/util/pool.ts
 /**
  * Runs `task` on every item, at most `limit` at a time, in the items' order. Every started task
@@ -40453,9 +40517,18 @@ async function holderOf(github, onNode, current, options) {
             return undefined; // freed when its pull request closed, or evicted
         }
         // No status yet is a claim being made: held.
-        return (await options.isOpen(claim.pullRequest)) ? claim : undefined;
+        return (await options.isOpen(claim.pullRequest)) ? { ...claim, state: status?.state } : undefined;
     }
     return undefined;
+}
+// The states of a deploy that has not ended.
+const RUNNING = [undefined, 'queued', 'pending', 'in_progress'];
+/**
+ * Whether the holder's deploy on its node may still be running: its claim has no final state yet and
+ * was made less than `staleAfterMs` ago (an older open claim was left by a runner that was stopped).
+ */
+function isDeploying(claim, now, staleAfterMs) {
+    return RUNNING.includes(claim.state) && now - Date.parse(claim.createdAt) < staleAfterMs;
 }
 /** Branch-node claims on the pool, newest first, until every node has a few or the history ends. */
 async function recentClaims(github, pool) {
@@ -40504,9 +40577,11 @@ async function rivalClaims(github, node, pullRequest, sinceId, mineId) {
  * request already holds; else a free node (held by no open pull request) whose last release is the
  * oldest; when every node is held, the one whose holder was deployed the longest ago (evicted, and told
  * so). The choice is claimed as the pull request's GitHub deployment (node-ledger.ts) and checked again
- * after claiming, so that two runs choosing at the same moment never both take one free node. When the
- * pull request closes, nothing is built: its node is freed.
+ * after claiming, so that two runs choosing at the same moment never both take one free node. A node whose
+ * holder is still deploying is never taken. When the pull request closes, nothing is built: its node is freed.
  */
+
+
 
 
 
@@ -40515,9 +40590,11 @@ async function rivalClaims(github, node, pullRequest, sinceId, mineId) {
 const MAX_CLAIMS = 3;
 /**
  * Which node a pull request gets, from who holds what and when each node was last released (a pure
- * function: the gate's rule). A node never released counts as the oldest; ties go in pool order.
+ * function: the gate's rule). A node never released counts as the oldest; ties go in pool order. A node
+ * whose holder is `deploying` there is never taken from it (two runs would deploy it at once): when
+ * every node is, this throws, naming them.
  */
-function chooseNode(pool, ledger, pullRequest) {
+function chooseNode(pool, ledger, pullRequest, deploying = () => false) {
     const held = pool.find((app) => ledger.holders.get(app.name)?.pullRequest === pullRequest);
     if (held)
         return { node: held.name, choice: 'held' };
@@ -40528,8 +40605,21 @@ function chooseNode(pool, ledger, pullRequest) {
         return { node: oldest.name, choice: 'free' };
     }
     const claims = pool.map((app) => ledger.holders.get(app.name));
-    const oldest = claims.reduce((best, claim) => (deployedBefore(claim, best) ? claim : best));
+    const idle = claims.filter((claim) => !deploying(claim));
+    if (idle.length === 0) {
+        const busy = claims.map((claim) => `${claim.node} (#${claim.pullRequest}, since ${claim.createdAt})`).join(', ');
+        throw new Error(`every node is being deployed by another pull request: ${busy}. Taking one would have two runs deploy it at once; run the job again once one of them ends, or add a node to the pool.`);
+    }
+    const oldest = idle.reduce((best, claim) => (deployedBefore(claim, best) ? claim : best));
     return { node: oldest.node, choice: 'evicted', evicted: oldest };
+}
+/**
+ * How long after its claim a deploy with these settings has surely ended (required checks, build and
+ * release, smoke checks and those of a rollback, and 5 minutes for the rest): an open claim older than
+ * that was left by a runner that was stopped, and its node may be taken.
+ */
+function deployBoundMs(settings) {
+    return settings.checksTimeoutMs + settings.timeoutMs + 2 * settings.smokeTimeoutMs + 5 * 60_000;
 }
 function deployedBefore(a, b) {
     const [at, bt] = [Date.parse(a.createdAt), Date.parse(b.createdAt)];
@@ -40556,7 +40646,8 @@ async function branchNodeGate(settings, deps) {
     catch (error) {
         const cancelled = deps.signal?.aborted || error instanceof CancelledError;
         // The step's failure message carries the reason to the log.
-        const reason = cancelled ? 'The job was cancelled while choosing a branch node.' : `Branch nodes: ${oneLine(error)}`;
+        const why = cancelled ? 'The job was cancelled while choosing a branch node.' : `Branch nodes: ${oneLine(error)}`;
+        const reason = nodes.unsettledClaim ? `${why} ${nodes.unsettledClaim}` : why;
         return { done: { status: cancelled ? 'cancelled' : 'failure', apps: [], reason, durationMs: Date.now() - started, branchNode: report } };
     }
 }
@@ -40570,11 +40661,15 @@ class BranchNodes {
     pr;
     report;
     open = new Map();
+    cleanup;
+    /** A claim whose create got no answer, and that was not found: what the report must say about it. */
+    unsettledClaim;
     constructor(settings, deps, pr, report) {
         this.settings = settings;
         this.deps = deps;
         this.pr = pr;
         this.report = report;
+        this.cleanup = deps.cleanup ?? new CleanupWindow(deps.signal);
     }
     /** Chooses a node and claims it; a claim that lost a race is withdrawn and the choice made again. */
     async take() {
@@ -40583,7 +40678,8 @@ class BranchNodes {
         const lost = new Set();
         for (let attempt = 1; attempt <= MAX_CLAIMS; attempt++) {
             const ledger = await this.ledger(lost);
-            const choice = chooseNode(pool, ledger, pr.number);
+            const now = Date.now();
+            const choice = chooseNode(pool, ledger, pr.number, (claim) => isDeploying(claim, now, deployBoundMs(settings)));
             Object.assign(report, { node: choice.node, choice: choice.choice, evicted: undefined });
             if (choice.evicted)
                 report.evicted = { pullRequest: choice.evicted.pullRequest, deployedAt: choice.evicted.createdAt };
@@ -40607,10 +40703,7 @@ class BranchNodes {
                 await this.setStatus(deploymentId, { state: 'inactive', description: `${LOST} ${choice.node} (#${winner} claimed it first): deployed elsewhere.` });
             }
             catch (error) {
-                // The claim stays the pull request's (it keeps the node it chose), marked as not deployed.
-                const cancelled = deps.signal?.aborted || error instanceof CancelledError;
-                const status = { state: 'error', description: cancelled ? 'Cancelled before anything was deployed.' : `Not deployed: ${oneLine(error)}` };
-                await deps.github.createDeploymentStatus(deploymentId, status, { afterCancel: cancelled }).catch(() => undefined);
+                await this.closeClaim(deploymentId, error);
                 throw error;
             }
         }
@@ -40659,15 +40752,60 @@ class BranchNodes {
         }
         return open;
     }
-    /** The claim: the pull request's deployment on its head, naming the node. */
-    claim(node) {
-        return this.deps.github.createDeployment({
+    /**
+     * The claim: the pull request's deployment on its head, naming the node. When its create got no clear
+     * answer (a cancel or a dropped connection while it was sent), the claim it may have made is looked
+     * for by its mark and closed like any claim after a failure; one not found is reported.
+     */
+    async claim(node) {
+        const claim = {
             sha: this.pr.headSha,
             environment: this.report.environment,
             description: `heroku-cd: #${this.pr.number} on the branch node ${node}`,
             payload: claimPayload(node, this.pr.number),
-            transient: true
-        });
+            transient: true,
+            requestId: (0,external_node_crypto_.randomUUID)()
+        };
+        try {
+            return await this.deps.github.createDeployment(claim);
+        }
+        catch (error) {
+            // GitHub answered, and said no: nothing was made.
+            if (error instanceof GitHubApiError && !error.transient)
+                throw error;
+            const made = await this.findClaim(claim, node, error);
+            if (made !== undefined)
+                await this.closeClaim(made, error);
+            throw error;
+        }
+    }
+    /** After a cancel, within the cleanup window (leaving its last third to the report and notifications). */
+    async findClaim(claim, node, error) {
+        const { deps, pr } = this;
+        let why = 'and it was not found';
+        try {
+            const what = `Looking for the claim of ${node} whose answer never came`;
+            const made = await this.cleanup.bound(deps.github.findDeployment(claim, { afterCancel: this.cancelled(error) }), what, 2 / 3);
+            if (made !== undefined) {
+                deps.log.info(`Branch node: the claim of ${node} got no answer, but GitHub had made it (deployment ${made}): it is closed.`);
+                return made;
+            }
+        }
+        catch (lookUp) {
+            why = `and it could not be looked for (${oneLine(lookUp)})`;
+        }
+        this.unsettledClaim = `The claim of ${node} for #${pr.number} got no answer from GitHub, ${why}: one may have been made, and then it holds ${node} for #${pr.number}, with no final state, until the pull request's next run or its close.`;
+        deps.log.warning(this.unsettledClaim);
+        return undefined;
+    }
+    /** The claim stays the pull request's (it keeps the node it chose), marked as not deployed. */
+    async closeClaim(deploymentId, error) {
+        const cancelled = this.cancelled(error);
+        const status = { state: 'error', description: cancelled ? 'Cancelled before anything was deployed.' : `Not deployed: ${oneLine(error)}` };
+        await this.deps.github.createDeploymentStatus(deploymentId, status, { afterCancel: cancelled }).catch(() => undefined);
+    }
+    cancelled(error) {
+        return this.deps.signal?.aborted === true || error instanceof CancelledError;
     }
     /** The evicted pull request's deployment says what happened; not saying it never stops the deploy. */
     async evict(claim) {
@@ -42946,67 +43084,6 @@ async function findAppChanges(deps, result, live, head) {
             : deps.signal?.aborted
                 ? 'the job was cancelled'
                 : `the slug of the live release v${live?.version} could not be read: ${oneLine(error)}`;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/util/cleanup.ts
-
-/**
- * How long cleaning up after a cancel may take. The runner sends SIGTERM 7.5 s after SIGINT and kills
- * the job 2.5 s later; everything that cleans up (cancel the build, stop a release phase, maintenance
- * off, close the GitHub deployments, notify) shares this one window, side by side, so that together
- * they end before SIGTERM with time left to write the summary and exit.
- */
-const CLEANUP_WINDOW_MS = 5500;
-/**
- * The window cleanup has once the job is cancelled. Before a cancel it is open-ended (a timeout's
- * cleanup has the calls' own bounds); from the cancel on it closes CLEANUP_WINDOW_MS later, and its
- * `signal` aborts then, stopping whatever cleanup still waits.
- */
-class CleanupWindow {
-    windowMs;
-    now;
-    endsAt;
-    closing = new AbortController();
-    constructor(cancel, windowMs = CLEANUP_WINDOW_MS, now = Date.now) {
-        this.windowMs = windowMs;
-        this.now = now;
-        const open = () => {
-            this.endsAt = this.now() + windowMs;
-            setTimeout(() => this.closing.abort(), windowMs).unref();
-        };
-        if (cancel?.aborted)
-            open();
-        else
-            cancel?.addEventListener('abort', open, { once: true });
-    }
-    /** Whether the job was cancelled, so that cleanup runs against the clock. */
-    get started() {
-        return this.endsAt !== undefined;
-    }
-    /** Aborts when the window closes; never before a cancel. */
-    get signal() {
-        return this.closing.signal;
-    }
-    /** What is left of the window; Infinity before a cancel. */
-    remainingMs() {
-        return this.endsAt === undefined ? Number.POSITIVE_INFINITY : Math.max(0, this.endsAt - this.now());
-    }
-    /**
-     * After a cancel, `step` must end within what is left of the window, or by the share `by` of it
-     * (a step that others wait for leaves them their part); before a cancel, it runs as it is.
-     */
-    bound(step, what, by = 1) {
-        if (this.endsAt === undefined)
-            return step;
-        const left = this.remainingMs() - (1 - by) * this.windowMs;
-        if (left <= 0)
-            return Promise.reject(this.closedError(what));
-        return withTimeout(step, left, what);
-    }
-    /** The error of a cleanup step the window closed on. */
-    closedError(what) {
-        return new TimeoutError(`${what} did not finish within the ${formatSeconds(this.windowMs)} a cancelled job has before the runner stops it`);
     }
 }
 

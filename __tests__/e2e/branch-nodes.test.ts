@@ -7,6 +7,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { ActionRun, RunningAction } from '../../scripts/lib/run-action.js'
+import { cancelMarks, expectCleanCancel } from './cancel-checks.js'
 import { startWorld, type World } from './world.js'
 
 const [N1, N2, N3] = ['shop-pr-1', 'shop-pr-2', 'shop-pr-3']
@@ -225,6 +226,38 @@ test('a missing permission fails the step with the line to add, and deploys noth
   expect(snapshot()).toEqual(before)
 })
 
+test('a node whose holder is still deploying is never taken: with a pool of one, the other pull request fails naming both', async () => {
+  const claimOf = (number: number) => world.github.deployments.findLast((d) => d.environment === `pr-${number}`)
+  // #51's build takes a minute: its deploy on shop-pr-3 is running while #52 chooses.
+  world.emulator.faults.buildDelayMs = 60_000
+  try {
+    const deploying = startPullRequest(51, 'opened', { app: N3 })
+    await until(() => claimOf(51)?.statuses.at(-1)?.state === 'in_progress' && world.emulator.app(N3).builds.at(-1)?.status === 'pending', 60_000)
+    const deployments = world.github.deployments.length
+    const refused = await pullRequest(52, 'opened', { app: N3 })
+    expect(refused.run.exitCode).toBe(1)
+    expect(refused.run.outputs.status).toBe('failure')
+    expect(refused.run.stdout).toMatch(
+      /::error::Branch nodes: every node is being deployed by another pull request: shop-pr-3 \(#51, since [^)]+\)\. Taking one would have two runs deploy it at once; run the job again once one of them ends, or add a node to the pool\./
+    )
+    // Nothing claimed, nobody evicted, nothing written to the node.
+    expect(world.github.deployments).toHaveLength(deployments)
+    expect(claimOf(51)?.statuses.map((s) => s.state)).toEqual(['in_progress'])
+    expect(writesTo(refused.heroku)).toEqual([])
+
+    // Once #51's deploy has ended (here cancelled: its claim ends in error), the node can be taken from it.
+    deploying.running.child.kill('SIGINT')
+    expect((await deploying.running.done).outputs.status).toBe('cancelled')
+    expect(claimOf(51)?.statuses.at(-1)?.state).toBe('error')
+  } finally {
+    world.emulator.faults.buildDelayMs = 0
+  }
+  const taken = await pullRequest(52, 'synchronize', { app: N3 })
+  expect(taken.run.outputs.status).toBe('success')
+  expect(taken.run.stdout).toContain(`Branch node: #52 gets ${N3}, taken from #51`)
+  expect(claimOf(51)?.statuses.at(-1)).toMatchObject({ state: 'inactive', description: `Evicted from ${N3} by #52: every node was in use. Push again to get a node.` })
+}, 120_000)
+
 describe('a cancel while the node is chosen is a cancel', () => {
   const LIST = { method: 'GET', path: /\/deployments(\?|$)/ }
 
@@ -257,5 +290,48 @@ describe('a cancel while the node is chosen is a cancel', () => {
     expect(claim).toHaveLength(1)
     expect(claim[0]).toMatchObject({ environment: 'pr-42', statuses: [expect.objectContaining({ state: 'error', description: 'Cancelled before anything was deployed.' })] })
     expect(writesTo(heroku)).toEqual([])
+  })
+
+  const CLAIM = { method: 'POST', path: /\/deployments$/ }
+  /** A run of `number` whose claim GitHub makes but whose answer it holds; SIGINT once the claim exists. */
+  async function cancelledWhileClaiming(number: number) {
+    const marks = cancelMarks(world, [N1, N2, N3])
+    world.github.faults.delayAnswerNext(1, 30_000, CLAIM)
+    const { running, heroku } = startPullRequest(number, 'opened')
+    await until(() => world.github.deployments.some((d) => d.environment === `pr-${number}`))
+    marks.sentAt = Date.now()
+    running.child.kill('SIGINT')
+    const run = await running.done
+    expectCleanCancel(world, run, marks)
+    const claims = world.github.deployments.slice(marks.deployments)
+    expect(claims.map((d) => d.environment)).toEqual([`pr-${number}`])
+    expect(writesTo(heroku)).toEqual([])
+    return { run, claim: claims[0] }
+  }
+
+  test('while the claim is sent: the claim, found by its mark within the cleanup window, ends in error', async () => {
+    const { run, claim } = await cancelledWhileClaiming(43)
+    expect(claim.statuses).toEqual([expect.objectContaining({ state: 'error', description: 'Cancelled before anything was deployed.' })])
+    expect(run.stdout).toContain(`got no answer, but GitHub had made it (deployment ${claim.id}): it is closed.`)
+    expect(run.summary).not.toContain('may have been made')
+  })
+
+  // Last in the file: its claim is left with no status, the truth when it cannot be found.
+  test('while the claim is sent, and the look-up gets no answer in the window: the report says the claim may hold the node', async () => {
+    world.github.faults.delayAnswerNext(1, 30_000, { method: 'GET', path: /\/deployments\?(.*&)?environment=/ })
+    const { run, claim } = await cancelledWhileClaiming(44)
+    const node = (claim.payload as { app: string }).app
+    expect(claim.statuses).toEqual([])
+    const said = `one may have been made, and then it holds ${node} for #44, with no final state, until the pull request's next run or its close.`
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `::error::The job was cancelled while choosing a branch node\\. The claim of ${node} for #44 got no answer from GitHub, and it could not be looked for \\(.+\\): ${said.replace(/[.#()]/g, '\\$&')}`
+      )
+    )
+    expect(run.summary).toContain(said)
+    // Its next run finds the node held by that claim, and deploys there.
+    const next = await pullRequest(44, 'synchronize')
+    expect(next.run.outputs.status).toBe('success')
+    expect(next.run.stdout).toContain(`Branch node: #44 gets ${node}, the node it already holds.`)
   })
 })

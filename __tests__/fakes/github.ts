@@ -7,6 +7,7 @@ import type {
   Deployment,
   DeploymentStatus,
   GitHubApi,
+  MarkedDeployment,
   NewDeployment,
   NewDeploymentStatus,
   PullRequest
@@ -35,6 +36,14 @@ export class FakeGitHub implements GitHubApi {
   pullRequests = new Map<number, PullRequest['state']>()
   /** Runs before a deployment is created: a test can let another run act in between. */
   beforeCreate?: (request: NewDeployment) => Promise<void>
+  /** Runs once a deployment was created, before its id is answered: a test can lose the answer (throw) here. */
+  afterCreate?: (request: NewDeployment) => Promise<void>
+  /** Thrown by findDeployment when set. */
+  findError?: Error
+  /** findDeployment never answers, as a hung connection. */
+  findHangs = false
+  /** Every findDeployment call, with whether it was made after a cancel. */
+  finds: (MarkedDeployment & { afterCancel: boolean })[] = []
   /** The clock deployments are created by (ISO 8601). */
   now = (): string => new Date().toISOString()
 
@@ -50,7 +59,15 @@ export class FakeGitHub implements GitHubApi {
     await this.beforeCreate?.(request)
     const id = 100 + this.deployments.length
     this.deployments.push({ id, request, createdAt: this.now(), statuses: [] })
+    await this.afterCreate?.(request)
     return id
+  }
+  async findDeployment(made: MarkedDeployment, options: { afterCancel?: boolean } = {}): Promise<number | undefined> {
+    const { sha, environment, requestId } = made
+    this.finds.push({ sha, environment, requestId, afterCancel: options.afterCancel ?? false })
+    if (this.findError) throw this.findError
+    if (this.findHangs) await new Promise(() => undefined)
+    return this.deployments.find((d) => d.request.sha === sha && d.request.environment === environment && d.request.requestId === requestId)?.id
   }
   async listDeployments(page: number, perPage: number): Promise<Deployment[]> {
     const newestFirst = [...this.deployments].reverse().slice((page - 1) * perPage, page * perPage)

@@ -5,11 +5,13 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { branchNodeGate, chooseNode, type TakenNode } from '../../src/gate/nodes.js'
-import { claimPayload, type Ledger, readLedger } from '../../src/gate/node-ledger.js'
+import { CancelledError, GitHubApiError } from '../../src/errors.js'
+import { branchNodeGate, chooseNode, deployBoundMs, type TakenNode } from '../../src/gate/nodes.js'
+import { type Claim, claimPayload, isDeploying, type Ledger, readLedger } from '../../src/gate/node-ledger.js'
 import type { HerokuApp } from '../../src/heroku/types.js'
 import type { RunResult } from '../../src/result.js'
 import { readSettings, type Settings } from '../../src/settings.js'
+import { CleanupWindow } from '../../src/util/cleanup.js'
 import { FakeGitHub } from '../fakes/github.js'
 import { FakeHeroku } from '../fakes/heroku.js'
 import { MemoryLog } from '../fakes/log.js'
@@ -53,11 +55,11 @@ function app(name: string, releasedAt: string | null): HerokuApp {
   return { id: name, name, web_url: `https://${name}.example/`, released_at: releasedAt }
 }
 
-function claim(node: string, pullRequest: number, id: number, createdAt = '2026-01-01T00:00:00Z') {
-  return { id, node, pullRequest, createdAt }
+function claim(node: string, pullRequest: number, id: number, createdAt = '2026-01-01T00:00:00Z', state: Claim['state'] = 'success'): Claim {
+  return { id, node, pullRequest, createdAt, state }
 }
 
-function ledger(...claims: ReturnType<typeof claim>[]): Ledger {
+function ledger(...claims: Claim[]): Ledger {
   return { holders: new Map(claims.map((c) => [c.node, c])), seenUpTo: 0 }
 }
 
@@ -71,9 +73,16 @@ function world(open: number[] = []) {
 }
 
 /** A deploy of `pullRequest` that already happened: its claim, ending in `state`. */
-async function deployed(github: FakeGitHub, node: string, pullRequest: number, state: 'success' | 'failure' | 'inactive' = 'success', description = ''): Promise<number> {
+async function deployed(
+  github: FakeGitHub,
+  node: string,
+  pullRequest: number,
+  /** null: no status yet (the claim was just made). */
+  state: 'success' | 'failure' | 'inactive' | 'in_progress' | null = 'success',
+  description = ''
+): Promise<number> {
   const id = await github.createDeployment({ sha: HEAD, environment: `pr-${pullRequest}`, description: '', payload: claimPayload(node, pullRequest), transient: true })
-  await github.createDeploymentStatus(id, { state, description })
+  if (state) await github.createDeploymentStatus(id, { state, description })
   return id
 }
 
@@ -98,6 +107,42 @@ describe('chooseNode', () => {
     const held = ledger(claim('shop-pr-1', 4, 30, '2026-01-05T00:00:00Z'), claim('shop-pr-2', 5, 21, '2026-01-02T00:00:00Z'), claim('shop-pr-3', 6, 20, '2026-01-02T00:00:00Z'))
     expect(chooseNode(pool, held, 7)).toEqual({ node: 'shop-pr-3', choice: 'evicted', evicted: claim('shop-pr-3', 6, 20, '2026-01-02T00:00:00Z') })
   })
+
+  test('every node held: a node whose holder is still deploying there is never taken, however old its claim', () => {
+    const held = ledger(
+      claim('shop-pr-1', 4, 30, '2026-01-05T00:00:00Z'),
+      claim('shop-pr-2', 5, 10, '2026-01-01T00:00:00Z', 'in_progress'),
+      claim('shop-pr-3', 6, 20, '2026-01-02T00:00:00Z')
+    )
+    const deploying = (c: Claim) => c.state === 'in_progress'
+    expect(chooseNode(pool, held, 7, deploying)).toMatchObject({ node: 'shop-pr-3', choice: 'evicted', evicted: { pullRequest: 6 } })
+  })
+
+  test('every node held and every holder deploying: no node is taken, and the error names each node and pull request', () => {
+    const held = ledger(
+      claim('shop-pr-1', 4, 30, '2026-01-05T00:00:00Z', 'in_progress'),
+      claim('shop-pr-2', 5, 10, '2026-01-01T00:00:00Z', undefined),
+      claim('shop-pr-3', 6, 20, '2026-01-02T00:00:00Z', 'queued')
+    )
+    expect(() => chooseNode(pool, held, 7, () => true)).toThrow(
+      'every node is being deployed by another pull request: shop-pr-1 (#4, since 2026-01-05T00:00:00Z), shop-pr-2 (#5, since 2026-01-01T00:00:00Z), shop-pr-3 (#6, since 2026-01-02T00:00:00Z).'
+    )
+  })
+})
+
+describe('isDeploying', () => {
+  const now = Date.parse('2026-01-01T01:00:00Z')
+  const hour = 3_600_000
+  test('a claim with no final state yet, made within the bound, is a deploy still running', () => {
+    for (const state of [undefined, 'queued', 'pending', 'in_progress'] as const) expect(isDeploying({ ...claim('n', 1, 1, '2026-01-01T00:30:00Z'), state }, now, hour)).toBe(true)
+  })
+  test('a final state, or an open claim older than the bound (its runner was stopped), is not', () => {
+    for (const state of ['success', 'failure', 'error', 'inactive'] as const) expect(isDeploying(claim('n', 1, 1, '2026-01-01T00:30:00Z', state), now, hour)).toBe(false)
+    expect(isDeploying(claim('n', 1, 1, '2025-12-31T23:59:59Z', 'in_progress'), now, hour)).toBe(false)
+  })
+  test("the bound is what a deploy with the run's settings can take, and 5 minutes more", () => {
+    expect(deployBoundMs(settings(1))).toBe((600 + 1800 + 2 * 120 + 300) * 1000)
+  })
 })
 
 describe('readLedger', () => {
@@ -107,9 +152,9 @@ describe('readLedger', () => {
     await deployed(github, 'shop-pr-2', 5)
     await deployed(github, 'shop-pr-3', 6) // #6 is closed (never asked to close the node)
     const read = await readLedger(github, POOL, { isOpen: async (n) => github.pullRequests.get(n) === 'open' })
-    expect([...read.holders.entries()].map(([node, c]) => [node, c.pullRequest]).sort()).toEqual([
-      ['shop-pr-1', 4],
-      ['shop-pr-2', 5]
+    expect([...read.holders.entries()].map(([node, c]) => [node, c.pullRequest, c.state]).sort()).toEqual([
+      ['shop-pr-1', 4, 'failure'],
+      ['shop-pr-2', 5, 'success']
     ])
   })
 
@@ -223,13 +268,125 @@ describe('branchNodeGate', () => {
 
   test('a GitHub refusal ends the run as a failure that names the permission, before any deploy', async () => {
     const deps = world()
-    deps.github.deploymentError = new Error(
-      "GitHub API POST /repos/octo/app/deployments answered 403: Resource not accessible by integration (the token lacks a permission: add 'deployments: write' under the job's 'permissions:')"
+    deps.github.deploymentError = new GitHubApiError(
+      'POST',
+      '/repos/octo/app/deployments',
+      403,
+      'Resource not accessible by integration',
+      "the token lacks a permission: add 'deployments: write' under the job's 'permissions:'"
     )
     const gate = await branchNodeGate(settings(12), deps)
     if (!('done' in gate)) throw new Error('expected the run to end')
     expect(gate.done.status).toBe('failure')
     expect(gate.done.reason).toContain("add 'deployments: write'")
+    // GitHub answered no: nothing to look for, and nothing to say about a claim that may exist.
+    expect(deps.github.finds).toEqual([])
+    expect(gate.done.reason).not.toContain('may have been made')
     expect(deps.api.createdBuilds).toEqual([])
+  })
+})
+
+describe('a holder still deploying keeps its node', () => {
+  test('a pool of one whose holder is deploying: the run fails naming the node and the pull request, claims nothing, evicts nobody', async () => {
+    const deps = world([4])
+    deps.api.apps = { 'shop-pr-1': { released_at: '2026-01-01T00:00:00Z' } }
+    const running = await deployed(deps.github, 'shop-pr-1', 4, 'in_progress')
+    const gate = await branchNodeGate(settings(12, 'opened', { app: 'shop-pr-1' }), deps)
+    if (!('done' in gate)) throw new Error('expected the run to end')
+    expect(gate.done.status).toBe('failure')
+    expect(gate.done.reason).toMatch(
+      /^Branch nodes: every node is being deployed by another pull request: shop-pr-1 \(#4, since .+\)\. Taking one would have two runs deploy it at once/
+    )
+    expect(deps.github.deployments).toHaveLength(1)
+    expect(deps.github.deployments.find((d) => d.id === running)?.statuses.map((s) => s.state)).toEqual(['in_progress'])
+    expect(deps.api.createdBuilds).toEqual([])
+  })
+
+  test('a claim just made (no status yet) is a deploy starting: the node whose holder is done is evicted instead', async () => {
+    const deps = world([4, 5, 6])
+    await deployed(deps.github, 'shop-pr-3', 4, null) // the oldest claim, its deploy starting
+    const done = await deployed(deps.github, 'shop-pr-2', 5)
+    await deployed(deps.github, 'shop-pr-1', 6, 'in_progress')
+    const gate = taken(await branchNodeGate(settings(12), deps))
+    expect(gate.settings.apps).toEqual(['shop-pr-2'])
+    expect(gate.report).toMatchObject({ choice: 'evicted', evicted: { pullRequest: 5 } })
+    expect(deps.github.deployments.find((d) => d.id === done)?.statuses.at(-1)?.state).toBe('inactive')
+  })
+
+  test('a claim left in_progress longer than a deploy can take (its runner was stopped) is evicted', async () => {
+    const deps = world([4])
+    deps.api.apps = { 'shop-pr-1': { released_at: '2026-01-01T00:00:00Z' } }
+    deps.github.now = () => new Date(Date.now() - deployBoundMs(settings(12)) - 1000).toISOString()
+    const stale = await deployed(deps.github, 'shop-pr-1', 4, 'in_progress')
+    deps.github.now = () => new Date().toISOString()
+    const gate = taken(await branchNodeGate(settings(12, 'opened', { app: 'shop-pr-1' }), deps))
+    expect(gate.report).toMatchObject({ node: 'shop-pr-1', choice: 'evicted', evicted: { pullRequest: 4 } })
+    expect(deps.github.deployments.find((d) => d.id === stale)?.statuses.at(-1)?.state).toBe('inactive')
+  })
+})
+
+describe('a claim whose answer never came', () => {
+  /** A gate run whose claim GitHub makes, but whose answer `lose` replaces. */
+  async function unanswered(lose: (cancel: AbortController) => Error, prepare: (github: FakeGitHub) => void = () => undefined, windowMs = 5500) {
+    const deps = world()
+    const cancel = new AbortController()
+    deps.github.afterCreate = async () => {
+      throw lose(cancel)
+    }
+    prepare(deps.github)
+    const gate = await branchNodeGate(settings(12), { ...deps, signal: cancel.signal, cleanup: new CleanupWindow(cancel.signal, windowMs) })
+    if (!('done' in gate)) throw new Error('expected the run to end')
+    return { ...deps, done: gate.done }
+  }
+  const cancelled = (cancel: AbortController) => {
+    cancel.abort()
+    return new CancelledError()
+  }
+
+  test('cancelled while the claim is sent: the claim, found by its mark after the cancel, ends in error and keeps the node', async () => {
+    const { github, done, log } = await unanswered(cancelled)
+    expect(done.status).toBe('cancelled')
+    expect(github.deployments).toHaveLength(1)
+    const [claimed] = github.deployments
+    expect(github.finds).toEqual([{ sha: HEAD, environment: 'pr-12', requestId: claimed.request.requestId, afterCancel: true }])
+    expect(claimed.statuses).toEqual([{ state: 'error', description: 'Cancelled before anything was deployed.', afterCancel: true }])
+    expect(done.reason).toBe('The job was cancelled while choosing a branch node.')
+    expect(log.text()).toContain(`the claim of shop-pr-2 got no answer, but GitHub had made it (deployment ${claimed.id}): it is closed.`)
+    expect((await readLedger(github, POOL, { isOpen: async () => true })).holders.get('shop-pr-2')).toMatchObject({ pullRequest: 12, state: 'error' })
+  })
+
+  test('no answer after every attempt (a dropped connection): found and closed in error with the reason', async () => {
+    const { github, done } = await unanswered(() => new GitHubApiError('POST', '/repos/octo/app/deployments', undefined, 'no answer (socket hang up)'))
+    expect(done.status).toBe('failure')
+    expect(github.finds).toHaveLength(1)
+    expect(github.finds[0].afterCancel).toBe(false)
+    expect(github.deployments[0].statuses).toEqual([
+      { state: 'error', description: 'Not deployed: GitHub API POST /repos/octo/app/deployments failed: no answer (socket hang up)', afterCancel: false }
+    ])
+  })
+
+  test('the look-up does not answer within the cleanup window: the report says a claim may hold the node', async () => {
+    const started = Date.now()
+    const { github, done, log } = await unanswered(cancelled, (fake) => (fake.findHangs = true), 300)
+    expect(Date.now() - started).toBeLessThan(300)
+    expect(done.status).toBe('cancelled')
+    expect(github.deployments[0].statuses).toEqual([])
+    expect(done.reason).toMatch(
+      /^The job was cancelled while choosing a branch node\. The claim of shop-pr-2 for #12 got no answer from GitHub, and it could not be looked for \(Looking for the claim of shop-pr-2 whose answer never came got no answer within .*\): one may have been made, and then it holds shop-pr-2 for #12, with no final state, until the pull request's next run or its close\.$/
+    )
+    expect(log.text()).toContain('warning: The claim of shop-pr-2 for #12 got no answer from GitHub')
+  })
+
+  test('the create never reached GitHub: not found, and the report says so plainly', async () => {
+    const deps = world()
+    const cancel = new AbortController()
+    deps.github.beforeCreate = async () => {
+      throw cancelled(cancel)
+    }
+    const gate = await branchNodeGate(settings(12), { ...deps, signal: cancel.signal, cleanup: new CleanupWindow(cancel.signal) })
+    if (!('done' in gate)) throw new Error('expected the run to end')
+    expect(deps.github.deployments).toEqual([])
+    expect(deps.github.finds).toHaveLength(1)
+    expect(gate.done.reason).toContain('The claim of shop-pr-2 for #12 got no answer from GitHub, and it was not found: one may have been made')
   })
 })

@@ -107,6 +107,22 @@ test('5xx, a secondary rate limit and a dropped connection are retried; one depl
   ])
 })
 
+test("a create cancelled while its answer is on the way: what it made is found by the caller's mark, also after the cancel", async () => {
+  const cancel = new AbortController()
+  const { api } = client({ signal: cancel.signal })
+  const made = { sha: SHA, environment: 'pr-9', requestId: 'mark-of-this-create' }
+  github.faults.delayAnswerNext(1, 30_000, { method: 'POST', path: /\/deployments$/ })
+  const creating = api.createDeployment({ ...made, description: 'd', payload: { app: 'node-1' } })
+  while (!github.deployments.some((d) => d.environment === 'pr-9')) await new Promise((resolve) => setTimeout(resolve, 5))
+  cancel.abort()
+  await expect(creating).rejects.toBeInstanceOf(CancelledError)
+  const deployment = github.deployments.find((d) => d.environment === 'pr-9')
+  expect(deployment?.payload).toEqual({ app: 'node-1', request_id: 'mark-of-this-create' })
+  expect(await api.findDeployment(made, { afterCancel: true })).toBe(deployment?.id)
+  expect(await api.findDeployment({ ...made, requestId: 'another-create' }, { afterCancel: true })).toBeUndefined()
+  await expect(api.findDeployment(made)).rejects.toBeInstanceOf(CancelledError)
+})
+
 test('a missing permission fails at once and names the permissions: line to add', async () => {
   github.permissions.deployments = 'read'
   github.permissions.checks = 'none'

@@ -5,7 +5,7 @@
  * that claim is `inactive` (the pull request closed, or was evicted) or the pull request is no longer
  * open. Nothing is written on Heroku for this: a config var would make a release and restart the dynos.
  */
-import type { Deployment, GitHubApi } from '../github/api.js'
+import type { Deployment, DeploymentState, GitHubApi } from '../github/api.js'
 
 /** The payload key that marks a deployment as a branch-node claim. */
 const CLAIM_KEY = 'heroku_cd_branch_node'
@@ -24,6 +24,8 @@ export interface Claim {
   node: string
   pullRequest: number
   createdAt: string
+  /** A holder's claim: its newest status; undefined while it has none (the deploy is starting). */
+  state?: DeploymentState
 }
 
 export interface Ledger {
@@ -86,9 +88,20 @@ async function holderOf(github: GitHubApi, onNode: readonly Claim[], current: Re
       return undefined // freed when its pull request closed, or evicted
     }
     // No status yet is a claim being made: held.
-    return (await options.isOpen(claim.pullRequest)) ? claim : undefined
+    return (await options.isOpen(claim.pullRequest)) ? { ...claim, state: status?.state } : undefined
   }
   return undefined
+}
+
+// The states of a deploy that has not ended.
+const RUNNING: readonly (DeploymentState | undefined)[] = [undefined, 'queued', 'pending', 'in_progress']
+
+/**
+ * Whether the holder's deploy on its node may still be running: its claim has no final state yet and
+ * was made less than `staleAfterMs` ago (an older open claim was left by a runner that was stopped).
+ */
+export function isDeploying(claim: Claim, now: number, staleAfterMs: number): boolean {
+  return RUNNING.includes(claim.state) && now - Date.parse(claim.createdAt) < staleAfterMs
 }
 
 /** Branch-node claims on the pool, newest first, until every node has a few or the history ends. */

@@ -4,19 +4,21 @@
  * request already holds; else a free node (held by no open pull request) whose last release is the
  * oldest; when every node is held, the one whose holder was deployed the longest ago (evicted, and told
  * so). The choice is claimed as the pull request's GitHub deployment (node-ledger.ts) and checked again
- * after claiming, so that two runs choosing at the same moment never both take one free node. When the
- * pull request closes, nothing is built: its node is freed.
+ * after claiming, so that two runs choosing at the same moment never both take one free node. A node whose
+ * holder is still deploying is never taken. When the pull request closes, nothing is built: its node is freed.
  */
-import { CancelledError, oneLine } from '../errors.js'
-import type { GitHubApi, NewDeploymentStatus } from '../github/api.js'
+import { randomUUID } from 'node:crypto'
+import { CancelledError, GitHubApiError, oneLine } from '../errors.js'
+import type { GitHubApi, NewDeployment, NewDeploymentStatus } from '../github/api.js'
 import type { HerokuApi } from '../heroku/api.js'
 import type { HerokuApp } from '../heroku/types.js'
 import type { Log } from '../log.js'
 import { type BranchNodeReport, type NodeChoiceKind, newResult, type RunResult } from '../result.js'
 import type { Settings } from '../settings.js'
+import { CleanupWindow } from '../util/cleanup.js'
 import type { PullRequestEvent } from './branch.js'
 import { lookUpApps } from './access.js'
-import { type Claim, claimPayload, type Ledger, LOST, readLedger, rivalClaims } from './node-ledger.js'
+import { type Claim, claimPayload, isDeploying, type Ledger, LOST, readLedger, rivalClaims } from './node-ledger.js'
 
 // Runs that lose a race choose again; more losses than this in a row means something else is wrong.
 const MAX_CLAIMS = 3
@@ -30,9 +32,11 @@ export interface NodeChoice {
 
 /**
  * Which node a pull request gets, from who holds what and when each node was last released (a pure
- * function: the gate's rule). A node never released counts as the oldest; ties go in pool order.
+ * function: the gate's rule). A node never released counts as the oldest; ties go in pool order. A node
+ * whose holder is `deploying` there is never taken from it (two runs would deploy it at once): when
+ * every node is, this throws, naming them.
  */
-export function chooseNode(pool: readonly HerokuApp[], ledger: Ledger, pullRequest: number): NodeChoice {
+export function chooseNode(pool: readonly HerokuApp[], ledger: Ledger, pullRequest: number, deploying: (claim: Claim) => boolean = () => false): NodeChoice {
   const held = pool.find((app) => ledger.holders.get(app.name)?.pullRequest === pullRequest)
   if (held) return { node: held.name, choice: 'held' }
   const free = pool.filter((app) => !ledger.holders.has(app.name))
@@ -42,8 +46,24 @@ export function chooseNode(pool: readonly HerokuApp[], ledger: Ledger, pullReque
     return { node: oldest.name, choice: 'free' }
   }
   const claims = pool.map((app) => ledger.holders.get(app.name) as Claim)
-  const oldest = claims.reduce((best, claim) => (deployedBefore(claim, best) ? claim : best))
+  const idle = claims.filter((claim) => !deploying(claim))
+  if (idle.length === 0) {
+    const busy = claims.map((claim) => `${claim.node} (#${claim.pullRequest}, since ${claim.createdAt})`).join(', ')
+    throw new Error(
+      `every node is being deployed by another pull request: ${busy}. Taking one would have two runs deploy it at once; run the job again once one of them ends, or add a node to the pool.`
+    )
+  }
+  const oldest = idle.reduce((best, claim) => (deployedBefore(claim, best) ? claim : best))
   return { node: oldest.node, choice: 'evicted', evicted: oldest }
+}
+
+/**
+ * How long after its claim a deploy with these settings has surely ended (required checks, build and
+ * release, smoke checks and those of a rollback, and 5 minutes for the rest): an open claim older than
+ * that was left by a runner that was stopped, and its node may be taken.
+ */
+export function deployBoundMs(settings: Settings): number {
+  return settings.checksTimeoutMs + settings.timeoutMs + 2 * settings.smokeTimeoutMs + 5 * 60_000
 }
 
 function deployedBefore(a: Claim, b: Claim): boolean {
@@ -56,6 +76,8 @@ export interface NodeGateDeps {
   github?: GitHubApi
   log: Log
   signal?: AbortSignal
+  /** After a cancel, the window every cleanup step shares. */
+  cleanup?: CleanupWindow
 }
 
 /** The run narrowed to one node, with the deployment that claims it (none in a dry run). */
@@ -83,7 +105,8 @@ export async function branchNodeGate(settings: Settings, deps: NodeGateDeps): Pr
   } catch (error) {
     const cancelled = deps.signal?.aborted || error instanceof CancelledError
     // The step's failure message carries the reason to the log.
-    const reason = cancelled ? 'The job was cancelled while choosing a branch node.' : `Branch nodes: ${oneLine(error)}`
+    const why = cancelled ? 'The job was cancelled while choosing a branch node.' : `Branch nodes: ${oneLine(error)}`
+    const reason = nodes.unsettledClaim ? `${why} ${nodes.unsettledClaim}` : why
     return { done: { status: cancelled ? 'cancelled' : 'failure', apps: [], reason, durationMs: Date.now() - started, branchNode: report } }
   }
 }
@@ -95,13 +118,18 @@ export function pullRequestEnvironment(settings: Settings, pullRequest: number):
 
 class BranchNodes {
   private readonly open = new Map<number, Promise<boolean>>()
+  private readonly cleanup: CleanupWindow
+  /** A claim whose create got no answer, and that was not found: what the report must say about it. */
+  unsettledClaim?: string
 
   constructor(
     private readonly settings: Settings,
     private readonly deps: NodeGateDeps & { github: GitHubApi },
     private readonly pr: PullRequestEvent,
     private readonly report: BranchNodeReport
-  ) {}
+  ) {
+    this.cleanup = deps.cleanup ?? new CleanupWindow(deps.signal)
+  }
 
   /** Chooses a node and claims it; a claim that lost a race is withdrawn and the choice made again. */
   async take(): Promise<TakenNode> {
@@ -110,7 +138,8 @@ class BranchNodes {
     const lost = new Set<number>()
     for (let attempt = 1; attempt <= MAX_CLAIMS; attempt++) {
       const ledger = await this.ledger(lost)
-      const choice = chooseNode(pool, ledger, pr.number)
+      const now = Date.now()
+      const choice = chooseNode(pool, ledger, pr.number, (claim) => isDeploying(claim, now, deployBoundMs(settings)))
       Object.assign(report, { node: choice.node, choice: choice.choice, evicted: undefined })
       if (choice.evicted) report.evicted = { pullRequest: choice.evicted.pullRequest, deployedAt: choice.evicted.createdAt }
       const app = pool.find((candidate) => candidate.name === choice.node) as HerokuApp
@@ -131,10 +160,7 @@ class BranchNodes {
         deps.log.info(`Branch node: #${winner} claimed ${choice.node} at the same moment, and first; choosing again.`)
         await this.setStatus(deploymentId, { state: 'inactive', description: `${LOST} ${choice.node} (#${winner} claimed it first): deployed elsewhere.` })
       } catch (error) {
-        // The claim stays the pull request's (it keeps the node it chose), marked as not deployed.
-        const cancelled = deps.signal?.aborted || error instanceof CancelledError
-        const status: NewDeploymentStatus = { state: 'error', description: cancelled ? 'Cancelled before anything was deployed.' : `Not deployed: ${oneLine(error)}` }
-        await deps.github.createDeploymentStatus(deploymentId, status, { afterCancel: cancelled }).catch(() => undefined)
+        await this.closeClaim(deploymentId, error)
         throw error
       }
     }
@@ -186,15 +212,59 @@ class BranchNodes {
     return open
   }
 
-  /** The claim: the pull request's deployment on its head, naming the node. */
-  private claim(node: string): Promise<number> {
-    return this.deps.github.createDeployment({
+  /**
+   * The claim: the pull request's deployment on its head, naming the node. When its create got no clear
+   * answer (a cancel or a dropped connection while it was sent), the claim it may have made is looked
+   * for by its mark and closed like any claim after a failure; one not found is reported.
+   */
+  private async claim(node: string): Promise<number> {
+    const claim: NewDeployment & { requestId: string } = {
       sha: this.pr.headSha,
       environment: this.report.environment,
       description: `heroku-cd: #${this.pr.number} on the branch node ${node}`,
       payload: claimPayload(node, this.pr.number),
-      transient: true
-    })
+      transient: true,
+      requestId: randomUUID()
+    }
+    try {
+      return await this.deps.github.createDeployment(claim)
+    } catch (error) {
+      // GitHub answered, and said no: nothing was made.
+      if (error instanceof GitHubApiError && !error.transient) throw error
+      const made = await this.findClaim(claim, node, error)
+      if (made !== undefined) await this.closeClaim(made, error)
+      throw error
+    }
+  }
+
+  /** After a cancel, within the cleanup window (leaving its last third to the report and notifications). */
+  private async findClaim(claim: NewDeployment & { requestId: string }, node: string, error: unknown): Promise<number | undefined> {
+    const { deps, pr } = this
+    let why = 'and it was not found'
+    try {
+      const what = `Looking for the claim of ${node} whose answer never came`
+      const made = await this.cleanup.bound(deps.github.findDeployment(claim, { afterCancel: this.cancelled(error) }), what, 2 / 3)
+      if (made !== undefined) {
+        deps.log.info(`Branch node: the claim of ${node} got no answer, but GitHub had made it (deployment ${made}): it is closed.`)
+        return made
+      }
+    } catch (lookUp) {
+      why = `and it could not be looked for (${oneLine(lookUp)})`
+    }
+    this.unsettledClaim = `The claim of ${node} for #${pr.number} got no answer from GitHub, ${why}: one may have been made, and then it holds ${node} for #${pr.number}, with no final state, until the pull request's next run or its close.`
+    deps.log.warning(this.unsettledClaim)
+    return undefined
+  }
+
+  /** The claim stays the pull request's (it keeps the node it chose), marked as not deployed. */
+  private async closeClaim(deploymentId: number, error: unknown): Promise<void> {
+    const cancelled = this.cancelled(error)
+    const status: NewDeploymentStatus = { state: 'error', description: cancelled ? 'Cancelled before anything was deployed.' : `Not deployed: ${oneLine(error)}` }
+    await this.deps.github.createDeploymentStatus(deploymentId, status, { afterCancel: cancelled }).catch(() => undefined)
+  }
+
+  private cancelled(error: unknown): boolean {
+    return this.deps.signal?.aborted === true || error instanceof CancelledError
   }
 
   /** The evicted pull request's deployment says what happened; not saying it never stops the deploy. */

@@ -33,6 +33,18 @@ export interface NewDeployment {
   payload: Record<string, unknown>
   /** An environment that goes away (a pull request's): GitHub never marks its deployments inactive by itself. */
   transient?: boolean
+  /**
+   * The mark of this one create (the payload's `request_id`), made here when not given. A caller that
+   * gives it can look for what a create left without an answer made (findDeployment).
+   */
+  requestId?: string
+}
+
+/** What finds the deployment one create made: its commit, its environment and the create's mark. */
+export interface MarkedDeployment {
+  sha: string
+  environment: string
+  requestId: string
 }
 
 /** A deployment as listed, with the fields the branch-node ledger reads. */
@@ -100,6 +112,11 @@ export interface GitHubApi {
   commitStatuses(sha: string): Promise<CommitStatus[]>
   /** Creates a deployment of the commit; answers its id. */
   createDeployment(deployment: NewDeployment): Promise<number>
+  /**
+   * The deployment of `sha` to `environment` that the create marked `requestId` made; undefined when
+   * there is none. With `afterCancel`, as createDeploymentStatus: once, within the cleanup window.
+   */
+  findDeployment(made: MarkedDeployment, options?: { afterCancel?: boolean }): Promise<number | undefined>
   /**
    * With `afterCancel`, the call is made although the job is cancelled: once, within what is left of
    * the cleanup window, so that a cancelled deploy still closes its deployment and exits in time.
@@ -192,11 +209,12 @@ class RestGitHub implements GitHubApi {
   async createDeployment(wanted: NewDeployment): Promise<number> {
     const path = '/deployments'
     // A mark of this one create, so that what it made is told apart from a deployment of the same commit by an earlier run.
-    const deployment = { ...wanted, payload: { ...wanted.payload, request_id: randomUUID() } }
+    const requestId = wanted.requestId ?? randomUUID()
+    const deployment = { ...wanted, payload: { ...wanted.payload, request_id: requestId } }
     let uncertain = false
     return this.call('POST', path, PERMISSION.deployments, false, async (signal) => {
       if (uncertain) {
-        const made = await this.findDeployment(deployment, signal)
+        const made = await this.lookUpDeployment({ ...deployment, requestId }, signal)
         if (made !== undefined) {
           this.options.log.info(`GitHub API POST ${this.url(path)} got no clear answer, but GitHub had made deployment ${made}: not sent again.`)
           return made
@@ -213,18 +231,21 @@ class RestGitHub implements GitHubApi {
     })
   }
 
+  findDeployment(made: MarkedDeployment, options: { afterCancel?: boolean } = {}): Promise<number | undefined> {
+    return this.call('GET', '/deployments', PERMISSION.deployments, options.afterCancel ?? false, (signal) => this.lookUpDeployment(made, signal))
+  }
+
   /** The deployment of this commit to this environment that carries this create's mark. */
-  private async findDeployment(deployment: NewDeployment, signal: AbortSignal): Promise<number | undefined> {
+  private async lookUpDeployment(made: MarkedDeployment, signal: AbortSignal): Promise<number | undefined> {
     const { data } = await this.octokit.rest.repos.listDeployments({
       owner: this.owner,
       repo: this.repo,
-      sha: deployment.sha,
-      environment: deployment.environment,
+      sha: made.sha,
+      environment: made.environment,
       per_page: 20,
       request: { signal }
     })
-    const mark = deployment.payload.request_id
-    return data.find((made) => typeof made.payload === 'object' && made.payload !== null && made.payload.request_id === mark)?.id
+    return data.find((found) => typeof found.payload === 'object' && found.payload !== null && found.payload.request_id === made.requestId)?.id
   }
 
   private async postDeployment(deployment: NewDeployment, path: string, signal: AbortSignal): Promise<number> {
