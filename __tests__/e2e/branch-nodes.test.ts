@@ -228,8 +228,8 @@ test('a missing permission fails the step with the line to add, and deploys noth
 
 test('a node whose holder is still deploying is never taken: with a pool of one, the other pull request fails naming both', async () => {
   const claimOf = (number: number) => world.github.deployments.findLast((d) => d.environment === `pr-${number}`)
-  // #51's build takes a minute: its deploy on shop-pr-3 is running while #52 chooses.
-  world.emulator.faults.buildDelayMs = 60_000
+  // #51's build takes far longer than #52's run, however slow the machine: its deploy on shop-pr-3 is running while #52 chooses (and is cancelled after).
+  world.emulator.faults.buildDelayMs = 300_000
   try {
     const deploying = startPullRequest(51, 'opened', { app: N3 })
     await until(() => claimOf(51)?.statuses.at(-1)?.state === 'in_progress' && world.emulator.app(N3).builds.at(-1)?.status === 'pending', 60_000)
@@ -256,7 +256,7 @@ test('a node whose holder is still deploying is never taken: with a pool of one,
   expect(taken.run.outputs.status).toBe('success')
   expect(taken.run.stdout).toContain(`Branch node: #52 gets ${N3}, taken from #51`)
   expect(claimOf(51)?.statuses.at(-1)).toMatchObject({ state: 'inactive', description: `Evicted from ${N3} by #52: every node was in use. Push again to get a node.` })
-}, 120_000)
+}, 240_000)
 
 describe('a cancel while the node is chosen is a cancel', () => {
   const LIST = { method: 'GET', path: /\/deployments(\?|$)/ }
