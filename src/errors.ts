@@ -1,5 +1,5 @@
 import { CancelledError, TimeoutError } from './util/time.js'
-import type { StageName } from './result.js'
+import type { StageName } from './stage.js'
 
 /** A deploy failed for a reason a person can act on; `reason` is one line. */
 export class DeployError extends Error {

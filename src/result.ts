@@ -1,17 +1,10 @@
 import type { Changes } from './changes/changes.js'
+import type { StageName, StageTiming } from './stage.js'
 import type { SmokeResult } from './verify/smoke.js'
 
 /** What happened to one app, and to the run. One DeployResult per app travels through the stages. */
 export type DeployStatus = 'success' | 'failure' | 'rolled-back' | 'skipped' | 'dry-run' | 'cancelled'
 
-/** The stages a person sees in the timeline, in the order they run. */
-export type StageName = 'checks' | 'package' | 'upload' | 'config' | 'build' | 'push' | 'slug' | 'promote' | 'release' | 'verify' | 'rollback'
-
-export interface StageTiming {
-  stage: StageName
-  ms: number
-  ok: boolean
-}
 
 export interface DeployResult {
   app: string

@@ -1,5 +1,5 @@
 import * as fs from 'node:fs'
-import type { StageTiming } from '../result.js'
+import type { StageTiming } from '../stage.js'
 import { type ArchiveRequest, createSourceArchive, type SourceArchive } from './archive.js'
 
 /** Packaging started at the run's start (see {@link packageAhead}). */
