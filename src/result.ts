@@ -5,7 +5,6 @@ import type { SmokeResult } from './verify/smoke.js'
 /** What happened to one app, and to the run. One DeployResult per app travels through the stages. */
 export type DeployStatus = 'success' | 'failure' | 'rolled-back' | 'skipped' | 'dry-run' | 'cancelled'
 
-
 export interface DeployResult {
   app: string
   status: DeployStatus
