@@ -4,9 +4,11 @@
  * GitHub deployment ends in a final state on every path.
  */
 import { makeRepo, type Repo } from '../scripts/lib/git-repo.js'
-import { HerokuApiError } from '../src/errors.js'
+import { CancelledError, GitHubApiError, HerokuApiError } from '../src/errors.js'
+import { renderSummary } from '../src/report/summary.js'
 import { runDeploy } from '../src/run.js'
 import { readSettings, type Settings } from '../src/settings.js'
+import { CleanupWindow } from '../src/util/cleanup.js'
 import { checkRun, FakeGitHub } from './fakes/github.js'
 import { FakeHeroku } from './fakes/heroku.js'
 import { scriptedServer } from './fakes/http.js'
@@ -97,6 +99,84 @@ test('a cancel during the build cancels the build on Heroku and ends the deploym
   expect(deps.api.cancelled).toEqual(['build-1'])
   expect(deps.github.deployments[0].statuses.at(-1)).toMatchObject({ state: 'error', afterCancel: true })
   expect(deps.log.text()).toContain('Cancelled build build-1 on web-app: it will not release.')
+})
+
+describe('a deployment whose create got no answer (issue 12: none left without a final state)', () => {
+  /** A run cancelled while GitHub makes the deployment of `environment`, before its answer comes back. */
+  async function cancelledWhileCreating(deps: ReturnType<typeof world>, inputs: Record<string, string> = {}, environment = 'web-app', windowMs = 5500) {
+    const cancel = new AbortController()
+    deps.github.afterCreate = async (request) => {
+      if (request.environment !== environment) return
+      cancel.abort()
+      throw new CancelledError()
+    }
+    return runDeploy(settings(inputs), { ...deps, pollMs: 1, signal: cancel.signal, cleanup: new CleanupWindow(cancel.signal, windowMs) })
+  }
+
+  test('a cancel while it is sent: found by its mark after the cancel, closed in error; nothing shipped', async () => {
+    const deps = world()
+    const run = await cancelledWhileCreating(deps)
+    expect(run.status).toBe('cancelled')
+    const [made] = deps.github.deployments
+    expect(deps.github.finds).toEqual([{ sha, environment: 'web-app', requestId: made.request.requestId, afterCancel: true }])
+    expect(made.request.requestId).toEqual(expect.any(String))
+    expect(made.statuses).toEqual([expect.objectContaining({ state: 'error', description: 'Cancelled: the job was cancelled before the deploy finished.', afterCancel: true })])
+    expect(run.apps[0]).toMatchObject({ deploymentId: made.id, reason: 'The job was cancelled before the deploy finished.' })
+    expect(run.apps[0].deploymentUnsettled).toBeUndefined()
+    expect(deps.log.text()).toContain(`The GitHub deployment of web-app to the environment 'web-app' got no answer, but GitHub had made it (deployment ${made.id})`)
+    expect(deps.api.createdBuilds).toEqual([])
+  })
+
+  test('a cancel while it is sent, and the look-up outlasts the cleanup window: the reason and the summary say one may show no final state', async () => {
+    const deps = world()
+    deps.github.findHangs = true
+    const run = await cancelledWhileCreating(deps, {}, 'web-app', 300)
+    expect(run.status).toBe('cancelled')
+    expect(deps.github.deployments[0].statuses).toEqual([])
+    const said =
+      /^The GitHub deployment of web-app to the environment 'web-app' got no answer from GitHub, and it could not be looked for \(Looking for the GitHub deployment of web-app .* whose answer never came got no answer within .+\): one may have been made, and then it shows no final state on GitHub\.$/
+    expect(run.apps[0].deploymentUnsettled).toMatch(said)
+    expect(run.apps[0].reason).toBe(`The job was cancelled before the deploy finished. ${run.apps[0].deploymentUnsettled}`)
+    expect(renderSummary(run)).toContain('one may have been made, and then it shows no final state on GitHub.')
+    expect(deps.log.text()).toContain("warning: The GitHub deployment of web-app to the environment 'web-app' got no answer from GitHub")
+  })
+
+  test("a promotion target's: cancelled while it is sent, found and closed in error; the source keeps its success", async () => {
+    const deps = world()
+    deps.api.stages = { 'web-app': 'staging', 'web-prod': 'production' }
+    const run = await cancelledWhileCreating(deps, { 'promote-to': 'web-prod' }, 'web-prod')
+    expect(run.apps.map((a) => [a.app, a.status])).toEqual([
+      ['web-app', 'success'],
+      ['web-prod', 'cancelled']
+    ])
+    expect(deps.github.deployments.map((d) => [d.request.environment, d.statuses.at(-1)?.state])).toEqual([
+      ['web-app', 'success'],
+      ['web-prod', 'error']
+    ])
+    expect(deps.github.finds.map((find) => [find.environment, find.afterCancel])).toEqual([['web-prod', true]])
+    expect(deps.api.promotions).toEqual([])
+  })
+
+  test('an answer lost after every attempt, without a cancel: found, and the deploy goes on recording through it', async () => {
+    const deps = world()
+    deps.github.afterCreate = async () => {
+      throw new GitHubApiError('POST', '/repos/octo/app/deployments', undefined, 'no answer (socket hang up)')
+    }
+    const run = await runDeploy(settings(), { ...deps, pollMs: 1 })
+    expect(run.status).toBe('success')
+    expect(deps.github.finds.map((find) => find.afterCancel)).toEqual([false])
+    expect(deps.github.deployments.map((d) => d.statuses.map((s) => s.state))).toEqual([['in_progress', 'success']])
+    expect(run.apps[0].deploymentId).toBe(deps.github.deployments[0].id)
+  })
+
+  test('GitHub said no: nothing was made, nothing is looked for', async () => {
+    const deps = world()
+    deps.github.deploymentError = new GitHubApiError('POST', '/repos/octo/app/deployments', 422, 'Validation Failed')
+    const run = await runDeploy(settings(), { ...deps, pollMs: 1 })
+    expect(run.status).toBe('success')
+    expect(deps.github.finds).toEqual([])
+    expect(run.apps[0].deploymentUnsettled).toBeUndefined()
+  })
 })
 
 test('github-deployment: false makes no deployment', async () => {

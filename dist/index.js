@@ -31189,7 +31189,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(967);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5450);
 /* harmony import */ var _quiet_js__WEBPACK_IMPORTED_MODULE_1__ = __nccwpck_require__(8351);
 
 
@@ -31204,7 +31204,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 967:
+/***/ 5450:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34392,6 +34392,10 @@ class GitHubApiError extends Error {
 function oneLine(error) {
     const text = error instanceof Error ? error.message : String(error);
     return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+/** A sentence made of a clause ("the claim of shop-pr-2" → "The claim of shop-pr-2"). */
+function capitalize(text) {
+    return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 
@@ -40323,6 +40327,49 @@ function describe(error) {
     return cause ?? error.name;
 }
 
+;// CONCATENATED MODULE: ./src/github/unanswered.ts
+/**
+ * A deployment whose create got no clear answer (the job was cancelled while it was sent, or a dropped
+ * connection, a timeout or a 5xx that the client's own retries could not settle) may have been made all
+ * the same, and would then show no final state. Every deployment the run creates (each app's, each
+ * promotion target's, a branch node's claim) goes through here: with a mark of its own (the payload's
+ * `request_id`), so that what such a create made is looked for by it and closed like the others.
+ */
+
+
+/**
+ * Creates the deployment with a mark of its own. GitHub's "no" (a 4xx but rate limits) is thrown as it
+ * is: nothing was made. No clear answer: the deployment it may have made is looked for by the mark; after
+ * a cancel as a cleanup call, within the first two thirds of the window (the last third is for closing the
+ * deployments, the summary and the notifications, side by side). Not found there is logged as a warning.
+ */
+async function createFindable(ctx, wanted, words) {
+    const marked = { ...wanted, requestId: wanted.requestId ?? (0,external_node_crypto_.randomUUID)() };
+    try {
+        return { answered: true, id: await ctx.github.createDeployment(marked) };
+    }
+    catch (error) {
+        if (error instanceof GitHubApiError && !error.transient)
+            throw error;
+        const cancelled = ctx.signal?.aborted === true || error instanceof CancelledError;
+        let why = 'and it was not found';
+        try {
+            const lookUp = ctx.github.findDeployment(marked, { afterCancel: cancelled });
+            const id = await ctx.cleanup.bound(lookUp, `Looking for ${words.what} whose answer never came`, 2 / 3);
+            if (id !== undefined) {
+                ctx.log.info(`${capitalize(words.what)} got no answer, but GitHub had made it (deployment ${id}): ${words.found}.`);
+                return { answered: false, error, cancelled, id };
+            }
+        }
+        catch (lookUp) {
+            why = `and it could not be looked for (${oneLine(lookUp)})`;
+        }
+        const unsettled = `${capitalize(words.what)} got no answer from GitHub, ${why}: one may have been made, and then it ${words.ifMade}.`;
+        ctx.log.warning(unsettled);
+        return { answered: false, error, cancelled, unsettled };
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/result.ts
 // Worst first: the run reports the worst status of its apps.
 const SEVERITY = ['cancelled', 'failure', 'rolled-back', 'success', 'dry-run', 'skipped'];
@@ -40754,49 +40801,29 @@ class BranchNodes {
     }
     /**
      * The claim: the pull request's deployment on its head, naming the node. When its create got no clear
-     * answer (a cancel or a dropped connection while it was sent), the claim it may have made is looked
-     * for by its mark and closed like any claim after a failure; one not found is reported.
+     * answer, the claim it may have made is looked for by its mark and closed like any claim after a
+     * failure; one not found is reported (unanswered.ts).
      */
     async claim(node) {
-        const claim = {
-            sha: this.pr.headSha,
-            environment: this.report.environment,
-            description: `heroku-cd: #${this.pr.number} on the branch node ${node}`,
-            payload: claimPayload(node, this.pr.number),
-            transient: true,
-            requestId: (0,external_node_crypto_.randomUUID)()
-        };
-        try {
-            return await this.deps.github.createDeployment(claim);
-        }
-        catch (error) {
-            // GitHub answered, and said no: nothing was made.
-            if (error instanceof GitHubApiError && !error.transient)
-                throw error;
-            const made = await this.findClaim(claim, node, error);
-            if (made !== undefined)
-                await this.closeClaim(made, error);
-            throw error;
-        }
-    }
-    /** After a cancel, within the cleanup window (leaving its last third to the report and notifications). */
-    async findClaim(claim, node, error) {
         const { deps, pr } = this;
-        let why = 'and it was not found';
-        try {
-            const what = `Looking for the claim of ${node} whose answer never came`;
-            const made = await this.cleanup.bound(deps.github.findDeployment(claim, { afterCancel: this.cancelled(error) }), what, 2 / 3);
-            if (made !== undefined) {
-                deps.log.info(`Branch node: the claim of ${node} got no answer, but GitHub had made it (deployment ${made}): it is closed.`);
-                return made;
-            }
-        }
-        catch (lookUp) {
-            why = `and it could not be looked for (${oneLine(lookUp)})`;
-        }
-        this.unsettledClaim = `The claim of ${node} for #${pr.number} got no answer from GitHub, ${why}: one may have been made, and then it holds ${node} for #${pr.number}, with no final state, until the pull request's next run or its close.`;
-        deps.log.warning(this.unsettledClaim);
-        return undefined;
+        const claim = {
+            sha: pr.headSha,
+            environment: this.report.environment,
+            description: `heroku-cd: #${pr.number} on the branch node ${node}`,
+            payload: claimPayload(node, pr.number),
+            transient: true
+        };
+        const created = await createFindable({ ...deps, cleanup: this.cleanup }, claim, {
+            what: `the claim of ${node} for #${pr.number}`,
+            found: 'it is closed',
+            ifMade: `holds ${node} for #${pr.number}, with no final state, until the pull request's next run or its close`
+        });
+        if (created.answered)
+            return created.id;
+        if (created.id !== undefined)
+            await this.closeClaim(created.id, created.error);
+        this.unsettledClaim = created.unsettled;
+        throw created.error;
     }
     /** The claim stays the pull request's (it keeps the node it chose), marked as not deployed. */
     async closeClaim(deploymentId, error) {
@@ -42782,6 +42809,8 @@ function renderApp(app, context, tailLines) {
         out.push(`**Why:** ${summary_clip(escapeInline(app.reason), MAX_REASON)}`, '');
     if (app.maintenanceError)
         out.push(`> [!CAUTION]`, `> ${summary_clip(escapeInline(app.maintenanceError), MAX_REASON)} Turn it off by hand.`, '');
+    if (app.deploymentUnsettled)
+        out.push(`> [!WARNING]`, `> ${summary_clip(escapeInline(app.deploymentUnsettled), MAX_REASON)}`, '');
     if (app.mayGoLive)
         out.push(`> [!WARNING]`, `> May still go live: ${summary_clip(escapeInline(app.mayGoLive), MAX_REASON)}. Check ${app.app} on Heroku before deploying again.`, '');
     if (liveButFailing(app)) {
@@ -43644,9 +43673,6 @@ async function liveRelease(settings, deps, result) {
         result.changesUnlisted = `the live release could not be read: ${oneLine(error)}`;
         return 'unread';
     }
-}
-function capitalize(text) {
-    return text.charAt(0).toUpperCase() + text.slice(1);
 }
 /** Records a failure; the one-line reason reaches the log once, through the step's failure message. */
 function fail(result, error, log) {
@@ -44620,8 +44646,11 @@ function notPromoted(source) {
  * The GitHub deployment of each app, kept true: created before anything ships and set `in_progress`
  * with the run as its log, then closed with `success` (and the app's URL), `failure` (and the reason)
  * or `error` when the job was cancelled. Recording the deployment is a side effect: when GitHub refuses
- * (a missing `permissions:` line, say), that is a warning and the deploy goes on.
+ * (a missing `permissions:` line, say), that is a warning and the deploy goes on. A create that got no
+ * answer is looked for by its mark (unanswered.ts), so that a cancel never leaves one without a final state.
  */
+
+
 
 
 
@@ -44633,16 +44662,22 @@ class GitHubDeployments {
     github;
     settings;
     log;
+    options;
     logUrl;
-    constructor(github, settings, log) {
+    cleanup;
+    constructor(github, settings, log, options = {}) {
         this.github = github;
         this.settings = settings;
         this.log = log;
+        this.options = options;
         this.logUrl = runUrl(settings.github);
+        this.cleanup = options.cleanup ?? new CleanupWindow(options.signal);
     }
     /**
      * Creates each app's deployment of `sha` (by default the run's commit; a promoted release's own),
      * unless one exists already (a branch node's claim), and sets it `in_progress`. Only a cancel escapes.
+     * A create whose answer was lost is looked for: found, it is the app's deployment (after a cancel,
+     * close() ends it in error); not found, `deploymentUnsettled` says that one may exist with no final state.
      */
     async open(results, sha = this.settings.sha) {
         const short = sha.slice(0, 7);
@@ -44652,7 +44687,7 @@ class GitHubDeployments {
             const from = result.promotedFrom;
             const what = from ? `${from.app} v${from.releaseVersion} (${short})` : short;
             try {
-                result.deploymentId ??= await this.github.createDeployment({
+                result.deploymentId ??= await this.create(result, {
                     sha,
                     environment,
                     description: `heroku-cd: ${from ? 'promoting ' : ''}${what} to the Heroku app ${result.app}`,
@@ -44662,7 +44697,7 @@ class GitHubDeployments {
                 this.log.info(`GitHub deployment ${result.deploymentId} of ${short} to ${claimed ? result.app : `the environment '${environment}'`} is in progress.`);
             }
             catch (error) {
-                if (error instanceof CancelledError)
+                if (error instanceof CancelledError || this.options.signal?.aborted)
                     throw error;
                 this.log.warning(`Could not record the GitHub deployment of ${result.app}: ${oneLine(error)}. The deploy goes on without it.`);
                 // GitHub gives every app the same answer about the token: ask once.
@@ -44670,6 +44705,21 @@ class GitHubDeployments {
                     return;
             }
         }
+    }
+    /** The app's deployment; one whose answer was lost and that was found is it too (closed with the others after a cancel). */
+    async create(result, deployment) {
+        const created = await createFindable({ github: this.github, log: this.log, signal: this.options.signal, cleanup: this.cleanup }, deployment, {
+            what: `the GitHub deployment of ${result.app} to the environment '${deployment.environment}'`,
+            found: 'it records this deploy, and is closed with the others',
+            ifMade: 'shows no final state on GitHub'
+        });
+        if (created.answered)
+            return created.id;
+        result.deploymentId = created.id;
+        result.deploymentUnsettled = created.unsettled;
+        if (created.cancelled || created.id === undefined)
+            throw created.error;
+        return created.id;
     }
     /** Gives every deployment opened its final state. Never throws: a failure here is a warning. */
     async close(results, cancelled) {
@@ -44843,8 +44893,8 @@ async function deploy(settings, deps, node) {
         return { ...(await dryRun(settings, deps, results)), ...branchNode };
     if (node?.deploymentId !== undefined)
         results[0].deploymentId = node.deploymentId;
-    const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log) : undefined;
     const cleanup = deps.cleanup ?? new CleanupWindow(deps.signal);
+    const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log, { signal: deps.signal, cleanup }) : undefined;
     let prepared;
     const logFor = (result) => (results.length > 1 ? appLog(deps.log, result.app) : deps.log);
     // One reader for the run: apps (and promotion targets) on the same range share its look-ups.
@@ -44942,7 +44992,8 @@ function markUnfinished(results, error, log, signal) {
     if (signal?.aborted || error instanceof CancelledError) {
         for (const result of open) {
             result.status = 'cancelled';
-            result.reason = 'The job was cancelled before the deploy finished.';
+            // A deployment that may exist with no final state is said where the cancel is.
+            result.reason = `The job was cancelled before the deploy finished.${result.deploymentUnsettled ? ` ${result.deploymentUnsettled}` : ''}`;
         }
         log.warning('Cancelled: stopped waiting for Heroku.');
         return;

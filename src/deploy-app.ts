@@ -1,7 +1,7 @@
 import { findAppChanges } from './changes/app-changes.js'
 import type { ChangesReader } from './changes/changes.js'
 import { currentRelease, type LiveRelease } from './changes/live.js'
-import { CancelledError, DeployError, oneLine, TimeoutError } from './errors.js'
+import { CancelledError, capitalize, DeployError, oneLine, TimeoutError } from './errors.js'
 import type { HerokuApi } from './heroku/api.js'
 import type { StageContext } from './heroku/context.js'
 import { inMaintenance } from './heroku/maintenance.js'
@@ -120,10 +120,6 @@ async function liveRelease(settings: Settings, deps: AppDeps, result: DeployResu
     result.changesUnlisted = `the live release could not be read: ${oneLine(error)}`
     return 'unread'
   }
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1)
 }
 
 /** Records a failure; the one-line reason reaches the log once, through the step's failure message. */

@@ -71,4 +71,9 @@ export function oneLine(error: unknown): string {
   return text.replace(/\s*\n\s*/g, ' ').trim()
 }
 
+/** A sentence made of a clause ("the claim of shop-pr-2" → "The claim of shop-pr-2"). */
+export function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1)
+}
+
 export { CancelledError, TimeoutError }

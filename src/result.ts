@@ -19,6 +19,11 @@ export interface DeployResult {
   releaseVersion?: number
   /** The GitHub deployment that records this deploy, once created. */
   deploymentId?: number
+  /**
+   * Set when the create of that deployment got no answer and what it may have made was not found (a
+   * cancel while it was sent): a deployment of this run may exist with no final state, in words.
+   */
+  deploymentUnsettled?: string
   /** One line: what went wrong, with Heroku's own message. */
   reason?: string
   /** The last lines of the build or release output, when it failed. */

@@ -79,8 +79,8 @@ async function deploy(settings: Settings, deps: RunDeps, node?: TakenNode): Prom
   if (settings.dryRun) return { ...(await dryRun(settings, deps, results)), ...branchNode }
   if (node?.deploymentId !== undefined) results[0].deploymentId = node.deploymentId
 
-  const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log) : undefined
   const cleanup = deps.cleanup ?? new CleanupWindow(deps.signal)
+  const deployments = deps.github && settings.githubDeployment ? new GitHubDeployments(deps.github, settings, deps.log, { signal: deps.signal, cleanup }) : undefined
   let prepared: Prepared | undefined
   const logFor = (result: DeployResult): Log => (results.length > 1 ? appLog(deps.log, result.app) : deps.log)
   // One reader for the run: apps (and promotion targets) on the same range share its look-ups.
@@ -184,7 +184,8 @@ function markUnfinished(results: DeployResult[], error: unknown, log: Log, signa
   if (signal?.aborted || error instanceof CancelledError) {
     for (const result of open) {
       result.status = 'cancelled'
-      result.reason = 'The job was cancelled before the deploy finished.'
+      // A deployment that may exist with no final state is said where the cancel is.
+      result.reason = `The job was cancelled before the deploy finished.${result.deploymentUnsettled ? ` ${result.deploymentUnsettled}` : ''}`
     }
     log.warning('Cancelled: stopped waiting for Heroku.')
     return

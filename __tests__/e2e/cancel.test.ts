@@ -33,6 +33,54 @@ test('SIGINT while waiting for the required checks: cancelled, nothing asked of 
   expect(run.summary).toContain('deploy cancelled')
 })
 
+describe("SIGINT while the deployment's create has no answer yet (GitHub made it)", () => {
+  const CREATE = { method: 'POST', path: /\/deployments$/ }
+  const LOOK_UP = { method: 'GET', path: /\/deployments\?(.*&)?environment=/ }
+
+  async function cancelledWhileCreating(message: string) {
+    world.repo.write('CHANGELOG.md', `${message}\n`)
+    world.sha = world.repo.commit(message)
+    const before = world.github.deployments.length
+    const builds = world.emulator.app(APP).builds.length
+    world.github.faults.delayAnswerNext(1, 30_000, CREATE)
+    try {
+      const run = await cancelRun(world, {
+        inputs: { maintenance: 'true' },
+        when: async () => {
+          while (world.github.deployments.length === before) await new Promise((resolve) => setTimeout(resolve, 20))
+        }
+      })
+      const made = world.github.deployments.slice(before)
+      expect(made.map((d) => [d.environment, d.sha])).toEqual([[APP, world.sha]])
+      // Nothing shipped: the cancel came before the build.
+      expect(world.emulator.app(APP).builds).toHaveLength(builds)
+      return { run, deployment: made[0] }
+    } finally {
+      world.github.faults.clear()
+    }
+  }
+
+  test('the deployment, found by its mark within the cleanup window, ends in error', async () => {
+    const { run, deployment } = await cancelledWhileCreating('Cancelled while its deployment is made')
+    expect(deployment.statuses.map((s) => [s.state, s.description])).toEqual([['error', 'Cancelled: the job was cancelled before the deploy finished.']])
+    expect(run.stdout).toContain(`got no answer, but GitHub had made it (deployment ${deployment.id}): it records this deploy, and is closed with the others.`)
+    expect(run.stdout).toContain(`GitHub deployment ${deployment.id} of ${APP}: error.`)
+    expect(run.summary).not.toContain('may have been made')
+  })
+
+  test('and the look-up gets no answer in the window either: the report says a deployment may show no final state', async () => {
+    world.github.faults.delayAnswerNext(1, 30_000, LOOK_UP)
+    const { run, deployment } = await cancelledWhileCreating('Cancelled while its deployment is made, and not found')
+    // The truth: it could not be found, so it could not be closed, and the report says so.
+    expect(deployment.statuses).toEqual([])
+    const said = `The GitHub deployment of ${APP} to the environment '${APP}' got no answer from GitHub, and it could not be looked for`
+    expect(run.stdout).toContain(`::error::The job was cancelled before the deploy finished. ${said}`)
+    expect(run.stdout).toContain('one may have been made, and then it shows no final state on GitHub.')
+    expect(run.summary).toContain(said)
+    expect(run.summary).toContain('one may have been made, and then it shows no final state on GitHub.')
+  })
+})
+
 test('SIGINT during the release phase: its dyno is stopped, the release never goes live, maintenance goes off, the deployment ends in error', async () => {
   const procfile = `${world.repo.dir}/Procfile`
   const original = fs.readFileSync(procfile, 'utf8')

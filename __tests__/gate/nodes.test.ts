@@ -351,7 +351,7 @@ describe('a claim whose answer never came', () => {
     expect(github.finds).toEqual([{ sha: HEAD, environment: 'pr-12', requestId: claimed.request.requestId, afterCancel: true }])
     expect(claimed.statuses).toEqual([{ state: 'error', description: 'Cancelled before anything was deployed.', afterCancel: true }])
     expect(done.reason).toBe('The job was cancelled while choosing a branch node.')
-    expect(log.text()).toContain(`the claim of shop-pr-2 got no answer, but GitHub had made it (deployment ${claimed.id}): it is closed.`)
+    expect(log.text()).toContain(`The claim of shop-pr-2 for #12 got no answer, but GitHub had made it (deployment ${claimed.id}): it is closed.`)
     expect((await readLedger(github, POOL, { isOpen: async () => true })).holders.get('shop-pr-2')).toMatchObject({ pullRequest: 12, state: 'error' })
   })
 
@@ -372,7 +372,7 @@ describe('a claim whose answer never came', () => {
     expect(done.status).toBe('cancelled')
     expect(github.deployments[0].statuses).toEqual([])
     expect(done.reason).toMatch(
-      /^The job was cancelled while choosing a branch node\. The claim of shop-pr-2 for #12 got no answer from GitHub, and it could not be looked for \(Looking for the claim of shop-pr-2 whose answer never came got no answer within .*\): one may have been made, and then it holds shop-pr-2 for #12, with no final state, until the pull request's next run or its close\.$/
+      /^The job was cancelled while choosing a branch node\. The claim of shop-pr-2 for #12 got no answer from GitHub, and it could not be looked for \(Looking for the claim of shop-pr-2 for #12 whose answer never came got no answer within .*\): one may have been made, and then it holds shop-pr-2 for #12, with no final state, until the pull request's next run or its close\.$/
     )
     expect(log.text()).toContain('warning: The claim of shop-pr-2 for #12 got no answer from GitHub')
   })

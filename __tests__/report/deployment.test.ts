@@ -34,8 +34,8 @@ test('each app gets a deployment of the commit, in_progress with the run as its 
   await deployments.open(results)
   expect(results.map((r) => r.deploymentId)).toEqual([100, 101])
   expect(github.deployments.map((d) => d.request)).toEqual([
-    { sha: SHA, environment: 'web-app', description: 'heroku-cd: 0123456 to the Heroku app web-app', payload: { app: 'web-app' } },
-    { sha: SHA, environment: 'worker-app', description: 'heroku-cd: 0123456 to the Heroku app worker-app', payload: { app: 'worker-app' } }
+    { sha: SHA, environment: 'web-app', description: 'heroku-cd: 0123456 to the Heroku app web-app', payload: { app: 'web-app' }, requestId: expect.any(String) },
+    { sha: SHA, environment: 'worker-app', description: 'heroku-cd: 0123456 to the Heroku app worker-app', payload: { app: 'worker-app' }, requestId: expect.any(String) }
   ])
 
   results[0] = { ...succeeded('web-app'), deploymentId: 100 }

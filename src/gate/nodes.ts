@@ -7,9 +7,9 @@
  * after claiming, so that two runs choosing at the same moment never both take one free node. A node whose
  * holder is still deploying is never taken. When the pull request closes, nothing is built: its node is freed.
  */
-import { randomUUID } from 'node:crypto'
-import { CancelledError, GitHubApiError, oneLine } from '../errors.js'
+import { CancelledError, oneLine } from '../errors.js'
 import type { GitHubApi, NewDeployment, NewDeploymentStatus } from '../github/api.js'
+import { createFindable } from '../github/unanswered.js'
 import type { HerokuApi } from '../heroku/api.js'
 import type { HerokuApp } from '../heroku/types.js'
 import type { Log } from '../log.js'
@@ -214,46 +214,27 @@ class BranchNodes {
 
   /**
    * The claim: the pull request's deployment on its head, naming the node. When its create got no clear
-   * answer (a cancel or a dropped connection while it was sent), the claim it may have made is looked
-   * for by its mark and closed like any claim after a failure; one not found is reported.
+   * answer, the claim it may have made is looked for by its mark and closed like any claim after a
+   * failure; one not found is reported (unanswered.ts).
    */
   private async claim(node: string): Promise<number> {
-    const claim: NewDeployment & { requestId: string } = {
-      sha: this.pr.headSha,
-      environment: this.report.environment,
-      description: `heroku-cd: #${this.pr.number} on the branch node ${node}`,
-      payload: claimPayload(node, this.pr.number),
-      transient: true,
-      requestId: randomUUID()
-    }
-    try {
-      return await this.deps.github.createDeployment(claim)
-    } catch (error) {
-      // GitHub answered, and said no: nothing was made.
-      if (error instanceof GitHubApiError && !error.transient) throw error
-      const made = await this.findClaim(claim, node, error)
-      if (made !== undefined) await this.closeClaim(made, error)
-      throw error
-    }
-  }
-
-  /** After a cancel, within the cleanup window (leaving its last third to the report and notifications). */
-  private async findClaim(claim: NewDeployment & { requestId: string }, node: string, error: unknown): Promise<number | undefined> {
     const { deps, pr } = this
-    let why = 'and it was not found'
-    try {
-      const what = `Looking for the claim of ${node} whose answer never came`
-      const made = await this.cleanup.bound(deps.github.findDeployment(claim, { afterCancel: this.cancelled(error) }), what, 2 / 3)
-      if (made !== undefined) {
-        deps.log.info(`Branch node: the claim of ${node} got no answer, but GitHub had made it (deployment ${made}): it is closed.`)
-        return made
-      }
-    } catch (lookUp) {
-      why = `and it could not be looked for (${oneLine(lookUp)})`
+    const claim: NewDeployment = {
+      sha: pr.headSha,
+      environment: this.report.environment,
+      description: `heroku-cd: #${pr.number} on the branch node ${node}`,
+      payload: claimPayload(node, pr.number),
+      transient: true
     }
-    this.unsettledClaim = `The claim of ${node} for #${pr.number} got no answer from GitHub, ${why}: one may have been made, and then it holds ${node} for #${pr.number}, with no final state, until the pull request's next run or its close.`
-    deps.log.warning(this.unsettledClaim)
-    return undefined
+    const created = await createFindable({ ...deps, cleanup: this.cleanup }, claim, {
+      what: `the claim of ${node} for #${pr.number}`,
+      found: 'it is closed',
+      ifMade: `holds ${node} for #${pr.number}, with no final state, until the pull request's next run or its close`
+    })
+    if (created.answered) return created.id
+    if (created.id !== undefined) await this.closeClaim(created.id, created.error)
+    this.unsettledClaim = created.unsettled
+    throw created.error
   }
 
   /** The claim stays the pull request's (it keeps the node it chose), marked as not deployed. */

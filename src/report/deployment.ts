@@ -2,13 +2,16 @@
  * The GitHub deployment of each app, kept true: created before anything ships and set `in_progress`
  * with the run as its log, then closed with `success` (and the app's URL), `failure` (and the reason)
  * or `error` when the job was cancelled. Recording the deployment is a side effect: when GitHub refuses
- * (a missing `permissions:` line, say), that is a warning and the deploy goes on.
+ * (a missing `permissions:` line, say), that is a warning and the deploy goes on. A create that got no
+ * answer is looked for by its mark (unanswered.ts), so that a cancel never leaves one without a final state.
  */
 import { CancelledError, GitHubApiError, oneLine } from '../errors.js'
-import type { GitHubApi, NewDeploymentStatus } from '../github/api.js'
+import type { GitHubApi, NewDeployment, NewDeploymentStatus } from '../github/api.js'
+import { createFindable } from '../github/unanswered.js'
 import type { Log } from '../log.js'
 import type { DeployResult } from '../result.js'
 import { environmentOf, secretsOf, type Settings } from '../settings.js'
+import { CleanupWindow } from '../util/cleanup.js'
 import { changesHeadline } from './changes.js'
 import { runUrl } from './notification.js'
 import { promotedJson } from './outputs.js'
@@ -16,20 +19,31 @@ import { promotedJson } from './outputs.js'
 // GitHub refuses a deployment status description longer than this.
 const MAX_DESCRIPTION = 140
 
+export interface DeploymentsOptions {
+  signal?: AbortSignal
+  /** After a cancel, the window every cleanup step shares (one from the signal by default). */
+  cleanup?: CleanupWindow
+}
+
 export class GitHubDeployments {
   private readonly logUrl: string | undefined
+  private readonly cleanup: CleanupWindow
 
   constructor(
     private readonly github: GitHubApi,
     private readonly settings: Settings,
-    private readonly log: Log
+    private readonly log: Log,
+    private readonly options: DeploymentsOptions = {}
   ) {
     this.logUrl = runUrl(settings.github)
+    this.cleanup = options.cleanup ?? new CleanupWindow(options.signal)
   }
 
   /**
    * Creates each app's deployment of `sha` (by default the run's commit; a promoted release's own),
    * unless one exists already (a branch node's claim), and sets it `in_progress`. Only a cancel escapes.
+   * A create whose answer was lost is looked for: found, it is the app's deployment (after a cancel,
+   * close() ends it in error); not found, `deploymentUnsettled` says that one may exist with no final state.
    */
   async open(results: readonly DeployResult[], sha = this.settings.sha): Promise<void> {
     const short = sha.slice(0, 7)
@@ -39,7 +53,7 @@ export class GitHubDeployments {
       const from = result.promotedFrom
       const what = from ? `${from.app} v${from.releaseVersion} (${short})` : short
       try {
-        result.deploymentId ??= await this.github.createDeployment({
+        result.deploymentId ??= await this.create(result, {
           sha,
           environment,
           description: `heroku-cd: ${from ? 'promoting ' : ''}${what} to the Heroku app ${result.app}`,
@@ -51,12 +65,26 @@ export class GitHubDeployments {
         )
         this.log.info(`GitHub deployment ${result.deploymentId} of ${short} to ${claimed ? result.app : `the environment '${environment}'`} is in progress.`)
       } catch (error) {
-        if (error instanceof CancelledError) throw error
+        if (error instanceof CancelledError || this.options.signal?.aborted) throw error
         this.log.warning(`Could not record the GitHub deployment of ${result.app}: ${oneLine(error)}. The deploy goes on without it.`)
         // GitHub gives every app the same answer about the token: ask once.
         if (error instanceof GitHubApiError && [401, 403, 404].includes(error.status ?? 0)) return
       }
     }
+  }
+
+  /** The app's deployment; one whose answer was lost and that was found is it too (closed with the others after a cancel). */
+  private async create(result: DeployResult, deployment: NewDeployment): Promise<number> {
+    const created = await createFindable({ github: this.github, log: this.log, signal: this.options.signal, cleanup: this.cleanup }, deployment, {
+      what: `the GitHub deployment of ${result.app} to the environment '${deployment.environment}'`,
+      found: 'it records this deploy, and is closed with the others',
+      ifMade: 'shows no final state on GitHub'
+    })
+    if (created.answered) return created.id
+    result.deploymentId = created.id
+    result.deploymentUnsettled = created.unsettled
+    if (created.cancelled || created.id === undefined) throw created.error
+    return created.id
   }
 
   /** Gives every deployment opened its final state. Never throws: a failure here is a warning. */

@@ -114,6 +114,7 @@ function renderApp(app: DeployResult, context: RunContext, tailLines: number): s
   }
   if (app.reason && app.status !== 'success') out.push(`**Why:** ${clip(escapeInline(app.reason), MAX_REASON)}`, '')
   if (app.maintenanceError) out.push(`> [!CAUTION]`, `> ${clip(escapeInline(app.maintenanceError), MAX_REASON)} Turn it off by hand.`, '')
+  if (app.deploymentUnsettled) out.push(`> [!WARNING]`, `> ${clip(escapeInline(app.deploymentUnsettled), MAX_REASON)}`, '')
   if (app.mayGoLive) out.push(`> [!WARNING]`, `> May still go live: ${clip(escapeInline(app.mayGoLive), MAX_REASON)}. Check ${app.app} on Heroku before deploying again.`, '')
   if (liveButFailing(app)) {
     out.push('> [!WARNING]', `> v${app.releaseVersion} is live on ${app.app} and fails its smoke checks: roll it back or fix it now.`, '')
