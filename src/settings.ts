@@ -3,7 +3,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { DEFAULT_GITHUB_API_URL, DEFAULT_HEROKU_API_URL, DEFAULT_HEROKU_GIT_URL, Inputs } from './constants.js'
 import { resolveTarget, type Target } from './gate/branch.js'
-import { MIN_MASKED_LENGTH, parseConfigVars } from './prepare/config-vars.js'
+import { parseConfigVars } from './prepare/config-vars.js'
 import { parseBuildpacks } from './ship/buildpacks.js'
 import { addSecret } from './util/secrets.js'
 import { parseSmokeChecks, type SmokeCheck, SmokeGrammarError } from './verify/smoke-grammar.js'
@@ -92,14 +92,6 @@ export function environmentOf(settings: Pick<Settings, 'environment' | 'environm
 /** The apps this step deploys to itself: none when it only promotes a release that exists (`promote-release`). */
 export function deployedApps(settings: Pick<Settings, 'apps' | 'promoteRelease'>): readonly string[] {
   return settings.promoteRelease === undefined ? settings.apps : []
-}
-
-/** The secrets among the settings: never to be sent anywhere a person can read them (the runner masks only its log). */
-export function secretsOf(settings: Settings): string[] {
-  const configValues = Object.values(settings.configVars).filter((value) => value.length >= MIN_MASKED_LENGTH)
-  return [settings.apiKey, settings.githubToken, settings.slackWebhook, settings.webhookUrl, settings.webhookSecret, ...configValues].filter((secret): secret is string =>
-    Boolean(secret)
-  )
 }
 
 /** Every problem found in the inputs; each message names its input. */

@@ -2,6 +2,7 @@ import { GitHubApiError } from '../../src/errors.js'
 import { finalStatus, GitHubDeployments } from '../../src/report/deployment.js'
 import { type DeployResult, newResult } from '../../src/result.js'
 import type { Settings } from '../../src/settings.js'
+import { addSecret } from '../../src/util/secrets.js'
 import { FakeGitHub } from '../fakes/github.js'
 import { MemoryLog } from '../fakes/log.js'
 import { deployedChanges } from '../fakes/runs.js'
@@ -108,6 +109,8 @@ test('a final status that cannot be written is a warning, never an error', async
 })
 
 test("descriptions stay within GitHub's 140 characters and carry no secret", async () => {
+  // readSettings registers every secret it reads; these are the fixture's.
+  for (const secret of [settings().apiKey, ...Object.values(settings().configVars)]) addSecret(secret)
   const github = new FakeGitHub()
   const deployments = new GitHubDeployments(github, settings(), new MemoryLog())
   const results = [newResult('web-app')]

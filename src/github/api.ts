@@ -249,23 +249,21 @@ class RestGitHub implements GitHubApi {
   }
 
   private async postDeployment(deployment: NewDeployment, path: string, signal: AbortSignal): Promise<number> {
-    {
-      const response = await this.octokit.rest.repos.createDeployment({
-        owner: this.owner,
-        repo: this.repo,
-        ref: deployment.sha,
-        environment: deployment.environment,
-        description: deployment.description,
-        payload: deployment.payload,
-        // We deploy exactly this commit, and we gate on checks ourselves (required-checks).
-        auto_merge: false,
-        required_contexts: [],
-        ...(deployment.transient ? { transient_environment: true, production_environment: false } : {}),
-        request: { signal }
-      })
-      if (!('id' in response.data)) throw new GitHubApiError('POST', this.url(path), response.status, response.data.message ?? 'no deployment was created')
-      return response.data.id
-    }
+    const response = await this.octokit.rest.repos.createDeployment({
+      owner: this.owner,
+      repo: this.repo,
+      ref: deployment.sha,
+      environment: deployment.environment,
+      description: deployment.description,
+      payload: deployment.payload,
+      // We deploy exactly this commit, and we gate on checks ourselves (required-checks).
+      auto_merge: false,
+      required_contexts: [],
+      ...(deployment.transient ? { transient_environment: true, production_environment: false } : {}),
+      request: { signal }
+    })
+    if (!('id' in response.data)) throw new GitHubApiError('POST', this.url(path), response.status, response.data.message ?? 'no deployment was created')
+    return response.data.id
   }
 
   async createDeploymentStatus(deploymentId: number, status: NewDeploymentStatus, options: { afterCancel?: boolean } = {}): Promise<void> {

@@ -4,7 +4,7 @@ import { HerokuApiError, oneLine } from '../errors.js'
 import type { Log } from '../log.js'
 import type { CleanupWindow } from '../util/cleanup.js'
 import { backoffDelay, type RetryPolicy, withRetry } from '../util/retry.js'
-import { CancelledError, formatSeconds, sleep, TimeoutError } from '../util/time.js'
+import { CancelledError, formatSeconds, sleep } from '../util/time.js'
 import { type ClientError, type ClientOptions, sendOnce } from './client.js'
 import type {
   CreateBuildBody,
@@ -298,7 +298,7 @@ class PlatformApi implements HerokuApi {
         {
           ...this.retry,
           signal,
-          retryDelay: (error, attempt) => this.retryDelay(error, attempt, method, call.repeat),
+          retryDelay: (error, attempt) => this.retryDelay(error, attempt, call.repeat),
           onRetry: (error, attempt, delayMs) => log.warning(`${(error as Error).message}; retrying in ${formatSeconds(delayMs)} (attempt ${attempt + 1} of ${this.retry.attempts})`)
         }
       )
@@ -327,7 +327,7 @@ class PlatformApi implements HerokuApi {
   }
 
   /** How long to wait before trying again, or undefined when the call must not be repeated. */
-  private retryDelay<T>(error: unknown, attempt: number, method: string, repeat: Repeat<T>): number | undefined {
+  private retryDelay<T>(error: unknown, attempt: number, repeat: Repeat<T>): number | undefined {
     if (!(error instanceof HerokuApiError)) return undefined
     const backoff = backoffDelay(this.retry, attempt)
     const asked = error.retryAfterMs
@@ -335,7 +335,7 @@ class PlatformApi implements HerokuApi {
     if (error.status === 429) return asked ?? backoff * 2 // Heroku refused before doing anything
     if (error.status !== undefined && error.status < 500) return undefined
     // No answer, or a 5xx: Heroku may have acted. Repeat only what is safe to repeat, or looked for first.
-    if (repeat.kind === 'once' || (method === 'POST' && repeat.kind !== 'harmless' && repeat.kind !== 'lookFirst' && repeat.kind !== 'idempotent')) return undefined
+    if (repeat.kind === 'once') return undefined
     return Math.max(asked ?? 0, backoff)
   }
 
@@ -391,4 +391,3 @@ function toApiError(method: string, path: string, requestId: string, error: unkn
   return new HerokuApiError(method, path, statusCode, parsed.id, text, requestId, retryAfterMs, statusCode >= 500)
 }
 
-export { TimeoutError }

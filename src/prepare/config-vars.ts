@@ -3,17 +3,11 @@ import type { HerokuApi } from '../heroku/api.js'
 import type { Log } from '../log.js'
 import { timed } from '../result.js'
 import type { Shipper } from '../ship/shipper.js'
+import { MIN_SECRET_LENGTH } from '../util/secrets.js'
 
 /** Heroku's rule for a config var name: letters, digits and underscores, not starting with a digit. */
 const KEY_RULE = 'letters, digits and underscores, not starting with a digit'
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/
-
-/**
- * Values shorter than this are not masked in the log: a secret of 1 to 3 characters is no secret, and
- * masking `1` or `on` would turn every such character of the log into `***` (the same floor as
- * google-github-actions' `min_mask_length`). The action itself never writes any value, short or long.
- */
-export const MIN_MASKED_LENGTH = 4
 
 /**
  * Parses the `config-vars` input: `KEY=VALUE` lines, the value being everything after the first `=`
@@ -23,7 +17,8 @@ export const MIN_MASKED_LENGTH = 4
  */
 export function parseConfigVars(input: string, inputName: string, maskValue: (secret: string) => void): { vars: Record<string, string>; problems: string[] } {
   const mask = (value: string): void => {
-    if (value.length >= MIN_MASKED_LENGTH) maskValue(value)
+    // Too short to be a secret: masking it would garble the log (util/secrets.ts).
+    if (value.length >= MIN_SECRET_LENGTH) maskValue(value)
   }
   const vars: Record<string, string> = {}
   const problems: string[] = []

@@ -10,8 +10,9 @@ import type { GitHubApi, NewDeployment, NewDeploymentStatus } from '../github/ap
 import { createFindable } from '../github/unanswered.js'
 import type { Log } from '../log.js'
 import type { DeployResult } from '../result.js'
-import { environmentOf, secretsOf, type Settings } from '../settings.js'
+import { environmentOf, type Settings } from '../settings.js'
 import { CleanupWindow } from '../util/cleanup.js'
+import { scrub } from '../util/secrets.js'
 import { changesHeadline } from './changes.js'
 import { runUrl } from './notification.js'
 import { promotedJson } from './outputs.js'
@@ -105,8 +106,8 @@ export class GitHubDeployments {
 
   /** Every status links the run; descriptions are short and carry no secret. */
   private status(status: NewDeploymentStatus): NewDeploymentStatus {
-    let description = status.description ?? ''
-    for (const secret of secretsOf(this.settings)) description = description.split(secret).join('***')
+    // The registry of every secret the run read, as the log, outputs and summary are scrubbed.
+    let description = scrub(status.description ?? '')
     if (description.length > MAX_DESCRIPTION) description = `${description.slice(0, MAX_DESCRIPTION - 1)}…`
     return { ...status, description, ...(this.logUrl ? { log_url: this.logUrl } : {}) }
   }

@@ -7,11 +7,17 @@
  */
 const secrets = new Set<string>()
 
+/**
+ * Shorter values are neither masked nor scrubbed: a secret of 1 to 3 characters is no secret, and
+ * treating a config var set to `1` or `on` as one would turn every such character of the log into `***`
+ * and drop every variable of a child's environment that contains it (PATH included). The same floor as
+ * google-github-actions' `min_mask_length`. The action itself never writes any value, short or long.
+ */
+export const MIN_SECRET_LENGTH = 4
+
 /** Registers a secret, with the forms a mistake could print it in (URL-encoded, inside JSON). */
 export function addSecret(secret: string): void {
-  // A very short "secret" (a config var set to 1) would be scrubbed from every text that holds it, and
-  // would drop every variable of a child's environment that contains it (PATH included).
-  if (secret.length < 4) return
+  if (secret.length < MIN_SECRET_LENGTH) return
   secrets.add(secret)
   secrets.add(encodeURIComponent(secret))
   secrets.add(JSON.stringify(secret).slice(1, -1))
