@@ -390,4 +390,3 @@ function toApiError(method: string, path: string, requestId: string, error: unkn
   const text = parsed.message ?? (typeof body === 'string' && body.trim() ? body.trim().slice(0, 200) : 'no message')
   return new HerokuApiError(method, path, statusCode, parsed.id, text, requestId, retryAfterMs, statusCode >= 500)
 }
-

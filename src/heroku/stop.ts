@@ -1,7 +1,8 @@
 import { oneLine } from '../errors.js'
 import type { DeployResult } from '../result.js'
 import type { CleanupWindow } from '../util/cleanup.js'
-import { sleep, withTimeout } from '../util/time.js'
+import { pollUntil } from '../util/poll.js'
+import { Deadline, TimeoutError, withTimeout } from '../util/time.js'
 import type { StageContext } from './context.js'
 import type { HerokuBuild, HerokuRelease } from './types.js'
 
@@ -76,15 +77,18 @@ async function stopRelease(ctx: StageContext, result: DeployResult, release: Her
   if (release.status !== 'pending') return
   const phase = (await api.listDynos(app)).find((dyno) => dyno.type === 'release' && (!dyno.release || dyno.release.id === release.id))
   if (phase) await api.stopDyno(app, phase.id).catch(() => undefined)
-  for (const end = Date.now() + SETTLE_MS; ;) {
-    const now = await api.getRelease(app, release.id)
-    if (now.status === 'failed' || now.status === 'expired') return log.info(`Stopped the release phase of v${now.version} on ${app}: it will not go live.`)
-    if (now.status === 'succeeded') {
-      result.mayGoLive = `v${now.version} went live on ${app} before it could be stopped`
-      return
-    }
-    if (Date.now() >= end) break
-    await sleep(250)
+  const now = await pollUntil(
+    () => api.getRelease(app, release.id),
+    (read) => read.status !== 'pending',
+    { deadline: new Deadline(SETTLE_MS, `The stopped release phase of v${release.version}`), intervalMs: 250, maxIntervalMs: 250 }
+  ).catch((error: unknown) => {
+    if (error instanceof TimeoutError) return undefined
+    throw error
+  })
+  if (now?.status === 'failed' || now?.status === 'expired') return log.info(`Stopped the release phase of v${now.version} on ${app}: it will not go live.`)
+  if (now?.status === 'succeeded') {
+    result.mayGoLive = `v${now.version} went live on ${app} before it could be stopped`
+    return
   }
   result.mayGoLive = `the release phase of v${release.version} on ${app} could not be stopped${phase ? '' : ' (Heroku listed no release dyno)'}: v${release.version} may still go live`
 }

@@ -1,6 +1,6 @@
 import { DeployError } from '../errors.js'
 import type { StageContext } from '../heroku/context.js'
-import { followOutputStream } from '../heroku/stream.js'
+import { streamIntoLog } from '../heroku/output.js'
 import type { HerokuBuild, HerokuRelease } from '../heroku/types.js'
 import type { PushSource } from '../prepare/pushable.js'
 import { timed } from '../result.js'
@@ -105,25 +105,13 @@ async function pushMade(ctx: StageContext, app: string, commit: string, afterVer
   if (found.building) {
     const build = found.building
     ctx.log.info(`Build ${build.id} of ${commit.slice(0, 7)} is running on ${app}: following it.`)
-    // Into the push's log group (groups do not nest).
-    const tail = new LineTail()
-    if (build.output_stream_url) {
-      await followOutputStream(build.output_stream_url, {
-        deadline: ctx.deadline,
-        signal: ctx.signal,
-        onLine: (line) => {
-          tail.push(line)
-          ctx.log.info(line)
-        },
-        onTrouble: (message) => ctx.log.warning(`The build output of ${app}: ${message}; waiting for Heroku's status instead.`)
-      })
-    }
+    // Into the push's log group.
+    const lines = await streamIntoLog(ctx, `The build output of ${app}`, build.output_stream_url, { group: false })
     const done = await pollUntil(
       () => ctx.api.getBuild(app, build.id),
       (now) => now.status !== 'pending',
       { deadline: ctx.deadline, signal: ctx.signal, intervalMs: ctx.pollMs }
     )
-    const lines = tail.lines()
     if (done.status !== 'succeeded') throw new DeployError('push', `Build ${build.id} of the push failed on ${app}: ${herokuReason(lines) ?? 'no reason given'}`, lines)
   }
   return { upToDate: false }
