@@ -34167,11 +34167,16 @@ function getIDToken(aud) {
  * that no secret depends on the runner alone.
  */
 const secrets = new Set();
+/**
+ * Shorter values are neither masked nor scrubbed: a secret of 1 to 3 characters is no secret, and
+ * treating a config var set to `1` or `on` as one would turn every such character of the log into `***`
+ * and drop every variable of a child's environment that contains it (PATH included). The same floor as
+ * google-github-actions' `min_mask_length`. The action itself never writes any value, short or long.
+ */
+const MIN_SECRET_LENGTH = 4;
 /** Registers a secret, with the forms a mistake could print it in (URL-encoded, inside JSON). */
 function addSecret(secret) {
-    // A very short "secret" (a config var set to 1) would be scrubbed from every text that holds it, and
-    // would drop every variable of a child's environment that contains it (PATH included).
-    if (secret.length < 4)
+    if (secret.length < MIN_SECRET_LENGTH)
         return;
     secrets.add(secret);
     secrets.add(encodeURIComponent(secret));
@@ -39579,24 +39584,22 @@ class RestGitHub {
         return data.find((found) => typeof found.payload === 'object' && found.payload !== null && found.payload.request_id === made.requestId)?.id;
     }
     async postDeployment(deployment, path, signal) {
-        {
-            const response = await this.octokit.rest.repos.createDeployment({
-                owner: this.owner,
-                repo: this.repo,
-                ref: deployment.sha,
-                environment: deployment.environment,
-                description: deployment.description,
-                payload: deployment.payload,
-                // We deploy exactly this commit, and we gate on checks ourselves (required-checks).
-                auto_merge: false,
-                required_contexts: [],
-                ...(deployment.transient ? { transient_environment: true, production_environment: false } : {}),
-                request: { signal }
-            });
-            if (!('id' in response.data))
-                throw new GitHubApiError('POST', this.url(path), response.status, response.data.message ?? 'no deployment was created');
-            return response.data.id;
-        }
+        const response = await this.octokit.rest.repos.createDeployment({
+            owner: this.owner,
+            repo: this.repo,
+            ref: deployment.sha,
+            environment: deployment.environment,
+            description: deployment.description,
+            payload: deployment.payload,
+            // We deploy exactly this commit, and we gate on checks ourselves (required-checks).
+            auto_merge: false,
+            required_contexts: [],
+            ...(deployment.transient ? { transient_environment: true, production_environment: false } : {}),
+            request: { signal }
+        });
+        if (!('id' in response.data))
+            throw new GitHubApiError('POST', this.url(path), response.status, response.data.message ?? 'no deployment was created');
+        return response.data.id;
     }
     async createDeploymentStatus(deploymentId, status, options = {}) {
         await this.call('POST', `/deployments/${deploymentId}/statuses`, PERMISSION.deployments, options.afterCancel ?? false, (signal) => this.octokit.rest.repos.createDeploymentStatus({ owner: this.owner, repo: this.repo, deployment_id: deploymentId, ...status, request: { signal } }));
@@ -39985,7 +39988,7 @@ class PlatformApi {
             }, {
                 ...this.retry,
                 signal,
-                retryDelay: (error, attempt) => this.retryDelay(error, attempt, method, call.repeat),
+                retryDelay: (error, attempt) => this.retryDelay(error, attempt, call.repeat),
                 onRetry: (error, attempt, delayMs) => log.warning(`${error.message}; retrying in ${formatSeconds(delayMs)} (attempt ${attempt + 1} of ${this.retry.attempts})`)
             });
         }
@@ -40011,7 +40014,7 @@ class PlatformApi {
         }
     }
     /** How long to wait before trying again, or undefined when the call must not be repeated. */
-    retryDelay(error, attempt, method, repeat) {
+    retryDelay(error, attempt, repeat) {
         if (!(error instanceof HerokuApiError))
             return undefined;
         const backoff = backoffDelay(this.retry, attempt);
@@ -40023,7 +40026,7 @@ class PlatformApi {
         if (error.status !== undefined && error.status < 500)
             return undefined;
         // No answer, or a 5xx: Heroku may have acted. Repeat only what is safe to repeat, or looked for first.
-        if (repeat.kind === 'once' || (method === 'POST' && repeat.kind !== 'harmless' && repeat.kind !== 'lookFirst' && repeat.kind !== 'idempotent'))
+        if (repeat.kind === 'once')
             return undefined;
         return Math.max(asked ?? 0, backoff);
     }
@@ -40075,7 +40078,6 @@ function toApiError(method, path, requestId, error, timeoutMs) {
     const text = parsed.message ?? (typeof body === 'string' && body.trim() ? body.trim().slice(0, 200) : 'no message');
     return new HerokuApiError(method, path, statusCode, parsed.id, text, requestId, retryAfterMs, statusCode >= 500);
 }
-
 
 ;// CONCATENATED MODULE: ./src/report/outputs.ts
 
@@ -42055,15 +42057,10 @@ const EVENT_HINTS = {
 ;// CONCATENATED MODULE: ./src/prepare/config-vars.ts
 
 
+
 /** Heroku's rule for a config var name: letters, digits and underscores, not starting with a digit. */
 const KEY_RULE = 'letters, digits and underscores, not starting with a digit';
 const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/**
- * Values shorter than this are not masked in the log: a secret of 1 to 3 characters is no secret, and
- * masking `1` or `on` would turn every such character of the log into `***` (the same floor as
- * google-github-actions' `min_mask_length`). The action itself never writes any value, short or long.
- */
-const MIN_MASKED_LENGTH = 4;
 /**
  * Parses the `config-vars` input: `KEY=VALUE` lines, the value being everything after the first `=`
  * (more `=` and spaces included); blank lines and `#` comments are skipped. Every value goes to `mask`
@@ -42072,7 +42069,8 @@ const MIN_MASKED_LENGTH = 4;
  */
 function parseConfigVars(input, inputName, maskValue) {
     const mask = (value) => {
-        if (value.length >= MIN_MASKED_LENGTH)
+        // Too short to be a secret: masking it would garble the log (util/secrets.ts).
+        if (value.length >= MIN_SECRET_LENGTH)
             maskValue(value);
     };
     const vars = {};
@@ -42216,11 +42214,6 @@ function environmentOf(settings, app) {
 /** The apps this step deploys to itself: none when it only promotes a release that exists (`promote-release`). */
 function deployedApps(settings) {
     return settings.promoteRelease === undefined ? settings.apps : [];
-}
-/** The secrets among the settings: never to be sent anywhere a person can read them (the runner masks only its log). */
-function secretsOf(settings) {
-    const configValues = Object.values(settings.configVars).filter((value) => value.length >= MIN_MASKED_LENGTH);
-    return [settings.apiKey, settings.githubToken, settings.slackWebhook, settings.webhookUrl, settings.webhookSecret, ...configValues].filter((secret) => Boolean(secret));
 }
 /** Every problem found in the inputs; each message names its input. */
 class SettingsError extends Error {
@@ -43339,12 +43332,15 @@ function stream_describe(error) {
 ;// CONCATENATED MODULE: ./src/heroku/output.ts
 
 
-/** Streams an output_stream_url into a log group and keeps its last lines for a failure report. */
-async function streamIntoLog(ctx, title, url) {
+/**
+ * Streams an output_stream_url into the log and keeps its last lines for a failure report: in a log
+ * group titled `title`, or, inside a group already open (groups do not nest), straight into it.
+ */
+async function streamIntoLog(ctx, title, url, options = {}) {
     const tail = new LineTail();
     if (!url)
         return [];
-    await ctx.log.group(title, () => followOutputStream(url, {
+    const follow = () => followOutputStream(url, {
         deadline: ctx.deadline,
         signal: ctx.signal,
         onLine: (line) => {
@@ -43352,7 +43348,8 @@ async function streamIntoLog(ctx, title, url) {
             ctx.log.info(line);
         },
         onTrouble: (message) => ctx.log.warning(`${title}: ${message}; waiting for Heroku's status instead.`)
-    }));
+    });
+    await (options.group === false ? follow() : ctx.log.group(title, follow));
     return tail.lines();
 }
 
@@ -43390,6 +43387,7 @@ async function awaitRelease(ctx, app, releaseId) {
 }
 
 ;// CONCATENATED MODULE: ./src/heroku/stop.ts
+
 
 
 // After a timeout (the job goes on), stopping gets this long; after a cancel, the first third of the
@@ -43458,17 +43456,16 @@ async function stopRelease(ctx, result, release) {
     const phase = (await api.listDynos(app)).find((dyno) => dyno.type === 'release' && (!dyno.release || dyno.release.id === release.id));
     if (phase)
         await api.stopDyno(app, phase.id).catch(() => undefined);
-    for (const end = Date.now() + SETTLE_MS;;) {
-        const now = await api.getRelease(app, release.id);
-        if (now.status === 'failed' || now.status === 'expired')
-            return log.info(`Stopped the release phase of v${now.version} on ${app}: it will not go live.`);
-        if (now.status === 'succeeded') {
-            result.mayGoLive = `v${now.version} went live on ${app} before it could be stopped`;
-            return;
-        }
-        if (Date.now() >= end)
-            break;
-        await sleep(250);
+    const now = await pollUntil(() => api.getRelease(app, release.id), (read) => read.status !== 'pending', { deadline: new Deadline(SETTLE_MS, `The stopped release phase of v${release.version}`), intervalMs: 250, maxIntervalMs: 250 }).catch((error) => {
+        if (error instanceof TimeoutError)
+            return undefined;
+        throw error;
+    });
+    if (now?.status === 'failed' || now?.status === 'expired')
+        return log.info(`Stopped the release phase of v${now.version} on ${app}: it will not go live.`);
+    if (now?.status === 'succeeded') {
+        result.mayGoLive = `v${now.version} went live on ${app} before it could be stopped`;
+        return;
     }
     result.mayGoLive = `the release phase of v${release.version} on ${app} could not be stopped${phase ? '' : ' (Heroku listed no release dyno)'}: v${release.version} may still go live`;
 }
@@ -43935,21 +43932,9 @@ async function pushMade(ctx, app, commit, afterVersion, waitMs) {
     if (found.building) {
         const build = found.building;
         ctx.log.info(`Build ${build.id} of ${commit.slice(0, 7)} is running on ${app}: following it.`);
-        // Into the push's log group (groups do not nest).
-        const tail = new LineTail();
-        if (build.output_stream_url) {
-            await followOutputStream(build.output_stream_url, {
-                deadline: ctx.deadline,
-                signal: ctx.signal,
-                onLine: (line) => {
-                    tail.push(line);
-                    ctx.log.info(line);
-                },
-                onTrouble: (message) => ctx.log.warning(`The build output of ${app}: ${message}; waiting for Heroku's status instead.`)
-            });
-        }
+        // Into the push's log group.
+        const lines = await streamIntoLog(ctx, `The build output of ${app}`, build.output_stream_url, { group: false });
         const done = await pollUntil(() => ctx.api.getBuild(app, build.id), (now) => now.status !== 'pending', { deadline: ctx.deadline, signal: ctx.signal, intervalMs: ctx.pollMs });
-        const lines = tail.lines();
         if (done.status !== 'succeeded')
             throw new DeployError('push', `Build ${build.id} of the push failed on ${app}: ${herokuReason(lines) ?? 'no reason given'}`, lines);
     }
@@ -44656,6 +44641,7 @@ function notPromoted(source) {
 
 
 
+
 // GitHub refuses a deployment status description longer than this.
 const MAX_DESCRIPTION = 140;
 class GitHubDeployments {
@@ -44738,9 +44724,8 @@ class GitHubDeployments {
     }
     /** Every status links the run; descriptions are short and carry no secret. */
     status(status) {
-        let description = status.description ?? '';
-        for (const secret of secretsOf(this.settings))
-            description = description.split(secret).join('***');
+        // The registry of every secret the run read, as the log, outputs and summary are scrubbed.
+        let description = scrub(status.description ?? '');
         if (description.length > MAX_DESCRIPTION)
             description = `${description.slice(0, MAX_DESCRIPTION - 1)}…`;
         return { ...status, description, ...(this.logUrl ? { log_url: this.logUrl } : {}) };
