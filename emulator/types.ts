@@ -77,6 +77,9 @@ export interface Faults {
   releasePhaseDelayMs: number
 }
 
+/** The faults every emulated service takes, the local GitHub included (the knobs of `Faults` are Heroku's). */
+export type RequestFaults = Pick<Faults, 'failNext' | 'dropNext' | 'loseAnswerNext' | 'delayAnswerNext' | 'cutAnswerNext' | 'clear'>
+
 export interface RequestMatch {
   method?: string
   /** Tested against the request target (path and query string). */

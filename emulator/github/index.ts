@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { applyAnswerFault, FaultInjector } from '../faults.js'
 import { flatten, readBody } from '../server.js'
-import type { RecordedRequest, RequestMatch } from '../types.js'
+import type { RecordedRequest, RequestFaults } from '../types.js'
 import { RepositoryCode } from './code.js'
 import { GitHistory } from './history.js'
 import { type Operation, RestDescription } from './openapi.js'
@@ -55,19 +55,10 @@ export interface LocalGitHub {
   /**
    * `failNext(n, status)`: 5xx answers GitHub's server error; 403 and 429 answer the secondary rate
    * limit with `retry-after: 1` (or `retryAfter` seconds; null: without the header); others GitHub's
-   * basic error. `dropNext(n)` closes the connection.
+   * basic error. `dropNext(n)` closes the connection; the answer faults act as the Heroku emulator's
+   * (GitHub made the deployment or status, then the answer is lost, held or cut).
    */
-  faults: {
-    failNext(count: number, status: number, match?: RequestMatch, options?: { retryAfter?: number | null }): void
-    dropNext(count: number, match?: RequestMatch): void
-    /** GitHub acted (the deployment or status exists), then the connection closed without the answer. */
-    loseAnswerNext(count: number, match?: RequestMatch): void
-    /** GitHub acted at once, but the answer is held `ms` before it is sent. */
-    delayAnswerNext(count: number, ms: number, match?: RequestMatch): void
-    /** GitHub acted, then the answer stops mid-way (the head and half of the body, then the connection drops). */
-    cutAnswerNext(count: number, match?: RequestMatch): void
-    clear(): void
-  }
+  faults: RequestFaults
   /** Deployments in creation order, each with its statuses. */
   deployments: DeploymentView[]
   /** A check run on `sha` (queued unless told otherwise); the handle moves it along. */
